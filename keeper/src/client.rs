@@ -1,0 +1,226 @@
+//! Client side of the program: addresses, account decoding, instruction builders and event
+//! decoding. Used by every keeper command and by the test harness, so tests exercise exactly
+//! what operators send.
+
+use aidx::events::{ConstituentAdded, IndexInitialized, MintedInKind, RedeemedInKind};
+use aidx::instructions::{
+    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
+};
+use aidx::state::{Index, DEAD_SHARES_SEED, INDEX_SEED, VAULT_SEED};
+use anchor_lang::{
+    prelude::Pubkey, system_program, AnchorDeserialize, Discriminator, InstructionData,
+    ToAccountMetas,
+};
+use anchor_spl::associated_token::get_associated_token_address_with_program_id;
+use solana_sdk::instruction::{AccountMeta, Instruction};
+
+pub use aidx::ID as PROGRAM_ID;
+pub const TOKEN_PROGRAM_ID: Pubkey = anchor_spl::token::ID;
+pub const TOKEN_2022_PROGRAM_ID: Pubkey = anchor_spl::token_2022::ID;
+
+/// The index PDA of a share mint.
+pub fn index_address(share_mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[INDEX_SEED, share_mint.as_ref()], &PROGRAM_ID).0
+}
+
+/// The vault PDA of a constituent.
+pub fn vault_address(index: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[VAULT_SEED, index.as_ref(), mint.as_ref()], &PROGRAM_ID).0
+}
+
+/// The index's dead-share account.
+pub fn dead_shares_address(index: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[DEAD_SHARES_SEED, index.as_ref()], &PROGRAM_ID).0
+}
+
+/// The associated token account of `owner` for `mint` under `token_program`.
+pub fn ata(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    get_associated_token_address_with_program_id(owner, mint, token_program)
+}
+
+/// Why account data could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("account is not an aidx index (discriminator mismatch)")]
+    NotAnIndex,
+    #[error("index account has {0} bytes, expected {1}")]
+    WrongSize(usize, usize),
+}
+
+/// Decodes an index account's data (discriminator checked).
+pub fn decode_index(data: &[u8]) -> Result<Index, DecodeError> {
+    let disc = Index::DISCRIMINATOR;
+    if data.len() < disc.len() || &data[..disc.len()] != disc {
+        return Err(DecodeError::NotAnIndex);
+    }
+    let body = &data[disc.len()..];
+    let want = std::mem::size_of::<Index>();
+    if body.len() < want {
+        return Err(DecodeError::WrongSize(data.len(), want + disc.len()));
+    }
+    Ok(bytemuck::pod_read_unaligned(&body[..want]))
+}
+
+/// Every event the program emits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AidxEvent {
+    IndexInitialized(IndexInitialized),
+    ConstituentAdded(ConstituentAdded),
+    MintedInKind(MintedInKind),
+    RedeemedInKind(RedeemedInKind),
+}
+
+fn decode_as<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
+    let d = E::DISCRIMINATOR;
+    if raw.len() >= d.len() && &raw[..d.len()] == d {
+        E::deserialize(&mut &raw[d.len()..]).ok()
+    } else {
+        None
+    }
+}
+
+impl AidxEvent {
+    /// Decodes `discriminator ++ borsh` as written by the program's `sol_log_data`.
+    pub fn decode(raw: &[u8]) -> Option<Self> {
+        decode_as(raw)
+            .map(AidxEvent::IndexInitialized)
+            .or_else(|| decode_as(raw).map(AidxEvent::ConstituentAdded))
+            .or_else(|| decode_as(raw).map(AidxEvent::MintedInKind))
+            .or_else(|| decode_as(raw).map(AidxEvent::RedeemedInKind))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            AidxEvent::IndexInitialized(_) => "IndexInitialized",
+            AidxEvent::ConstituentAdded(_) => "ConstituentAdded",
+            AidxEvent::MintedInKind(_) => "MintedInKind",
+            AidxEvent::RedeemedInKind(_) => "RedeemedInKind",
+        }
+    }
+}
+
+/// `initialize_index`: the share mint is a fresh keypair that must sign.
+pub fn initialize_index(
+    payer: &Pubkey,
+    admin: &Pubkey,
+    share_mint: &Pubkey,
+    args: InitializeIndexArgs,
+) -> Instruction {
+    let index = index_address(share_mint);
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::InitializeIndex {
+            payer: *payer,
+            admin: *admin,
+            share_mint: *share_mint,
+            index,
+            dead_shares: dead_shares_address(&index),
+            token_program: TOKEN_PROGRAM_ID,
+            system_program: system_program::ID,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::InitializeIndex { args }.data(),
+    }
+}
+
+/// `add_constituent`.
+pub fn add_constituent(
+    payer: &Pubkey,
+    admin: &Pubkey,
+    index: &Pubkey,
+    mint: &Pubkey,
+    token_program: &Pubkey,
+    args: AddConstituentArgs,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::AddConstituent {
+            payer: *payer,
+            admin: *admin,
+            index: *index,
+            mint: *mint,
+            vault: vault_address(index, mint),
+            token_program: *token_program,
+            system_program: system_program::ID,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::AddConstituent { args }.data(),
+    }
+}
+
+/// The `(mint, vault, holder token account)` legs of an in-kind instruction, in table order.
+/// `holder_accounts` are the holder's token accounts, one per constituent.
+pub fn leg_metas(index: &Index, holder_accounts: &[Pubkey]) -> Vec<AccountMeta> {
+    index
+        .constituents()
+        .iter()
+        .zip(holder_accounts)
+        .flat_map(|(c, h)| {
+            [
+                AccountMeta::new_readonly(c.mint, false),
+                AccountMeta::new(c.vault, false),
+                AccountMeta::new(*h, false),
+            ]
+        })
+        .collect()
+}
+
+/// The holder's associated token accounts for every constituent, table order.
+pub fn holder_atas(index: &Index, holder: &Pubkey) -> Vec<Pubkey> {
+    index
+        .constituents()
+        .iter()
+        .map(|c| ata(holder, &c.mint, &c.token_program))
+        .collect()
+}
+
+/// `mint_in_kind` for `holder`, depositing from `holder_accounts`.
+pub fn mint_in_kind(
+    index_key: &Pubkey,
+    index: &Index,
+    holder: &Pubkey,
+    holder_accounts: &[Pubkey],
+    args: MintInKindArgs,
+) -> Instruction {
+    let mut accounts = aidx::accounts::MintInKind {
+        holder: *holder,
+        index: *index_key,
+        share_mint: index.share_mint,
+        holder_shares: ata(holder, &index.share_mint, &TOKEN_PROGRAM_ID),
+        dead_shares: index.dead_shares,
+        token_program: TOKEN_PROGRAM_ID,
+        token_2022_program: TOKEN_2022_PROGRAM_ID,
+    }
+    .to_account_metas(None);
+    accounts.extend(leg_metas(index, holder_accounts));
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts,
+        data: aidx::instruction::MintInKind { args }.data(),
+    }
+}
+
+/// `redeem_in_kind` for `holder`, paying into `holder_accounts`.
+pub fn redeem_in_kind(
+    index_key: &Pubkey,
+    index: &Index,
+    holder: &Pubkey,
+    holder_accounts: &[Pubkey],
+    args: RedeemInKindArgs,
+) -> Instruction {
+    let mut accounts = aidx::accounts::RedeemInKind {
+        holder: *holder,
+        index: *index_key,
+        share_mint: index.share_mint,
+        holder_shares: ata(holder, &index.share_mint, &TOKEN_PROGRAM_ID),
+        token_program: TOKEN_PROGRAM_ID,
+        token_2022_program: TOKEN_2022_PROGRAM_ID,
+    }
+    .to_account_metas(None);
+    accounts.extend(leg_metas(index, holder_accounts));
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts,
+        data: aidx::instruction::RedeemInKind { args }.data(),
+    }
+}

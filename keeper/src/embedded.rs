@@ -1,0 +1,374 @@
+//! The embedded in-process Solana runtime: the aidx program compiled natively and registered
+//! with `solana-program-test`, next to the real SPL Token, Token-2022 and Associated Token
+//! programs that `solana-program-test` bundles. Default backend of `aidx demo` and of the tests.
+//!
+//! Events: the program logs them with `sol_log_data`, which natively goes to the syscall stubs.
+//! [`install_event_capture`] wraps the stubs `solana-program-test` installs, forwards every call
+//! to them and records `sol_log_data` payloads in a thread-local buffer. Transactions are
+//! processed with `process_transaction_with_metadata`, which runs the bank on the calling
+//! thread under a current-thread Tokio runtime, so each runtime (test) sees only its own events.
+
+use crate::client::AidxEvent;
+use anyhow::{anyhow, bail, Context as _, Result};
+use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_sdk::{
+    account::{Account, AccountSharedData},
+    account_info::AccountInfo,
+    entrypoint::ProgramResult,
+    instruction::Instruction,
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::Keypair,
+    signer::Signer,
+    transaction::{Transaction, TransactionError},
+};
+use anchor_lang::solana_program::system_instruction;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_sysvar::program_stubs::{set_syscall_stubs, SyscallStubs};
+use std::cell::RefCell;
+use std::sync::Once;
+
+fn aidx_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    // Anchor's `entry` wants one lifetime for the slice and its items; `processor!` hands
+    // out independent ones. The accounts outlive the call, so unifying them is sound.
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    aidx::entry(program_id, accounts, data)
+}
+
+thread_local! {
+    static CAPTURED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+struct CaptureStubs {
+    inner: Box<dyn SyscallStubs>,
+}
+
+impl SyscallStubs for CaptureStubs {
+    fn sol_log(&self, message: &str) {
+        self.inner.sol_log(message)
+    }
+    fn sol_log_compute_units(&self) {
+        self.inner.sol_log_compute_units()
+    }
+    fn sol_remaining_compute_units(&self) -> u64 {
+        self.inner.sol_remaining_compute_units()
+    }
+    fn sol_invoke_signed(
+        &self,
+        instruction: &Instruction,
+        account_infos: &[AccountInfo],
+        signers_seeds: &[&[&[u8]]],
+    ) -> ProgramResult {
+        self.inner
+            .sol_invoke_signed(instruction, account_infos, signers_seeds)
+    }
+    fn sol_get_sysvar(&self, id: *const u8, var: *mut u8, offset: u64, length: u64) -> u64 {
+        self.inner.sol_get_sysvar(id, var, offset, length)
+    }
+    fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {
+        self.inner.sol_get_clock_sysvar(var_addr)
+    }
+    fn sol_get_epoch_schedule_sysvar(&self, var_addr: *mut u8) -> u64 {
+        self.inner.sol_get_epoch_schedule_sysvar(var_addr)
+    }
+    fn sol_get_fees_sysvar(&self, var_addr: *mut u8) -> u64 {
+        self.inner.sol_get_fees_sysvar(var_addr)
+    }
+    fn sol_get_rent_sysvar(&self, var_addr: *mut u8) -> u64 {
+        self.inner.sol_get_rent_sysvar(var_addr)
+    }
+    fn sol_get_epoch_rewards_sysvar(&self, var_addr: *mut u8) -> u64 {
+        self.inner.sol_get_epoch_rewards_sysvar(var_addr)
+    }
+    fn sol_get_last_restart_slot(&self, var_addr: *mut u8) -> u64 {
+        self.inner.sol_get_last_restart_slot(var_addr)
+    }
+    fn sol_get_epoch_stake(&self, vote_address: *const u8) -> u64 {
+        self.inner.sol_get_epoch_stake(vote_address)
+    }
+    unsafe fn sol_memcpy(&self, dst: *mut u8, src: *const u8, n: usize) {
+        self.inner.sol_memcpy(dst, src, n)
+    }
+    unsafe fn sol_memmove(&self, dst: *mut u8, src: *const u8, n: usize) {
+        self.inner.sol_memmove(dst, src, n)
+    }
+    unsafe fn sol_memcmp(&self, s1: *const u8, s2: *const u8, n: usize, result: *mut i32) {
+        self.inner.sol_memcmp(s1, s2, n, result)
+    }
+    unsafe fn sol_memset(&self, s: *mut u8, c: u8, n: usize) {
+        self.inner.sol_memset(s, c, n)
+    }
+    fn sol_get_return_data(&self) -> Option<(Pubkey, Vec<u8>)> {
+        self.inner.sol_get_return_data()
+    }
+    fn sol_set_return_data(&self, data: &[u8]) {
+        self.inner.sol_set_return_data(data)
+    }
+    fn sol_log_data(&self, fields: &[&[u8]]) {
+        CAPTURED.with(|c| c.borrow_mut().extend(fields.iter().map(|f| f.to_vec())));
+    }
+    fn sol_get_processed_sibling_instruction(&self, index: usize) -> Option<Instruction> {
+        self.inner.sol_get_processed_sibling_instruction(index)
+    }
+    fn sol_get_stack_height(&self) -> u64 {
+        self.inner.sol_get_stack_height()
+    }
+}
+
+/// Wraps the syscall stubs `solana-program-test` installed with the event recorder. Must run
+/// after the first `ProgramTest::start*` (which installs them) and before any transaction;
+/// [`Embedded::start`] does both, and `Once` makes every other thread wait for it.
+fn install_event_capture() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        struct Placeholder;
+        impl SyscallStubs for Placeholder {}
+        let program_test_stubs = set_syscall_stubs(Box::new(Placeholder));
+        set_syscall_stubs(Box::new(CaptureStubs {
+            inner: program_test_stubs,
+        }));
+    });
+}
+
+fn drain_captured() -> Vec<Vec<u8>> {
+    CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()))
+}
+
+/// What a successful transaction left behind.
+#[derive(Debug, Default)]
+pub struct TxOutcome {
+    /// Decoded program events, in emission order.
+    pub events: Vec<AidxEvent>,
+    pub logs: Vec<String>,
+}
+
+/// A failed transaction: the runtime's error and the logs.
+#[derive(Debug)]
+pub struct TxFailure {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+}
+
+impl std::fmt::Display for TxFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "transaction failed: {:?}", self.error)
+    }
+}
+
+impl std::error::Error for TxFailure {}
+
+/// The in-process chain.
+pub struct Embedded {
+    pub ctx: ProgramTestContext,
+    nonce: u32,
+}
+
+/// Compute units each transaction may use; also varied per transaction (see [`Embedded::send`]).
+const TX_COMPUTE_LIMIT: u32 = 1_400_000;
+
+impl Embedded {
+    /// Starts a runtime with the aidx program. Needs a current-thread Tokio runtime.
+    pub async fn start() -> Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Embedded::start`], letting the caller configure the `ProgramTest` first
+    /// (accounts to preload, features to deactivate).
+    pub async fn start_with(configure: impl FnOnce(&mut ProgramTest)) -> Result<Self> {
+        if tokio::runtime::Handle::current().runtime_flavor()
+            != tokio::runtime::RuntimeFlavor::CurrentThread
+        {
+            bail!("the embedded runtime needs a current-thread Tokio runtime to capture events");
+        }
+        // solana-program-test installs a debug-level logger unless RUST_LOG says otherwise.
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "error");
+        }
+        let mut pt = ProgramTest::new("aidx", aidx::ID, processor!(aidx_entry));
+        pt.prefer_bpf(false);
+        configure(&mut pt);
+        let ctx = pt.start_with_context().await;
+        install_event_capture();
+        drain_captured();
+        Ok(Embedded { ctx, nonce: 0 })
+    }
+
+    pub fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    pub fn payer_key(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    /// Signs with the payer and `signers`, processes, and returns the events or the failure.
+    ///
+    /// A compute-unit-limit instruction is prepended whose value differs per transaction, so
+    /// two identical transactions in one blockhash still have distinct signatures.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
+        self.nonce = self.nonce.wrapping_add(1) % 100_000;
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            TX_COMPUTE_LIMIT - self.nonce,
+        )];
+        all.extend_from_slice(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
+        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        for s in signers {
+            if s.pubkey() != self.ctx.payer.pubkey() {
+                keys.push(s);
+            }
+        }
+        let tx = Transaction::new_signed_with_payer(
+            &all,
+            Some(&self.ctx.payer.pubkey()),
+            &keys,
+            blockhash,
+        );
+        drain_captured();
+        let r = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .context("banks client")?;
+        let captured = drain_captured();
+        let logs = r
+            .metadata
+            .map(|m| m.log_messages)
+            .unwrap_or_default();
+        Ok(match r.result {
+            Ok(()) => Ok(TxOutcome {
+                events: captured
+                    .iter()
+                    .filter_map(|raw| AidxEvent::decode(raw))
+                    .collect(),
+                logs,
+            }),
+            Err(error) => Err(TxFailure { error, logs }),
+        })
+    }
+
+    /// [`Embedded::send`], turning a failed transaction into an error.
+    pub async fn send_ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxOutcome> {
+        self.send(ixs, signers)
+            .await?
+            .map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
+        Ok(self.ctx.banks_client.get_account(*key).await?)
+    }
+
+    pub async fn account_data(&mut self, key: &Pubkey) -> Result<Vec<u8>> {
+        self.account(key)
+            .await?
+            .map(|a| a.data)
+            .ok_or_else(|| anyhow!("account {key} does not exist"))
+    }
+
+    pub fn set_account(&mut self, key: &Pubkey, account: Account) {
+        self.ctx
+            .set_account(key, &AccountSharedData::from(account));
+    }
+
+    /// Reads the index account.
+    pub async fn index(&mut self, key: &Pubkey) -> Result<aidx::state::Index> {
+        let data = self.account_data(key).await?;
+        Ok(crate::client::decode_index(&data)?)
+    }
+
+    /// Amount held by a token account (either program).
+    pub async fn token_balance(&mut self, key: &Pubkey) -> Result<u64> {
+        let data = self.account_data(key).await?;
+        let base = data
+            .get(..anchor_spl::token::spl_token::state::Account::LEN)
+            .ok_or_else(|| anyhow!("{key} is not a token account"))?;
+        Ok(anchor_spl::token::spl_token::state::Account::unpack_from_slice(base)?.amount)
+    }
+
+    /// Supply of a mint (either program).
+    pub async fn mint_supply(&mut self, key: &Pubkey) -> Result<u64> {
+        let data = self.account_data(key).await?;
+        let base = data
+            .get(..anchor_spl::token::spl_token::state::Mint::LEN)
+            .ok_or_else(|| anyhow!("{key} is not a mint"))?;
+        Ok(anchor_spl::token::spl_token::state::Mint::unpack_from_slice(base)?.supply)
+    }
+
+    /// Creates a plain mint under `token_program` whose mint authority is the payer.
+    pub async fn create_mint(&mut self, token_program: &Pubkey, decimals: u8) -> Result<Pubkey> {
+        let mint = Keypair::new();
+        let payer = self.payer_key();
+        let space = anchor_spl::token::spl_token::state::Mint::LEN;
+        let rent = self.ctx.banks_client.get_rent().await?.minimum_balance(space);
+        let ixs = [
+            system_instruction::create_account(
+                &payer,
+                &mint.pubkey(),
+                rent,
+                space as u64,
+                token_program,
+            ),
+            anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
+                token_program,
+                &mint.pubkey(),
+                &payer,
+                None,
+                decimals,
+            )?,
+        ];
+        self.send_ok(&ixs, &[&mint]).await?;
+        Ok(mint.pubkey())
+    }
+
+    /// Creates (idempotently) the associated token account of `owner` for `mint`.
+    pub async fn create_ata(
+        &mut self,
+        owner: &Pubkey,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Result<Pubkey> {
+        let payer = self.payer_key();
+        let ix = anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+            &payer,
+            owner,
+            mint,
+            token_program,
+        );
+        self.send_ok(&[ix], &[]).await?;
+        Ok(crate::client::ata(owner, mint, token_program))
+    }
+
+    /// Mints `amount` of a payer-controlled mint to `to`.
+    pub async fn mint_to(
+        &mut self,
+        mint: &Pubkey,
+        to: &Pubkey,
+        token_program: &Pubkey,
+        amount: u64,
+    ) -> Result<()> {
+        let payer = self.payer_key();
+        let ix = anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
+            token_program,
+            mint,
+            to,
+            &payer,
+            &[],
+            amount,
+        )?;
+        self.send_ok(&[ix], &[]).await?;
+        Ok(())
+    }
+
+    /// Sends lamports from the payer, e.g. to fund a new holder.
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<()> {
+        let payer = self.payer_key();
+        self.send_ok(&[system_instruction::transfer(&payer, to, lamports)], &[])
+            .await?;
+        Ok(())
+    }
+}

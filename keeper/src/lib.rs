@@ -1,0 +1,4 @@
+//! The aidx keeper: client, embedded runtime and the commands of the `aidx` binary.
+
+pub mod client;
+pub mod embedded;

@@ -1,0 +1,160 @@
+//! The program's one error enum. Codes start at 6000 in declaration order; never reorder.
+
+use crate::math::methodology::MethodologyError;
+use crate::math::MathError;
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum AidxError {
+    // ---- parameters (6000..)
+    #[msg("Per-constituent cap must be between 15% and 20%")]
+    InvalidMaxWeight,
+    #[msg("Rebalance band must be between 5% and 50% of target")]
+    InvalidBand,
+    #[msg("Unlock haircut must be between 25% and 50%")]
+    InvalidUnlockHaircut,
+    #[msg("Pure-play share must be 0 (split off) or between 50% and 90%")]
+    InvalidPurePlayShare,
+    #[msg("Mint fee above its upper bound")]
+    InvalidMintFee,
+    #[msg("Redeem fee above its upper bound")]
+    InvalidRedeemFee,
+    #[msg("Management fee above its upper bound")]
+    InvalidManagementFee,
+    #[msg("Oracle max age out of bounds")]
+    InvalidOracleMaxAge,
+    #[msg("Oracle confidence bound out of bounds")]
+    InvalidOracleConfidence,
+    #[msg("Auction duration out of bounds")]
+    InvalidAuctionDuration,
+    #[msg("Auction reward above its upper bound")]
+    InvalidAuctionReward,
+    #[msg("Review period out of bounds")]
+    InvalidReviewPeriod,
+    #[msg("Padding bytes must be zero")]
+    InvalidPadding,
+    #[msg("A role must not be the default public key")]
+    InvalidRole,
+
+    // ---- roles
+    #[msg("Signer is not the index admin")]
+    UnauthorizedAdmin,
+
+    // ---- constituents
+    #[msg("The constituent table is full")]
+    TooManyConstituents,
+    #[msg("This mint is already a constituent")]
+    DuplicateConstituent,
+    #[msg("This Pyth feed id is already used by another constituent")]
+    DuplicateFeedId,
+    #[msg("A constituent needs a Pyth feed id")]
+    MissingFeedId,
+    #[msg("Unknown sub-sector")]
+    InvalidSubSector,
+    #[msg("Unknown bucket")]
+    InvalidBucket,
+    #[msg("The seed composition can only be stated before the first mint")]
+    SeedCompositionLocked,
+    #[msg("The share mint cannot be a constituent")]
+    ShareMintAsConstituent,
+    #[msg("Token-2022 mint with a transfer fee: amounts received would differ from amounts sent")]
+    MintHasTransferFee,
+    #[msg("Token-2022 mint with a transfer hook program or hook authority: arbitrary code on every transfer")]
+    MintHasTransferHook,
+    #[msg("Token-2022 mint is non-transferable")]
+    MintNonTransferable,
+    #[msg("Token-2022 mint freezes new accounts by default: the vault would be frozen")]
+    MintDefaultFrozen,
+    #[msg("Token-2022 mint has a permanent delegate that could move vault funds")]
+    MintHasPermanentDelegate,
+    #[msg("Token-2022 mint with confidential transfers or confidential supply: balances would leave public accounting")]
+    MintConfidential,
+    #[msg("Token-2022 mint with interest-bearing or scaled UI amounts: oracle prices quote UI amounts, which drift from raw units")]
+    MintUiAmountScaled,
+    #[msg("Token-2022 mint has an extension outside the allowed policy")]
+    MintExtensionNotAllowed,
+    #[msg("Mint account data is malformed")]
+    InvalidMintData,
+
+    // ---- accounts of user instructions
+    #[msg("Share mint does not belong to this index")]
+    ShareMintMismatch,
+    #[msg("Share token account has the wrong mint")]
+    ShareAccountMintMismatch,
+    #[msg("Share token account is not owned by the holder")]
+    ShareAccountOwnerMismatch,
+    #[msg("Dead-share account does not belong to this index")]
+    DeadSharesMismatch,
+    #[msg("Remaining accounts must be (mint, vault, holder token account) for every constituent, in table order")]
+    LegAccountsMismatch,
+    #[msg("One amount per constituent is required")]
+    LegAmountsMismatch,
+    #[msg("Leg mint is not the constituent's mint")]
+    ConstituentMintMismatch,
+    #[msg("Leg vault is not the constituent's vault")]
+    VaultMismatch,
+    #[msg("Account is not owned by the constituent's token program")]
+    TokenProgramMismatch,
+    #[msg("Account is not a token account")]
+    InvalidTokenAccount,
+    #[msg("Token account has the wrong mint")]
+    TokenAccountMintMismatch,
+    #[msg("Token account is not owned by the holder")]
+    TokenAccountOwnerMismatch,
+    #[msg("Account must be writable")]
+    AccountNotWritable,
+
+    // ---- amounts
+    #[msg("Share amount must be positive")]
+    ZeroShares,
+    #[msg("The first mint must be at least one whole share")]
+    FirstMintTooSmall,
+    #[msg("The basket is empty: state a seed composition first")]
+    EmptyBasket,
+    #[msg("A leg needs more than its maximum amount in")]
+    MaxAmountInExceeded,
+    #[msg("Shares out below the minimum")]
+    MinSharesOutNotMet,
+    #[msg("A leg pays less than its minimum amount out")]
+    MinAmountOutNotMet,
+    #[msg("Redeeming this few shares pays nothing")]
+    RedeemTooSmall,
+    #[msg("Holder has fewer shares than requested")]
+    InsufficientShares,
+
+    // ---- accounting
+    #[msg("Share supply does not match the share mint")]
+    ShareSupplyMismatch,
+    #[msg("Vault balance does not reconcile with internal accounting")]
+    VaultReconciliationFailed,
+    #[msg("Index invariant violated")]
+    InvariantViolated,
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("Division by zero")]
+    DivisionByZero,
+    #[msg("Cap infeasible: fewer eligible constituents than 1 / cap")]
+    CapInfeasible,
+    #[msg("No eligible constituent")]
+    NoEligibleConstituent,
+}
+
+impl From<MathError> for AidxError {
+    fn from(e: MathError) -> Self {
+        match e {
+            MathError::Overflow => AidxError::MathOverflow,
+            MathError::DivisionByZero => AidxError::DivisionByZero,
+        }
+    }
+}
+
+impl From<MethodologyError> for AidxError {
+    fn from(e: MethodologyError) -> Self {
+        match e {
+            MethodologyError::Empty => AidxError::NoEligibleConstituent,
+            MethodologyError::InfeasibleCap { .. } => AidxError::CapInfeasible,
+            MethodologyError::InvalidCap(_) => AidxError::InvalidMaxWeight,
+            MethodologyError::Math(m) => m.into(),
+        }
+    }
+}

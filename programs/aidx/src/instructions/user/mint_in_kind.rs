@@ -1,0 +1,169 @@
+//! Mints shares against a deposit of every constituent in proportion to the basket.
+//!
+//! The first mint seeds the basket from the stated composition (`initial_units_per_share`) and
+//! mints [`DEAD_SHARES`] to the index's own account on top of the holder's shares; every later
+//! mint deposits `ceil(shares * balance / supply)` of each constituent. Deposits round up and
+//! are computed from internal balances, so donations to a vault move nothing.
+
+use crate::errors::AidxError;
+use crate::events::{emit_event, MintedInKind};
+use crate::math::shares::{mint_deposit, seed_deposit, DEAD_SHARES, MIN_FIRST_MINT};
+use crate::state::*;
+use crate::token::{legs::load_legs, mint_supply};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct MintInKindArgs {
+    /// Raw shares to mint.
+    pub shares: u64,
+    /// Largest deposit per constituent, table order (slippage bound).
+    pub max_amounts_in: Vec<u64>,
+    /// Smallest number of raw shares the holder accepts (after fees).
+    pub min_shares_out: u64,
+}
+
+#[derive(Accounts)]
+pub struct MintInKind<'info> {
+    /// Deposits the basket and receives the shares.
+    pub holder: Signer<'info>,
+    #[account(
+        mut,
+        has_one = share_mint @ AidxError::ShareMintMismatch,
+        has_one = dead_shares @ AidxError::DeadSharesMismatch,
+    )]
+    pub index: AccountLoader<'info, Index>,
+    #[account(mut)]
+    pub share_mint: Box<Account<'info, Mint>>,
+    /// The holder's share account.
+    #[account(
+        mut,
+        constraint = holder_shares.mint == share_mint.key() @ AidxError::ShareAccountMintMismatch,
+        constraint = holder_shares.owner == holder.key() @ AidxError::ShareAccountOwnerMismatch,
+    )]
+    pub holder_shares: Box<Account<'info, TokenAccount>>,
+    /// The index's dead-share account (credited at the first mint only).
+    #[account(mut)]
+    pub dead_shares: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub token_2022_program: Program<'info, Token2022>,
+    // remaining accounts: (mint, vault, holder token account) per constituent, table order.
+}
+
+impl MintInKind<'_> {
+    pub fn validate(&self, index: &Index, args: &MintInKindArgs) -> Result<()> {
+        require!(args.shares > 0, AidxError::ZeroShares);
+        require!(index.num_constituents > 0, AidxError::EmptyBasket);
+        require!(
+            args.max_amounts_in.len() == index.num_constituents as usize,
+            AidxError::LegAmountsMismatch
+        );
+        require!(
+            self.share_mint.supply == index.share_supply,
+            AidxError::ShareSupplyMismatch
+        );
+        require!(
+            index.is_seeded() || args.shares >= MIN_FIRST_MINT,
+            AidxError::FirstMintTooSmall
+        );
+        // No fee on in-kind mints yet: the holder receives every share minted.
+        require!(args.shares >= args.min_shares_out, AidxError::MinSharesOutNotMet);
+        Ok(())
+    }
+}
+
+/// Deposits for `shares`, per constituent: proportional to balances once seeded, from the
+/// stated composition (with dead shares) at the first mint.
+fn deposits(index: &Index, shares: u64) -> Result<(Vec<u64>, u64)> {
+    if index.is_seeded() {
+        let amounts = index
+            .constituents()
+            .iter()
+            .map(|c| mint_deposit(shares, c.balance, index.share_supply).map_err(AidxError::from))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        return Ok((amounts, 0));
+    }
+    let with_dead = shares
+        .checked_add(DEAD_SHARES)
+        .ok_or(AidxError::MathOverflow)?;
+    let amounts = index
+        .constituents()
+        .iter()
+        .map(|c| seed_deposit(with_dead, c.initial_units_per_share).map_err(AidxError::from))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    require!(amounts.iter().any(|a| *a > 0), AidxError::EmptyBasket);
+    Ok((amounts, DEAD_SHARES))
+}
+
+pub fn mint_in_kind<'info>(
+    ctx: Context<'info, MintInKind<'info>>,
+    args: MintInKindArgs,
+) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let holder = accounts.holder.key();
+    let (legs, amounts, dead, share_mint_key, bump) = {
+        let index = accounts.index.load()?;
+        accounts.validate(&index, &args)?;
+        let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
+        let (amounts, dead) = deposits(&index, args.shares)?;
+        for (amount, max) in amounts.iter().zip(&args.max_amounts_in) {
+            require!(amount <= max, AidxError::MaxAmountInExceeded);
+        }
+        (legs, amounts, dead, index.share_mint, index.bump)
+    };
+
+    // Interactions: pull every leg, then mint.
+    let holder_info = accounts.holder.to_account_info();
+    for (leg, amount) in legs.iter().zip(&amounts) {
+        leg.pull(&holder_info, *amount)?;
+    }
+    let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
+    let mint_shares = |to: AccountInfo<'info>, amount: u64| {
+        token::mint_to(
+            CpiContext::new_with_signer(
+                accounts.token_program.key(),
+                MintTo {
+                    mint: accounts.share_mint.to_account_info(),
+                    to,
+                    authority: accounts.index.to_account_info(),
+                },
+                &[seeds],
+            ),
+            amount,
+        )
+    };
+    mint_shares(accounts.holder_shares.to_account_info(), args.shares)?;
+    if dead > 0 {
+        mint_shares(accounts.dead_shares.to_account_info(), dead)?;
+    }
+
+    // Effects, then reconciliation of every vault and of the share supply.
+    let index_key = accounts.index.key();
+    let mut index = accounts.index.load_mut()?;
+    for ((c, leg), amount) in index.constituents_mut().iter_mut().zip(&legs).zip(&amounts) {
+        c.balance = c.balance.checked_add(*amount).ok_or(AidxError::MathOverflow)?;
+        leg.reconcile(*amount, 0, c.balance)?;
+    }
+    index.share_supply = index
+        .share_supply
+        .checked_add(args.shares)
+        .and_then(|s| s.checked_add(dead))
+        .ok_or(AidxError::MathOverflow)?;
+    require!(
+        mint_supply(&accounts.share_mint.to_account_info())? == index.share_supply,
+        AidxError::ShareSupplyMismatch
+    );
+    index.invariant()?;
+
+    emit_event(&MintedInKind {
+        index: index_key,
+        holder,
+        shares: args.shares,
+        dead_shares: dead,
+        amounts_in: amounts,
+        balances_after: index.constituents().iter().map(|c| c.balance).collect(),
+        share_supply_after: index.share_supply,
+    });
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Burns shares and pays out every constituent pro rata, rounding down. Needs no price, so it
+//! works while oracles are stale.
+
+use crate::errors::AidxError;
+use crate::events::{emit_event, RedeemedInKind};
+use crate::math::shares::redeem_payout;
+use crate::state::*;
+use crate::token::{legs::load_legs, mint_supply};
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct RedeemInKindArgs {
+    /// Raw shares to burn.
+    pub shares: u64,
+    /// Smallest payout per constituent, table order (slippage bound).
+    pub min_amounts_out: Vec<u64>,
+}
+
+#[derive(Accounts)]
+pub struct RedeemInKind<'info> {
+    /// Burns the shares and receives the basket.
+    pub holder: Signer<'info>,
+    #[account(mut, has_one = share_mint @ AidxError::ShareMintMismatch)]
+    pub index: AccountLoader<'info, Index>,
+    #[account(mut)]
+    pub share_mint: Box<Account<'info, Mint>>,
+    /// The holder's share account.
+    #[account(
+        mut,
+        constraint = holder_shares.mint == share_mint.key() @ AidxError::ShareAccountMintMismatch,
+        constraint = holder_shares.owner == holder.key() @ AidxError::ShareAccountOwnerMismatch,
+    )]
+    pub holder_shares: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub token_2022_program: Program<'info, Token2022>,
+    // remaining accounts: (mint, vault, holder token account) per constituent, table order.
+}
+
+impl RedeemInKind<'_> {
+    pub fn validate(&self, index: &Index, args: &RedeemInKindArgs) -> Result<()> {
+        require!(args.shares > 0, AidxError::ZeroShares);
+        require!(
+            args.min_amounts_out.len() == index.num_constituents as usize,
+            AidxError::LegAmountsMismatch
+        );
+        require!(
+            self.share_mint.supply == index.share_supply,
+            AidxError::ShareSupplyMismatch
+        );
+        require!(
+            self.holder_shares.amount >= args.shares,
+            AidxError::InsufficientShares
+        );
+        Ok(())
+    }
+}
+
+pub fn redeem_in_kind<'info>(
+    ctx: Context<'info, RedeemInKind<'info>>,
+    args: RedeemInKindArgs,
+) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let holder = accounts.holder.key();
+    let (legs, payouts, share_mint_key, bump) = {
+        let index = accounts.index.load()?;
+        accounts.validate(&index, &args)?;
+        let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
+        let payouts = index
+            .constituents()
+            .iter()
+            .map(|c| {
+                redeem_payout(args.shares, c.balance, index.share_supply).map_err(AidxError::from)
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        require!(payouts.iter().any(|p| *p > 0), AidxError::RedeemTooSmall);
+        for (paid, min) in payouts.iter().zip(&args.min_amounts_out) {
+            require!(paid >= min, AidxError::MinAmountOutNotMet);
+        }
+        (legs, payouts, index.share_mint, index.bump)
+    };
+
+    // Interactions: burn first, then pay every leg.
+    token::burn(
+        CpiContext::new(
+            accounts.token_program.key(),
+            Burn {
+                mint: accounts.share_mint.to_account_info(),
+                from: accounts.holder_shares.to_account_info(),
+                authority: accounts.holder.to_account_info(),
+            },
+        ),
+        args.shares,
+    )?;
+    let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
+    let index_info = accounts.index.to_account_info();
+    for (leg, paid) in legs.iter().zip(&payouts) {
+        leg.push(&index_info, seeds, *paid)?;
+    }
+
+    // Effects, then reconciliation of every vault and of the share supply.
+    let index_key = accounts.index.key();
+    let mut index = accounts.index.load_mut()?;
+    for ((c, leg), paid) in index.constituents_mut().iter_mut().zip(&legs).zip(&payouts) {
+        c.balance = c.balance.checked_sub(*paid).ok_or(AidxError::MathOverflow)?;
+        leg.reconcile(0, *paid, c.balance)?;
+    }
+    index.share_supply = index
+        .share_supply
+        .checked_sub(args.shares)
+        .ok_or(AidxError::MathOverflow)?;
+    require!(
+        mint_supply(&accounts.share_mint.to_account_info())? == index.share_supply,
+        AidxError::ShareSupplyMismatch
+    );
+    index.invariant()?;
+
+    emit_event(&RedeemedInKind {
+        index: index_key,
+        holder,
+        shares: args.shares,
+        amounts_out: payouts,
+        balances_after: index.constituents().iter().map(|c| c.balance).collect(),
+        share_supply_after: index.share_supply,
+    });
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! One row of the constituent table.
+
+use crate::errors::AidxError;
+use anchor_lang::prelude::*;
+
+/// The seven AI sub-sectors of the methodology, plus host chains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[repr(u8)]
+#[borsh(use_discriminant = true)]
+pub enum SubSector {
+    /// Decentralized compute marketplaces.
+    Compute = 0,
+    /// On-chain inference networks.
+    Inference = 1,
+    /// Model marketplaces and registries.
+    Models = 2,
+    /// Autonomous agent frameworks.
+    Agents = 3,
+    /// Data DAOs and data layers.
+    Data = 4,
+    /// AI-native L1 / L2.
+    AiChains = 5,
+    /// AI-adjacent infrastructure: oracles, identity, storage, bridges.
+    Infra = 6,
+    /// Smart-contract platforms with material AI exposure.
+    Host = 7,
+}
+
+impl SubSector {
+    pub const ALL: [SubSector; 8] = [
+        SubSector::Compute,
+        SubSector::Inference,
+        SubSector::Models,
+        SubSector::Agents,
+        SubSector::Data,
+        SubSector::AiChains,
+        SubSector::Infra,
+        SubSector::Host,
+    ];
+
+    pub fn from_u8(v: u8) -> Result<Self> {
+        Self::ALL
+            .get(v as usize)
+            .copied()
+            .ok_or_else(|| error!(AidxError::InvalidSubSector))
+    }
+
+    /// The methodology's short name (`compute`, `inference`, ... `host`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SubSector::Compute => "compute",
+            SubSector::Inference => "inference",
+            SubSector::Models => "models",
+            SubSector::Agents => "agents",
+            SubSector::Data => "data",
+            SubSector::AiChains => "ai_chains",
+            SubSector::Infra => "infra",
+            SubSector::Host => "host",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|x| x.name() == s)
+    }
+}
+
+/// Which side of the optional pure-play / host-chain split a constituent counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[repr(u8)]
+#[borsh(use_discriminant = true)]
+pub enum Bucket {
+    PurePlay = 0,
+    Host = 1,
+}
+
+impl Bucket {
+    pub fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(Bucket::PurePlay),
+            1 => Ok(Bucket::Host),
+            _ => err!(AidxError::InvalidBucket),
+        }
+    }
+}
+
+/// Lifecycle of a constituent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[repr(u8)]
+#[borsh(use_discriminant = true)]
+pub enum ConstituentStatus {
+    Active = 0,
+}
+
+/// A constituent: its mint, vault, oracle feed, classification and internal balance.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct Constituent {
+    /// The SPL Token or Token-2022 mint.
+    pub mint: Pubkey,
+    /// The index-owned vault, PDA `["vault", index, mint]`.
+    pub vault: Pubkey,
+    /// The token program that owns `mint` and `vault`.
+    pub token_program: Pubkey,
+    /// The Pyth price feed id.
+    pub feed_id: [u8; 32],
+    /// Raw units. The internal balance: what the index owns and accounts for. Tokens sent to
+    /// the vault directly (donations) are not counted and move no value per share.
+    pub balance: u64,
+    /// Raw units per [`crate::math::ONE_SHARE`]. The stated composition the first mint seeds
+    /// the basket with; unused after the first mint.
+    pub initial_units_per_share: u64,
+    /// Decimals of `mint`.
+    pub decimals: u8,
+    /// [`SubSector`] as u8.
+    pub sub_sector: u8,
+    /// [`Bucket`] as u8.
+    pub bucket: u8,
+    /// [`ConstituentStatus`] as u8.
+    pub status: u8,
+    /// Bump of the vault PDA.
+    pub vault_bump: u8,
+    pub _padding: [u8; 3],
+    pub _reserved: [u64; 8],
+}
+
+const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 8 + 64);

@@ -1,0 +1,96 @@
+//! The index account: roles, parameters, share accounting and the constituent table.
+
+use super::{Constituent, IndexParams, INDEX_SEED, MAX_CONSTITUENTS};
+use crate::errors::AidxError;
+use crate::math::shares::DEAD_SHARES;
+use anchor_lang::prelude::*;
+
+/// The index, PDA `["index", share_mint]`. Zero-copy: the constituent table is large.
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Index {
+    /// Can add constituents and change parameters.
+    pub admin: Pubkey,
+    /// Proposed next admin (two-step transfer); default when none.
+    pub pending_admin: Pubkey,
+    /// Posts methodology inputs.
+    pub methodology_authority: Pubkey,
+    /// Can pause operations.
+    pub guardian: Pubkey,
+    /// Receives fees (as shares).
+    pub fee_recipient: Pubkey,
+    /// The share mint; its mint and freeze authority is this account.
+    pub share_mint: Pubkey,
+    /// Token account of `share_mint` owned by this account, holding the dead shares.
+    pub dead_shares: Pubkey,
+    pub params: IndexParams,
+    /// Raw shares. Mirror of the share mint supply, reconciled after every supply change.
+    pub share_supply: u64,
+    /// Unix time of creation.
+    pub created_at: i64,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// Bump of the dead-share account PDA.
+    pub dead_shares_bump: u8,
+    /// Number of rows used in `constituents`.
+    pub num_constituents: u8,
+    pub _padding: [u8; 5],
+    pub _reserved: [u64; 16],
+    pub constituents: [Constituent; MAX_CONSTITUENTS],
+}
+
+/// Account size with the 8-byte discriminator. Stays under the 10 KiB that can be allocated
+/// by one instruction.
+pub const INDEX_ACCOUNT_SIZE: usize = 8 + core::mem::size_of::<Index>();
+const _: () = assert!(INDEX_ACCOUNT_SIZE <= 10_240);
+
+impl Index {
+    /// The rows in use.
+    pub fn constituents(&self) -> &[Constituent] {
+        &self.constituents[..self.num_constituents as usize]
+    }
+
+    pub fn constituents_mut(&mut self) -> &mut [Constituent] {
+        let n = self.num_constituents as usize;
+        &mut self.constituents[..n]
+    }
+
+    pub fn is_seeded(&self) -> bool {
+        self.share_supply > 0
+    }
+
+    /// Seeds that sign for the index PDA.
+    pub fn signer_seeds(&self) -> [&[u8]; 3] {
+        [INDEX_SEED, self.share_mint.as_ref(), core::slice::from_ref(&self.bump)]
+    }
+
+    /// Structural invariants, checked at the end of every instruction that mutates the index.
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.num_constituents as usize <= MAX_CONSTITUENTS,
+            AidxError::InvariantViolated
+        );
+        self.params.validate()?;
+        require!(
+            self.share_supply == 0 || self.share_supply >= DEAD_SHARES,
+            AidxError::InvariantViolated
+        );
+        let rows = self.constituents();
+        for (i, c) in rows.iter().enumerate() {
+            require!(c.mint != Pubkey::default(), AidxError::InvariantViolated);
+            require!(
+                rows[i + 1..].iter().all(|o| o.mint != c.mint && o.feed_id != c.feed_id),
+                AidxError::InvariantViolated
+            );
+            // an unseeded index holds nothing
+            require!(self.is_seeded() || c.balance == 0, AidxError::InvariantViolated);
+        }
+        require!(
+            self.constituents[self.num_constituents as usize..]
+                .iter()
+                .all(|c| c.mint == Pubkey::default()),
+            AidxError::InvariantViolated
+        );
+        Ok(())
+    }
+}

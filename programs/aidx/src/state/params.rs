@@ -1,0 +1,139 @@
+//! Index parameters, each with its allowed bounds and a named error when outside them.
+
+use crate::errors::AidxError;
+use crate::math::WEIGHT_SCALE;
+use anchor_lang::prelude::*;
+
+/// precision: WEIGHT_SCALE. Per-constituent cap bounds (15%-20%).
+pub const MIN_MAX_WEIGHT: u64 = WEIGHT_SCALE / 100 * 15;
+pub const MAX_MAX_WEIGHT: u64 = WEIGHT_SCALE / 100 * 20;
+/// precision: WEIGHT_SCALE. Relative rebalance band bounds (5%-50% of target; default 20%).
+pub const MIN_BAND: u64 = WEIGHT_SCALE / 100 * 5;
+pub const MAX_BAND: u64 = WEIGHT_SCALE / 100 * 50;
+/// precision: WEIGHT_SCALE. Unlock-cliff haircut bounds (25%-50% of the cap-weighted target).
+pub const MIN_UNLOCK_HAIRCUT: u64 = WEIGHT_SCALE / 100 * 25;
+pub const MAX_UNLOCK_HAIRCUT: u64 = WEIGHT_SCALE / 100 * 50;
+/// precision: WEIGHT_SCALE. Pure-play share when the bucket split is on (50%-90%); 0 is off.
+pub const MIN_PURE_PLAY_SHARE: u64 = WEIGHT_SCALE / 100 * 50;
+pub const MAX_PURE_PLAY_SHARE: u64 = WEIGHT_SCALE / 100 * 90;
+/// precision: BPS. Upper bounds of the fees: mint and redeem 1%, management 5% a year.
+pub const MAX_MINT_FEE_BPS: u16 = 100;
+pub const MAX_REDEEM_FEE_BPS: u16 = 100;
+pub const MAX_MANAGEMENT_FEE_BPS: u16 = 500;
+/// Oracle price age bounds, seconds.
+pub const MIN_ORACLE_MAX_AGE_SECS: u32 = 5;
+pub const MAX_ORACLE_MAX_AGE_SECS: u32 = 600;
+/// precision: BPS. Bounds of the widest confidence / price accepted.
+pub const MIN_ORACLE_MAX_CONF_BPS: u16 = 1;
+pub const MAX_ORACLE_MAX_CONF_BPS: u16 = 500;
+/// Dutch-auction length bounds, seconds (10 minutes to 7 days).
+pub const MIN_AUCTION_DURATION_SECS: u32 = 600;
+pub const MAX_AUCTION_DURATION_SECS: u32 = 7 * 86_400;
+/// precision: BPS. Bound of the largest reward a rebalancing caller can earn.
+pub const MAX_AUCTION_REWARD_BPS: u16 = 200;
+/// Review period bounds, seconds (7 days to one year; default a quarter).
+pub const MIN_REVIEW_PERIOD_SECS: u32 = 7 * 86_400;
+pub const MAX_REVIEW_PERIOD_SECS: u32 = 366 * 86_400;
+
+/// Every tunable of an index. Stored inside [`crate::state::Index`].
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct IndexParams {
+    /// precision: WEIGHT_SCALE. Largest weight of one constituent.
+    pub max_weight: u64,
+    /// precision: WEIGHT_SCALE. Relative band around target before a trade is forced.
+    pub band: u64,
+    /// precision: WEIGHT_SCALE. Underweighting of tokens facing an unlock cliff.
+    pub unlock_haircut: u64,
+    /// precision: WEIGHT_SCALE. Share of the pure-play bucket; 0 turns the split off.
+    pub pure_play_share: u64,
+    /// Largest accepted age of an oracle price, seconds.
+    pub oracle_max_age_secs: u32,
+    /// Length of the rebalance Dutch auction, seconds.
+    pub auction_duration_secs: u32,
+    /// Period between methodology reviews, seconds.
+    pub review_period_secs: u32,
+    /// precision: BPS. Fee on minting, taken in shares.
+    pub mint_fee_bps: u16,
+    /// precision: BPS. Fee on redeeming, taken in shares.
+    pub redeem_fee_bps: u16,
+    /// precision: BPS. Annual management fee, streamed by minting shares.
+    pub management_fee_bps: u16,
+    /// precision: BPS. Widest confidence / price accepted from the oracle.
+    pub oracle_max_conf_bps: u16,
+    /// precision: BPS. Largest reward paid to a rebalancing caller.
+    pub auction_max_reward_bps: u16,
+    pub _padding: [u8; 10],
+}
+
+impl Default for IndexParams {
+    /// The methodology's defaults: cap 15%, band 20%, haircut 25%, no bucket split,
+    /// no fees, prices at most 60 s old with confidence within 2%, a 6-hour auction with a
+    /// reward of at most 0.5%, quarterly reviews.
+    fn default() -> Self {
+        IndexParams {
+            max_weight: MIN_MAX_WEIGHT,
+            band: WEIGHT_SCALE / 100 * 20,
+            unlock_haircut: MIN_UNLOCK_HAIRCUT,
+            pure_play_share: 0,
+            oracle_max_age_secs: 60,
+            auction_duration_secs: 6 * 3_600,
+            review_period_secs: 91 * 86_400,
+            mint_fee_bps: 0,
+            redeem_fee_bps: 0,
+            management_fee_bps: 0,
+            oracle_max_conf_bps: 200,
+            auction_max_reward_bps: 50,
+            _padding: [0; 10],
+        }
+    }
+}
+
+impl IndexParams {
+    /// Every parameter within its bound, each failure with its own error.
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            (MIN_MAX_WEIGHT..=MAX_MAX_WEIGHT).contains(&self.max_weight),
+            AidxError::InvalidMaxWeight
+        );
+        require!((MIN_BAND..=MAX_BAND).contains(&self.band), AidxError::InvalidBand);
+        require!(
+            (MIN_UNLOCK_HAIRCUT..=MAX_UNLOCK_HAIRCUT).contains(&self.unlock_haircut),
+            AidxError::InvalidUnlockHaircut
+        );
+        require!(
+            self.pure_play_share == 0
+                || (MIN_PURE_PLAY_SHARE..=MAX_PURE_PLAY_SHARE).contains(&self.pure_play_share),
+            AidxError::InvalidPurePlayShare
+        );
+        require!(self.mint_fee_bps <= MAX_MINT_FEE_BPS, AidxError::InvalidMintFee);
+        require!(self.redeem_fee_bps <= MAX_REDEEM_FEE_BPS, AidxError::InvalidRedeemFee);
+        require!(
+            self.management_fee_bps <= MAX_MANAGEMENT_FEE_BPS,
+            AidxError::InvalidManagementFee
+        );
+        require!(
+            (MIN_ORACLE_MAX_AGE_SECS..=MAX_ORACLE_MAX_AGE_SECS).contains(&self.oracle_max_age_secs),
+            AidxError::InvalidOracleMaxAge
+        );
+        require!(
+            (MIN_ORACLE_MAX_CONF_BPS..=MAX_ORACLE_MAX_CONF_BPS).contains(&self.oracle_max_conf_bps),
+            AidxError::InvalidOracleConfidence
+        );
+        require!(
+            (MIN_AUCTION_DURATION_SECS..=MAX_AUCTION_DURATION_SECS)
+                .contains(&self.auction_duration_secs),
+            AidxError::InvalidAuctionDuration
+        );
+        require!(
+            self.auction_max_reward_bps <= MAX_AUCTION_REWARD_BPS,
+            AidxError::InvalidAuctionReward
+        );
+        require!(
+            (MIN_REVIEW_PERIOD_SECS..=MAX_REVIEW_PERIOD_SECS).contains(&self.review_period_secs),
+            AidxError::InvalidReviewPeriod
+        );
+        require!(self._padding == [0; 10], AidxError::InvalidPadding);
+        Ok(())
+    }
+}

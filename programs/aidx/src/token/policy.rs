@@ -1,0 +1,85 @@
+//! Which Token-2022 mints can be constituents.
+//!
+//! The vault's accounting assumes that a transfer of `x` raw units moves exactly `x` units,
+//! that nothing but the index can move vault funds, that the vault can always send and
+//! receive, and that the oracle's price of one token is the price of `10^decimals` raw units.
+//! Extensions are checked against an allow-list, so an extension added to Token-2022 later is
+//! refused until it is reviewed:
+//!
+//! | extension | decision | why |
+//! |---|---|---|
+//! | MintCloseAuthority, MetadataPointer, TokenMetadata, GroupPointer, TokenGroup, GroupMemberPointer, TokenGroupMember | allowed | descriptive, no effect on balances or transfers (a mint with supply cannot be closed) |
+//! | Pausable | allowed | transfers can stop; holders are protected by redeem in kind skipping a paused leg (constituent lifecycle) |
+//! | TransferHook with no program and no authority | allowed | inert: nothing runs and nobody can make it run |
+//! | DefaultAccountState = Initialized | allowed | the vault is created usable |
+//! | TransferFeeConfig | refused | amounts received differ from amounts sent |
+//! | TransferHook with a program or an authority | refused | arbitrary code on every transfer, able to block or re-enter |
+//! | NonTransferable | refused | the vault could never pay out |
+//! | DefaultAccountState = Frozen | refused | the vault would be created frozen |
+//! | PermanentDelegate | refused | a third party could move vault funds |
+//! | ConfidentialTransferMint, ConfidentialTransferFeeConfig, ConfidentialMintBurn | refused | balances and supply would leave public accounting |
+//! | InterestBearingConfig, ScaledUiAmount | refused | the oracle prices UI amounts, which drift from raw units |
+//! | anything else | refused | not reviewed |
+
+use crate::errors::AidxError;
+use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022::{
+    extension::{
+        default_account_state::DefaultAccountState, transfer_hook::TransferHook,
+        BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+    },
+    state::{AccountState, Mint},
+};
+
+/// Checks a Token-2022 mint's extensions against the policy above.
+pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<()> {
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<Mint>::unpack(&data)
+        .map_err(|_| error!(AidxError::InvalidMintData))?;
+    let types = state
+        .get_extension_types()
+        .map_err(|_| error!(AidxError::InvalidMintData))?;
+    for ext in types {
+        match ext {
+            ExtensionType::MintCloseAuthority
+            | ExtensionType::MetadataPointer
+            | ExtensionType::TokenMetadata
+            | ExtensionType::GroupPointer
+            | ExtensionType::TokenGroup
+            | ExtensionType::GroupMemberPointer
+            | ExtensionType::TokenGroupMember
+            | ExtensionType::Pausable => {}
+            ExtensionType::TransferHook => {
+                let hook = state
+                    .get_extension::<TransferHook>()
+                    .map_err(|_| error!(AidxError::InvalidMintData))?;
+                let program: Option<Pubkey> = hook.program_id.into();
+                let authority: Option<Pubkey> = hook.authority.into();
+                require!(
+                    program.is_none() && authority.is_none(),
+                    AidxError::MintHasTransferHook
+                );
+            }
+            ExtensionType::DefaultAccountState => {
+                let d = state
+                    .get_extension::<DefaultAccountState>()
+                    .map_err(|_| error!(AidxError::InvalidMintData))?;
+                require!(
+                    d.state != AccountState::Frozen as u8,
+                    AidxError::MintDefaultFrozen
+                );
+            }
+            ExtensionType::TransferFeeConfig => return err!(AidxError::MintHasTransferFee),
+            ExtensionType::NonTransferable => return err!(AidxError::MintNonTransferable),
+            ExtensionType::PermanentDelegate => return err!(AidxError::MintHasPermanentDelegate),
+            ExtensionType::ConfidentialTransferMint
+            | ExtensionType::ConfidentialTransferFeeConfig
+            | ExtensionType::ConfidentialMintBurn => return err!(AidxError::MintConfidential),
+            ExtensionType::InterestBearingConfig | ExtensionType::ScaledUiAmount => {
+                return err!(AidxError::MintUiAmountScaled)
+            }
+            _ => return err!(AidxError::MintExtensionNotAllowed),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! Test harness for aidx: a [`TestContext`] over the embedded runtime (the program natively,
+//! SPL Token / Token-2022 / ATA as the real bundled programs), builders for mints (with
+//! Token-2022 extensions), holders and indexes of N constituents mixing both token programs,
+//! one client helper per instruction, captured events, and exact-error assertions.
+
+use aidx::errors::AidxError;
+use aidx::instructions::{AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs};
+use aidx::state::{Bucket, Index, IndexParams, SubSector};
+use aidx_keeper::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+use aidx_keeper::embedded::{Embedded, TxFailure, TxOutcome};
+use anchor_lang::solana_program::system_instruction;
+use anchor_spl::token_2022::spl_token_2022::{
+    self,
+    extension::ExtensionType,
+    state::{AccountState, Mint as Mint2022},
+};
+use solana_sdk::{
+    instruction::{Instruction, InstructionError},
+    pubkey::Pubkey,
+    signature::Keypair,
+    signer::Signer,
+    transaction::TransactionError,
+};
+
+pub use aidx_keeper;
+pub type TxResult = std::result::Result<TxOutcome, TxFailure>;
+
+/// A Token-2022 mint extension a test mint is created with.
+#[derive(Clone, Debug)]
+pub enum MintExt {
+    TransferFee { bps: u16 },
+    TransferHook { authority: Option<Pubkey>, program: Option<Pubkey> },
+    NonTransferable,
+    DefaultState(AccountState),
+    PermanentDelegate(Pubkey),
+    InterestBearing { rate_bps: i16 },
+    MintCloseAuthority,
+    MetadataPointer,
+    ConfidentialTransfer,
+    Pausable,
+}
+
+impl MintExt {
+    fn kind(&self) -> ExtensionType {
+        match self {
+            MintExt::TransferFee { .. } => ExtensionType::TransferFeeConfig,
+            MintExt::TransferHook { .. } => ExtensionType::TransferHook,
+            MintExt::NonTransferable => ExtensionType::NonTransferable,
+            MintExt::DefaultState(_) => ExtensionType::DefaultAccountState,
+            MintExt::PermanentDelegate(_) => ExtensionType::PermanentDelegate,
+            MintExt::InterestBearing { .. } => ExtensionType::InterestBearingConfig,
+            MintExt::MintCloseAuthority => ExtensionType::MintCloseAuthority,
+            MintExt::MetadataPointer => ExtensionType::MetadataPointer,
+            MintExt::ConfidentialTransfer => ExtensionType::ConfidentialTransferMint,
+            MintExt::Pausable => ExtensionType::Pausable,
+        }
+    }
+
+    fn init_ix(&self, mint: &Pubkey, authority: &Pubkey) -> Instruction {
+        use spl_token_2022::extension as ext;
+        let p = &TOKEN_2022_PROGRAM_ID;
+        match self {
+            MintExt::TransferFee { bps } => ext::transfer_fee::instruction::initialize_transfer_fee_config(
+                p, mint, Some(authority), Some(authority), *bps, u64::MAX,
+            ),
+            MintExt::TransferHook { authority, program } => {
+                ext::transfer_hook::instruction::initialize(p, mint, *authority, *program)
+            }
+            MintExt::NonTransferable => spl_token_2022::instruction::initialize_non_transferable_mint(p, mint),
+            MintExt::DefaultState(s) => {
+                ext::default_account_state::instruction::initialize_default_account_state(p, mint, s)
+            }
+            MintExt::PermanentDelegate(d) => spl_token_2022::instruction::initialize_permanent_delegate(p, mint, d),
+            MintExt::InterestBearing { rate_bps } => {
+                ext::interest_bearing_mint::instruction::initialize(p, mint, Some(*authority), *rate_bps)
+            }
+            MintExt::MintCloseAuthority => {
+                spl_token_2022::instruction::initialize_mint_close_authority(p, mint, Some(authority))
+            }
+            MintExt::MetadataPointer => {
+                ext::metadata_pointer::instruction::initialize(p, mint, Some(*authority), Some(*mint))
+            }
+            MintExt::ConfidentialTransfer => {
+                ext::confidential_transfer::instruction::initialize_mint(p, mint, Some(*authority), true, None)
+            }
+            MintExt::Pausable => ext::pausable::instruction::initialize(p, mint, authority),
+        }
+        .expect("extension instruction")
+    }
+}
+
+/// The token program of constituent `i` in a mixed index: even rows SPL Token, odd rows Token-2022.
+pub fn mixed_program(i: usize) -> Pubkey {
+    if i % 2 == 0 {
+        TOKEN_PROGRAM_ID
+    } else {
+        TOKEN_2022_PROGRAM_ID
+    }
+}
+
+/// A constituent of an [`IndexFixture`].
+#[derive(Clone, Debug)]
+pub struct ConstituentFixture {
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub decimals: u8,
+    pub units_per_share: u64,
+}
+
+/// An index built by [`TestContext::create_index`].
+pub struct IndexFixture {
+    pub key: Pubkey,
+    pub share_mint: Pubkey,
+    pub admin: Keypair,
+    pub constituents: Vec<ConstituentFixture>,
+}
+
+/// A holder: a keypair with SOL, token accounts for every constituent and a share account.
+pub struct Holder {
+    pub keypair: Keypair,
+    pub token_accounts: Vec<Pubkey>,
+    pub shares: Pubkey,
+}
+
+impl Holder {
+    pub fn key(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+}
+
+/// Feed id used for constituent `i` of test indexes (any nonzero, distinct value).
+pub fn test_feed_id(seed: u8, i: usize) -> [u8; 32] {
+    let mut f = [0u8; 32];
+    f[0] = 0xfe;
+    f[1] = seed;
+    f[2..10].copy_from_slice(&(i as u64).to_le_bytes());
+    f
+}
+
+pub struct TestContext {
+    pub chain: Embedded,
+    indexes_made: u8,
+}
+
+impl TestContext {
+    pub async fn new() -> Self {
+        TestContext { chain: Embedded::start().await.expect("embedded runtime"), indexes_made: 0 }
+    }
+
+    pub fn payer(&self) -> Pubkey {
+        self.chain.payer_key()
+    }
+
+    /// Creates a mint under `token_program` (Token-2022 with `exts`), authority the payer.
+    pub async fn create_mint(&mut self, token_program: Pubkey, decimals: u8, exts: &[MintExt]) -> Pubkey {
+        if exts.is_empty() {
+            return self.chain.create_mint(&token_program, decimals).await.expect("mint");
+        }
+        assert_eq!(token_program, TOKEN_2022_PROGRAM_ID, "extensions need Token-2022");
+        let mint = Keypair::new();
+        let payer = self.payer();
+        let kinds: Vec<ExtensionType> = exts.iter().map(MintExt::kind).collect();
+        let space = ExtensionType::try_calculate_account_len::<Mint2022>(&kinds).expect("len");
+        let rent = self.chain.ctx.banks_client.get_rent().await.unwrap().minimum_balance(space);
+        let mut ixs = vec![system_instruction::create_account(
+            &payer,
+            &mint.pubkey(),
+            rent,
+            space as u64,
+            &TOKEN_2022_PROGRAM_ID,
+        )];
+        ixs.extend(exts.iter().map(|e| e.init_ix(&mint.pubkey(), &payer)));
+        ixs.push(
+            spl_token_2022::instruction::initialize_mint2(&TOKEN_2022_PROGRAM_ID, &mint.pubkey(), &payer, Some(&payer), decimals)
+                .unwrap(),
+        );
+        self.chain.send_ok(&ixs, &[&mint]).await.expect("create extension mint");
+        mint.pubkey()
+    }
+
+    /// Index parameters used by default in tests: the methodology's defaults.
+    pub fn default_args(&self) -> InitializeIndexArgs {
+        let p = self.payer();
+        InitializeIndexArgs { params: IndexParams::default(), methodology_authority: p, guardian: p, fee_recipient: p }
+    }
+
+    /// Initializes an empty index; returns (index, share mint, admin).
+    pub async fn init_index(&mut self, args: InitializeIndexArgs) -> (TxResult, IndexFixture) {
+        let admin = Keypair::new();
+        let share_mint = Keypair::new();
+        let payer = self.payer();
+        let ix = client::initialize_index(&payer, &admin.pubkey(), &share_mint.pubkey(), args);
+        let r = self.chain.send(&[ix], &[&admin, &share_mint]).await.unwrap();
+        let fx = IndexFixture {
+            key: client::index_address(&share_mint.pubkey()),
+            share_mint: share_mint.pubkey(),
+            admin,
+            constituents: vec![],
+        };
+        (r, fx)
+    }
+
+    /// `add_constituent` signed by `admin`.
+    pub async fn add_constituent(
+        &mut self,
+        index: &Pubkey,
+        admin: &Keypair,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+        args: AddConstituentArgs,
+    ) -> TxResult {
+        let payer = self.payer();
+        let ix = client::add_constituent(&payer, &admin.pubkey(), index, mint, token_program, args);
+        self.chain.send(&[ix], &[admin]).await.unwrap()
+    }
+
+    /// An index of `n` constituents alternating SPL Token and Token-2022 (decimals cycling
+    /// 6, 9, 8, 0 ... ), each seeded with `units(i)` raw units per share.
+    pub async fn create_index(&mut self, n: usize, units: impl Fn(usize) -> u64) -> IndexFixture {
+        let (r, mut fx) = self.init_index(self.default_args()).await;
+        r.expect("initialize_index");
+        self.indexes_made += 1;
+        for i in 0..n {
+            let program = mixed_program(i);
+            let decimals = [6u8, 9, 8, 0][i % 4];
+            let mint = self.create_mint(program, decimals, &[]).await;
+            let args = AddConstituentArgs {
+                sub_sector: (i % 8) as u8,
+                bucket: if i % 8 == SubSector::Host as usize { Bucket::Host as u8 } else { Bucket::PurePlay as u8 },
+                feed_id: test_feed_id(self.indexes_made, i),
+                initial_units_per_share: units(i),
+            };
+            self.add_constituent(&fx.key, &fx.admin, &mint, &program, args)
+                .await
+                .expect("add_constituent");
+            fx.constituents.push(ConstituentFixture { mint, token_program: program, decimals, units_per_share: units(i) });
+        }
+        fx
+    }
+
+    /// A new funded holder with token accounts for every constituent (each credited with
+    /// `amount(i)`) and a share account.
+    pub async fn holder(&mut self, fx: &IndexFixture, amount: impl Fn(usize) -> u64) -> Holder {
+        let keypair = Keypair::new();
+        self.chain.airdrop(&keypair.pubkey(), 1_000_000_000).await.unwrap();
+        let mut token_accounts = vec![];
+        for (i, c) in fx.constituents.iter().enumerate() {
+            let ata = self.chain.create_ata(&keypair.pubkey(), &c.mint, &c.token_program).await.unwrap();
+            if amount(i) > 0 {
+                self.chain.mint_to(&c.mint, &ata, &c.token_program, amount(i)).await.unwrap();
+            }
+            token_accounts.push(ata);
+        }
+        let shares = self.chain.create_ata(&keypair.pubkey(), &fx.share_mint, &TOKEN_PROGRAM_ID).await.unwrap();
+        Holder { keypair, token_accounts, shares }
+    }
+
+    pub async fn index(&mut self, fx: &IndexFixture) -> Index {
+        self.chain.index(&fx.key).await.unwrap()
+    }
+
+    /// The `mint_in_kind` instruction for `holder` (tests may edit its accounts).
+    pub async fn mint_in_kind_ix(&mut self, fx: &IndexFixture, holder: &Holder, args: MintInKindArgs) -> Instruction {
+        let index = self.index(fx).await;
+        client::mint_in_kind(&fx.key, &index, &holder.key(), &holder.token_accounts, args)
+    }
+
+    pub async fn redeem_in_kind_ix(&mut self, fx: &IndexFixture, holder: &Holder, args: RedeemInKindArgs) -> Instruction {
+        let index = self.index(fx).await;
+        client::redeem_in_kind(&fx.key, &index, &holder.key(), &holder.token_accounts, args)
+    }
+
+    /// Mints `shares` with no slippage limit.
+    pub async fn mint_in_kind(&mut self, fx: &IndexFixture, holder: &Holder, shares: u64) -> TxResult {
+        let n = fx.constituents.len();
+        let args = MintInKindArgs { shares, max_amounts_in: vec![u64::MAX; n], min_shares_out: shares };
+        let ix = self.mint_in_kind_ix(fx, holder, args).await;
+        self.send(ix, &[&holder.keypair]).await
+    }
+
+    /// Redeems `shares` with no slippage limit.
+    pub async fn redeem_in_kind(&mut self, fx: &IndexFixture, holder: &Holder, shares: u64) -> TxResult {
+        let n = fx.constituents.len();
+        let args = RedeemInKindArgs { shares, min_amounts_out: vec![0; n] };
+        let ix = self.redeem_in_kind_ix(fx, holder, args).await;
+        self.send(ix, &[&holder.keypair]).await
+    }
+
+    pub async fn send(&mut self, ix: Instruction, signers: &[&Keypair]) -> TxResult {
+        self.chain.send(&[ix], signers).await.unwrap()
+    }
+
+    pub async fn balance(&mut self, token_account: &Pubkey) -> u64 {
+        self.chain.token_balance(token_account).await.unwrap()
+    }
+
+    /// Balances of the holder's token accounts, table order.
+    pub async fn holder_balances(&mut self, holder: &Holder) -> Vec<u64> {
+        let mut v = vec![];
+        for a in &holder.token_accounts {
+            v.push(self.balance(a).await);
+        }
+        v
+    }
+
+    /// Balances of the index vaults, table order.
+    pub async fn vault_balances(&mut self, fx: &IndexFixture) -> Vec<u64> {
+        let mut v = vec![];
+        for c in &fx.constituents {
+            let vault = client::vault_address(&fx.key, &c.mint);
+            v.push(self.balance(&vault).await);
+        }
+        v
+    }
+
+    pub async fn share_supply(&mut self, fx: &IndexFixture) -> u64 {
+        self.chain.mint_supply(&fx.share_mint).await.unwrap()
+    }
+}
+
+/// The custom error code of a failed transaction, if it failed with one.
+pub fn custom_code(r: &TxResult) -> Option<u32> {
+    match r {
+        Err(TxFailure { error: TransactionError::InstructionError(_, InstructionError::Custom(c)), .. }) => Some(*c),
+        _ => None,
+    }
+}
+
+/// Asserts a transaction failed with exactly this aidx error.
+#[track_caller]
+pub fn assert_aidx_error(r: &TxResult, expected: AidxError) {
+    let want = u32::from(expected);
+    match custom_code(r) {
+        Some(c) if c == want => {}
+        _ => panic!("expected {expected:?} ({want}), got {:?}", r.as_ref().map(|o| &o.events).map_err(|f| (&f.error, &f.logs))),
+    }
+}
+
+/// Asserts a transaction failed with exactly this Anchor framework error.
+#[track_caller]
+pub fn assert_anchor_error(r: &TxResult, expected: anchor_lang::error::ErrorCode) {
+    let want = u32::from(expected);
+    match custom_code(r) {
+        Some(c) if c == want => {}
+        _ => panic!("expected {expected:?} ({want}), got {:?}", r.as_ref().map(|o| &o.events).map_err(|f| (&f.error, &f.logs))),
+    }
+}
+
+/// The events of a successful transaction (panics with the logs otherwise).
+#[track_caller]
+pub fn events(r: TxResult) -> Vec<AidxEvent> {
+    match r {
+        Ok(o) => o.events,
+        Err(f) => panic!("transaction failed: {:?}\n{}", f.error, f.logs.join("\n")),
+    }
+}
