@@ -224,3 +224,21 @@ pub fn redeem_in_kind(
         data: aidx::instruction::RedeemInKind { args }.data(),
     }
 }
+
+/// The addresses every basket transaction of an index uses, for its address lookup table:
+/// programs, the index accounts, then every constituent's mint and vault.
+pub fn index_lookup_addresses(index_key: &Pubkey, index: &Index) -> Vec<Pubkey> {
+    let mut v = vec![
+        PROGRAM_ID,
+        TOKEN_PROGRAM_ID,
+        TOKEN_2022_PROGRAM_ID,
+        *index_key,
+        index.share_mint,
+        index.dead_shares,
+    ];
+    for c in index.constituents() {
+        v.push(c.mint);
+        v.push(c.vault);
+    }
+    v
+}

@@ -9,21 +9,23 @@
 //! thread under a current-thread Tokio runtime, so each runtime (test) sees only its own events.
 
 use crate::client::AidxEvent;
+use anchor_lang::solana_program::system_instruction;
 use anyhow::{anyhow, bail, Context as _, Result};
+use solana_address_lookup_table_interface as alt;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::{
     account::{Account, AccountSharedData},
     account_info::AccountInfo,
     entrypoint::ProgramResult,
     instruction::Instruction,
+    message::{v0, AddressLookupTableAccount, VersionedMessage},
     program_pack::Pack,
     pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
-    transaction::{Transaction, TransactionError},
+    transaction::{Transaction, TransactionError, VersionedTransaction},
 };
-use anchor_lang::solana_program::system_instruction;
-use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_sysvar::program_stubs::{set_syscall_stubs, SyscallStubs};
 use std::cell::RefCell;
 use std::sync::Once;
@@ -210,24 +212,73 @@ impl Embedded {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
-        self.nonce = self.nonce.wrapping_add(1) % 100_000;
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-            TX_COMPUTE_LIMIT - self.nonce,
-        )];
-        all.extend_from_slice(ixs);
+        let all = self.with_nonce(ixs);
         let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
-        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
-        for s in signers {
-            if s.pubkey() != self.ctx.payer.pubkey() {
-                keys.push(s);
-            }
-        }
+        let keys = self.signer_list(signers);
         let tx = Transaction::new_signed_with_payer(
             &all,
             Some(&self.ctx.payer.pubkey()),
             &keys,
             blockhash,
         );
+        self.process_versioned(tx).await
+    }
+
+    /// Like [`Embedded::send`] as a v0 transaction resolving accounts through `tables`:
+    /// how baskets whose accounts exceed a legacy transaction's 38 static keys are sent.
+    pub async fn send_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
+        let tx = self.build_v0(ixs, signers, tables).await?;
+        self.process_versioned(tx).await
+    }
+
+    /// Builds and signs (payer first) a v0 transaction; exposed so its size can be measured.
+    pub async fn build_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<VersionedTransaction> {
+        let all = self.with_nonce(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
+        let msg = v0::Message::try_compile(&self.ctx.payer.pubkey(), &all, tables, blockhash)?;
+        let keys = self.signer_list(signers);
+        Ok(VersionedTransaction::try_new(
+            VersionedMessage::V0(msg),
+            &keys,
+        )?)
+    }
+
+    fn with_nonce(&mut self, ixs: &[Instruction]) -> Vec<Instruction> {
+        self.nonce = self.nonce.wrapping_add(1) % 100_000;
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            TX_COMPUTE_LIMIT - self.nonce,
+        )];
+        all.extend_from_slice(ixs);
+        all
+    }
+
+    fn signer_list<'a>(&'a self, signers: &[&'a Keypair]) -> Vec<&'a Keypair> {
+        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        for s in signers {
+            if s.pubkey() != self.ctx.payer.pubkey()
+                && !keys.iter().any(|k| k.pubkey() == s.pubkey())
+            {
+                keys.push(s);
+            }
+        }
+        keys
+    }
+
+    /// Processes an already-signed transaction.
+    pub async fn process_versioned(
+        &mut self,
+        tx: impl Into<VersionedTransaction>,
+    ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
         drain_captured();
         let r = self
             .ctx
@@ -236,10 +287,7 @@ impl Embedded {
             .await
             .context("banks client")?;
         let captured = drain_captured();
-        let logs = r
-            .metadata
-            .map(|m| m.log_messages)
-            .unwrap_or_default();
+        let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
         Ok(match r.result {
             Ok(()) => Ok(TxOutcome {
                 events: captured
@@ -252,8 +300,40 @@ impl Embedded {
         })
     }
 
+    /// Creates an address lookup table holding `addresses`, owned by the payer, and advances
+    /// one slot so that it is usable.
+    pub async fn create_lookup_table(
+        &mut self,
+        addresses: &[Pubkey],
+    ) -> Result<AddressLookupTableAccount> {
+        let payer = self.payer_key();
+        let slot = self.ctx.banks_client.get_root_slot().await?;
+        self.ctx
+            .warp_to_slot(slot + 2)
+            .map_err(|e| anyhow!("warp: {e:?}"))?;
+        let (create, table) = alt::instruction::create_lookup_table(payer, payer, slot + 1);
+        self.send_ok(&[create], &[]).await?;
+        for chunk in addresses.chunks(24) {
+            let extend =
+                alt::instruction::extend_lookup_table(table, payer, Some(payer), chunk.to_vec());
+            self.send_ok(&[extend], &[]).await?;
+        }
+        let slot = self.ctx.banks_client.get_root_slot().await?;
+        self.ctx
+            .warp_to_slot(slot + 2)
+            .map_err(|e| anyhow!("warp: {e:?}"))?;
+        Ok(AddressLookupTableAccount {
+            key: table,
+            addresses: addresses.to_vec(),
+        })
+    }
+
     /// [`Embedded::send`], turning a failed transaction into an error.
-    pub async fn send_ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxOutcome> {
+    pub async fn send_ok(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOutcome> {
         self.send(ixs, signers)
             .await?
             .map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
@@ -271,8 +351,7 @@ impl Embedded {
     }
 
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
-        self.ctx
-            .set_account(key, &AccountSharedData::from(account));
+        self.ctx.set_account(key, &AccountSharedData::from(account));
     }
 
     /// Reads the index account.
@@ -304,7 +383,12 @@ impl Embedded {
         let mint = Keypair::new();
         let payer = self.payer_key();
         let space = anchor_spl::token::spl_token::state::Mint::LEN;
-        let rent = self.ctx.banks_client.get_rent().await?.minimum_balance(space);
+        let rent = self
+            .ctx
+            .banks_client
+            .get_rent()
+            .await?
+            .minimum_balance(space);
         let ixs = [
             system_instruction::create_account(
                 &payer,

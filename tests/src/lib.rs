@@ -4,7 +4,9 @@
 //! one client helper per instruction, captured events, and exact-error assertions.
 
 use aidx::errors::AidxError;
-use aidx::instructions::{AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs};
+use aidx::instructions::{
+    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
+};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use aidx_keeper::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_keeper::embedded::{Embedded, TxFailure, TxOutcome};
@@ -16,6 +18,7 @@ use anchor_spl::token_2022::spl_token_2022::{
 };
 use solana_sdk::{
     instruction::{Instruction, InstructionError},
+    message::AddressLookupTableAccount,
     pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
@@ -28,12 +31,19 @@ pub type TxResult = std::result::Result<TxOutcome, TxFailure>;
 /// A Token-2022 mint extension a test mint is created with.
 #[derive(Clone, Debug)]
 pub enum MintExt {
-    TransferFee { bps: u16 },
-    TransferHook { authority: Option<Pubkey>, program: Option<Pubkey> },
+    TransferFee {
+        bps: u16,
+    },
+    TransferHook {
+        authority: Option<Pubkey>,
+        program: Option<Pubkey>,
+    },
     NonTransferable,
     DefaultState(AccountState),
     PermanentDelegate(Pubkey),
-    InterestBearing { rate_bps: i16 },
+    InterestBearing {
+        rate_bps: i16,
+    },
     MintCloseAuthority,
     MetadataPointer,
     ConfidentialTransfer,
@@ -60,28 +70,59 @@ impl MintExt {
         use spl_token_2022::extension as ext;
         let p = &TOKEN_2022_PROGRAM_ID;
         match self {
-            MintExt::TransferFee { bps } => ext::transfer_fee::instruction::initialize_transfer_fee_config(
-                p, mint, Some(authority), Some(authority), *bps, u64::MAX,
-            ),
+            MintExt::TransferFee { bps } => {
+                ext::transfer_fee::instruction::initialize_transfer_fee_config(
+                    p,
+                    mint,
+                    Some(authority),
+                    Some(authority),
+                    *bps,
+                    u64::MAX,
+                )
+            }
             MintExt::TransferHook { authority, program } => {
                 ext::transfer_hook::instruction::initialize(p, mint, *authority, *program)
             }
-            MintExt::NonTransferable => spl_token_2022::instruction::initialize_non_transferable_mint(p, mint),
-            MintExt::DefaultState(s) => {
-                ext::default_account_state::instruction::initialize_default_account_state(p, mint, s)
+            MintExt::NonTransferable => {
+                spl_token_2022::instruction::initialize_non_transferable_mint(p, mint)
             }
-            MintExt::PermanentDelegate(d) => spl_token_2022::instruction::initialize_permanent_delegate(p, mint, d),
+            MintExt::DefaultState(s) => {
+                ext::default_account_state::instruction::initialize_default_account_state(
+                    p, mint, s,
+                )
+            }
+            MintExt::PermanentDelegate(d) => {
+                spl_token_2022::instruction::initialize_permanent_delegate(p, mint, d)
+            }
             MintExt::InterestBearing { rate_bps } => {
-                ext::interest_bearing_mint::instruction::initialize(p, mint, Some(*authority), *rate_bps)
+                ext::interest_bearing_mint::instruction::initialize(
+                    p,
+                    mint,
+                    Some(*authority),
+                    *rate_bps,
+                )
             }
             MintExt::MintCloseAuthority => {
-                spl_token_2022::instruction::initialize_mint_close_authority(p, mint, Some(authority))
+                spl_token_2022::instruction::initialize_mint_close_authority(
+                    p,
+                    mint,
+                    Some(authority),
+                )
             }
-            MintExt::MetadataPointer => {
-                ext::metadata_pointer::instruction::initialize(p, mint, Some(*authority), Some(*mint))
-            }
+            MintExt::MetadataPointer => ext::metadata_pointer::instruction::initialize(
+                p,
+                mint,
+                Some(*authority),
+                Some(*mint),
+            ),
             MintExt::ConfidentialTransfer => {
-                ext::confidential_transfer::instruction::initialize_mint(p, mint, Some(*authority), true, None)
+                ext::confidential_transfer::instruction::initialize_mint(
+                    p,
+                    mint,
+                    Some(*authority),
+                    true,
+                    None,
+                )
             }
             MintExt::Pausable => ext::pausable::instruction::initialize(p, mint, authority),
         }
@@ -113,6 +154,9 @@ pub struct IndexFixture {
     pub share_mint: Pubkey,
     pub admin: Keypair,
     pub constituents: Vec<ConstituentFixture>,
+    /// Address lookup table of the index's fixed accounts, mints and vaults (set by
+    /// [`TestContext::create_index`]); in-kind helpers send v0 transactions through it.
+    pub lut: Option<AddressLookupTableAccount>,
 }
 
 /// A holder: a keypair with SOL, token accounts for every constituent and a share account.
@@ -144,7 +188,10 @@ pub struct TestContext {
 
 impl TestContext {
     pub async fn new() -> Self {
-        TestContext { chain: Embedded::start().await.expect("embedded runtime"), indexes_made: 0 }
+        TestContext {
+            chain: Embedded::start().await.expect("embedded runtime"),
+            indexes_made: 0,
+        }
     }
 
     pub fn payer(&self) -> Pubkey {
@@ -152,16 +199,35 @@ impl TestContext {
     }
 
     /// Creates a mint under `token_program` (Token-2022 with `exts`), authority the payer.
-    pub async fn create_mint(&mut self, token_program: Pubkey, decimals: u8, exts: &[MintExt]) -> Pubkey {
+    pub async fn create_mint(
+        &mut self,
+        token_program: Pubkey,
+        decimals: u8,
+        exts: &[MintExt],
+    ) -> Pubkey {
         if exts.is_empty() {
-            return self.chain.create_mint(&token_program, decimals).await.expect("mint");
+            return self
+                .chain
+                .create_mint(&token_program, decimals)
+                .await
+                .expect("mint");
         }
-        assert_eq!(token_program, TOKEN_2022_PROGRAM_ID, "extensions need Token-2022");
+        assert_eq!(
+            token_program, TOKEN_2022_PROGRAM_ID,
+            "extensions need Token-2022"
+        );
         let mint = Keypair::new();
         let payer = self.payer();
         let kinds: Vec<ExtensionType> = exts.iter().map(MintExt::kind).collect();
         let space = ExtensionType::try_calculate_account_len::<Mint2022>(&kinds).expect("len");
-        let rent = self.chain.ctx.banks_client.get_rent().await.unwrap().minimum_balance(space);
+        let rent = self
+            .chain
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .unwrap()
+            .minimum_balance(space);
         let mut ixs = vec![system_instruction::create_account(
             &payer,
             &mint.pubkey(),
@@ -171,17 +237,31 @@ impl TestContext {
         )];
         ixs.extend(exts.iter().map(|e| e.init_ix(&mint.pubkey(), &payer)));
         ixs.push(
-            spl_token_2022::instruction::initialize_mint2(&TOKEN_2022_PROGRAM_ID, &mint.pubkey(), &payer, Some(&payer), decimals)
-                .unwrap(),
+            spl_token_2022::instruction::initialize_mint2(
+                &TOKEN_2022_PROGRAM_ID,
+                &mint.pubkey(),
+                &payer,
+                Some(&payer),
+                decimals,
+            )
+            .unwrap(),
         );
-        self.chain.send_ok(&ixs, &[&mint]).await.expect("create extension mint");
+        self.chain
+            .send_ok(&ixs, &[&mint])
+            .await
+            .expect("create extension mint");
         mint.pubkey()
     }
 
     /// Index parameters used by default in tests: the methodology's defaults.
     pub fn default_args(&self) -> InitializeIndexArgs {
         let p = self.payer();
-        InitializeIndexArgs { params: IndexParams::default(), methodology_authority: p, guardian: p, fee_recipient: p }
+        InitializeIndexArgs {
+            params: IndexParams::default(),
+            methodology_authority: p,
+            guardian: p,
+            fee_recipient: p,
+        }
     }
 
     /// Initializes an empty index; returns (index, share mint, admin).
@@ -190,12 +270,17 @@ impl TestContext {
         let share_mint = Keypair::new();
         let payer = self.payer();
         let ix = client::initialize_index(&payer, &admin.pubkey(), &share_mint.pubkey(), args);
-        let r = self.chain.send(&[ix], &[&admin, &share_mint]).await.unwrap();
+        let r = self
+            .chain
+            .send(&[ix], &[&admin, &share_mint])
+            .await
+            .unwrap();
         let fx = IndexFixture {
             key: client::index_address(&share_mint.pubkey()),
             share_mint: share_mint.pubkey(),
             admin,
             constituents: vec![],
+            lut: None,
         };
         (r, fx)
     }
@@ -226,15 +311,32 @@ impl TestContext {
             let mint = self.create_mint(program, decimals, &[]).await;
             let args = AddConstituentArgs {
                 sub_sector: (i % 8) as u8,
-                bucket: if i % 8 == SubSector::Host as usize { Bucket::Host as u8 } else { Bucket::PurePlay as u8 },
+                bucket: if i % 8 == SubSector::Host as usize {
+                    Bucket::Host as u8
+                } else {
+                    Bucket::PurePlay as u8
+                },
                 feed_id: test_feed_id(self.indexes_made, i),
                 initial_units_per_share: units(i),
             };
             self.add_constituent(&fx.key, &fx.admin, &mint, &program, args)
                 .await
                 .expect("add_constituent");
-            fx.constituents.push(ConstituentFixture { mint, token_program: program, decimals, units_per_share: units(i) });
+            fx.constituents.push(ConstituentFixture {
+                mint,
+                token_program: program,
+                decimals,
+                units_per_share: units(i),
+            });
         }
+        let index = self.index(&fx).await;
+        let addresses = client::index_lookup_addresses(&fx.key, &index);
+        fx.lut = Some(
+            self.chain
+                .create_lookup_table(&addresses)
+                .await
+                .expect("lookup table"),
+        );
         fx
     }
 
@@ -242,17 +344,35 @@ impl TestContext {
     /// `amount(i)`) and a share account.
     pub async fn holder(&mut self, fx: &IndexFixture, amount: impl Fn(usize) -> u64) -> Holder {
         let keypair = Keypair::new();
-        self.chain.airdrop(&keypair.pubkey(), 1_000_000_000).await.unwrap();
+        self.chain
+            .airdrop(&keypair.pubkey(), 1_000_000_000)
+            .await
+            .unwrap();
         let mut token_accounts = vec![];
         for (i, c) in fx.constituents.iter().enumerate() {
-            let ata = self.chain.create_ata(&keypair.pubkey(), &c.mint, &c.token_program).await.unwrap();
+            let ata = self
+                .chain
+                .create_ata(&keypair.pubkey(), &c.mint, &c.token_program)
+                .await
+                .unwrap();
             if amount(i) > 0 {
-                self.chain.mint_to(&c.mint, &ata, &c.token_program, amount(i)).await.unwrap();
+                self.chain
+                    .mint_to(&c.mint, &ata, &c.token_program, amount(i))
+                    .await
+                    .unwrap();
             }
             token_accounts.push(ata);
         }
-        let shares = self.chain.create_ata(&keypair.pubkey(), &fx.share_mint, &TOKEN_PROGRAM_ID).await.unwrap();
-        Holder { keypair, token_accounts, shares }
+        let shares = self
+            .chain
+            .create_ata(&keypair.pubkey(), &fx.share_mint, &TOKEN_PROGRAM_ID)
+            .await
+            .unwrap();
+        Holder {
+            keypair,
+            token_accounts,
+            shares,
+        }
     }
 
     pub async fn index(&mut self, fx: &IndexFixture) -> Index {
@@ -260,30 +380,75 @@ impl TestContext {
     }
 
     /// The `mint_in_kind` instruction for `holder` (tests may edit its accounts).
-    pub async fn mint_in_kind_ix(&mut self, fx: &IndexFixture, holder: &Holder, args: MintInKindArgs) -> Instruction {
+    pub async fn mint_in_kind_ix(
+        &mut self,
+        fx: &IndexFixture,
+        holder: &Holder,
+        args: MintInKindArgs,
+    ) -> Instruction {
         let index = self.index(fx).await;
         client::mint_in_kind(&fx.key, &index, &holder.key(), &holder.token_accounts, args)
     }
 
-    pub async fn redeem_in_kind_ix(&mut self, fx: &IndexFixture, holder: &Holder, args: RedeemInKindArgs) -> Instruction {
+    pub async fn redeem_in_kind_ix(
+        &mut self,
+        fx: &IndexFixture,
+        holder: &Holder,
+        args: RedeemInKindArgs,
+    ) -> Instruction {
         let index = self.index(fx).await;
         client::redeem_in_kind(&fx.key, &index, &holder.key(), &holder.token_accounts, args)
     }
 
     /// Mints `shares` with no slippage limit.
-    pub async fn mint_in_kind(&mut self, fx: &IndexFixture, holder: &Holder, shares: u64) -> TxResult {
+    pub async fn mint_in_kind(
+        &mut self,
+        fx: &IndexFixture,
+        holder: &Holder,
+        shares: u64,
+    ) -> TxResult {
         let n = fx.constituents.len();
-        let args = MintInKindArgs { shares, max_amounts_in: vec![u64::MAX; n], min_shares_out: shares };
+        let args = MintInKindArgs {
+            shares,
+            max_amounts_in: vec![u64::MAX; n],
+            min_shares_out: shares,
+        };
         let ix = self.mint_in_kind_ix(fx, holder, args).await;
-        self.send(ix, &[&holder.keypair]).await
+        self.send_basket(fx, ix, &[&holder.keypair]).await
     }
 
     /// Redeems `shares` with no slippage limit.
-    pub async fn redeem_in_kind(&mut self, fx: &IndexFixture, holder: &Holder, shares: u64) -> TxResult {
+    pub async fn redeem_in_kind(
+        &mut self,
+        fx: &IndexFixture,
+        holder: &Holder,
+        shares: u64,
+    ) -> TxResult {
         let n = fx.constituents.len();
-        let args = RedeemInKindArgs { shares, min_amounts_out: vec![0; n] };
+        let args = RedeemInKindArgs {
+            shares,
+            min_amounts_out: vec![0; n],
+        };
         let ix = self.redeem_in_kind_ix(fx, holder, args).await;
-        self.send(ix, &[&holder.keypair]).await
+        self.send_basket(fx, ix, &[&holder.keypair]).await
+    }
+
+    /// Sends a basket instruction as a v0 transaction through the index's lookup table
+    /// (legacy when the fixture has none).
+    pub async fn send_basket(
+        &mut self,
+        fx: &IndexFixture,
+        ix: Instruction,
+        signers: &[&Keypair],
+    ) -> TxResult {
+        match &fx.lut {
+            Some(lut) => self
+                .chain
+                .send_v0(&[ix], signers, std::slice::from_ref(lut))
+                .await
+                .unwrap(),
+            None => self.send(ix, signers).await,
+        }
     }
 
     pub async fn send(&mut self, ix: Instruction, signers: &[&Keypair]) -> TxResult {
@@ -321,7 +486,10 @@ impl TestContext {
 /// The custom error code of a failed transaction, if it failed with one.
 pub fn custom_code(r: &TxResult) -> Option<u32> {
     match r {
-        Err(TxFailure { error: TransactionError::InstructionError(_, InstructionError::Custom(c)), .. }) => Some(*c),
+        Err(TxFailure {
+            error: TransactionError::InstructionError(_, InstructionError::Custom(c)),
+            ..
+        }) => Some(*c),
         _ => None,
     }
 }
@@ -332,7 +500,12 @@ pub fn assert_aidx_error(r: &TxResult, expected: AidxError) {
     let want = u32::from(expected);
     match custom_code(r) {
         Some(c) if c == want => {}
-        _ => panic!("expected {expected:?} ({want}), got {:?}", r.as_ref().map(|o| &o.events).map_err(|f| (&f.error, &f.logs))),
+        _ => panic!(
+            "expected {expected:?} ({want}), got {:?}",
+            r.as_ref()
+                .map(|o| &o.events)
+                .map_err(|f| (&f.error, &f.logs))
+        ),
     }
 }
 
@@ -342,7 +515,12 @@ pub fn assert_anchor_error(r: &TxResult, expected: anchor_lang::error::ErrorCode
     let want = u32::from(expected);
     match custom_code(r) {
         Some(c) if c == want => {}
-        _ => panic!("expected {expected:?} ({want}), got {:?}", r.as_ref().map(|o| &o.events).map_err(|f| (&f.error, &f.logs))),
+        _ => panic!(
+            "expected {expected:?} ({want}), got {:?}",
+            r.as_ref()
+                .map(|o| &o.events)
+                .map_err(|f| (&f.error, &f.logs))
+        ),
     }
 }
 

@@ -24,7 +24,10 @@ declare_id!("AiDXBdrvjrMq4DsdkAYTAfLV2fbBYXh5BfS3eVjzZ1kG");
 pub mod aidx {
     use super::*;
 
-    pub fn initialize_index(ctx: Context<InitializeIndex>, args: InitializeIndexArgs) -> Result<()> {
+    pub fn initialize_index(
+        ctx: Context<InitializeIndex>,
+        args: InitializeIndexArgs,
+    ) -> Result<()> {
         instructions::initialize_index(ctx, args)
     }
 

@@ -13,7 +13,10 @@ pub enum MethodologyError {
     /// No constituent has a positive value.
     Empty,
     /// Fewer positive-valued constituents than `1 / cap`: the cap cannot hold.
-    InfeasibleCap { eligible: usize, cap: u64 },
+    InfeasibleCap {
+        eligible: usize,
+        cap: u64,
+    },
     /// The cap is zero or above 100%.
     InvalidCap(u64),
     Math(MathError),
@@ -100,9 +103,7 @@ pub fn capped_weights(values: &[u128], cap: u64) -> Result<Vec<u64>, Methodology
     }
 
     let total: u64 = weights.iter().sum();
-    let mut residue = WEIGHT_SCALE
-        .checked_sub(total)
-        .ok_or(MathError::Overflow)?;
+    let mut residue = WEIGHT_SCALE.checked_sub(total).ok_or(MathError::Overflow)?;
     let mut order: Vec<usize> = (0..n).filter(|i| values[*i] > 0).collect();
     order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
     while residue > 0 {
@@ -162,9 +163,18 @@ mod tests {
     fn infeasible_cap_is_named() {
         assert_eq!(
             capped_weights(&[5, 1, 1, 0], 20 * PCT),
-            Err(MethodologyError::InfeasibleCap { eligible: 3, cap: 20 * PCT })
+            Err(MethodologyError::InfeasibleCap {
+                eligible: 3,
+                cap: 20 * PCT
+            })
         );
-        assert_eq!(capped_weights(&[0, 0], 20 * PCT), Err(MethodologyError::Empty));
-        assert_eq!(capped_weights(&[1], 0), Err(MethodologyError::InvalidCap(0)));
+        assert_eq!(
+            capped_weights(&[0, 0], 20 * PCT),
+            Err(MethodologyError::Empty)
+        );
+        assert_eq!(
+            capped_weights(&[1], 0),
+            Err(MethodologyError::InvalidCap(0))
+        );
     }
 }

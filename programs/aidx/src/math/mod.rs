@@ -87,9 +87,21 @@ mod tests {
         assert_eq!(mul_div(7, 3, 2, Rounding::Up), Ok(11));
         assert_eq!(mul_div(8, 3, 2, Rounding::Up), Ok(12));
         assert_eq!(mul_div(0, 3, 2, Rounding::Up), Ok(0));
-        assert_eq!(mul_div(1, 1, 0, Rounding::Down), Err(MathError::DivisionByZero));
-        assert_eq!(mul_div(u128::MAX, 2, 1, Rounding::Down), Err(MathError::Overflow));
-        assert_eq!(mul_div_u64(u64::MAX, 2, 1, Rounding::Down), Err(MathError::Overflow));
-        assert_eq!(mul_div_u64(u64::MAX, u64::MAX, u64::MAX, Rounding::Up), Ok(u64::MAX));
+        assert_eq!(
+            mul_div(1, 1, 0, Rounding::Down),
+            Err(MathError::DivisionByZero)
+        );
+        assert_eq!(
+            mul_div(u128::MAX, 2, 1, Rounding::Down),
+            Err(MathError::Overflow)
+        );
+        assert_eq!(
+            mul_div_u64(u64::MAX, 2, 1, Rounding::Down),
+            Err(MathError::Overflow)
+        );
+        assert_eq!(
+            mul_div_u64(u64::MAX, u64::MAX, u64::MAX, Rounding::Up),
+            Ok(u64::MAX)
+        );
     }
 }

@@ -61,7 +61,11 @@ impl Index {
 
     /// Seeds that sign for the index PDA.
     pub fn signer_seeds(&self) -> [&[u8]; 3] {
-        [INDEX_SEED, self.share_mint.as_ref(), core::slice::from_ref(&self.bump)]
+        [
+            INDEX_SEED,
+            self.share_mint.as_ref(),
+            core::slice::from_ref(&self.bump),
+        ]
     }
 
     /// Structural invariants, checked at the end of every instruction that mutates the index.
@@ -79,11 +83,16 @@ impl Index {
         for (i, c) in rows.iter().enumerate() {
             require!(c.mint != Pubkey::default(), AidxError::InvariantViolated);
             require!(
-                rows[i + 1..].iter().all(|o| o.mint != c.mint && o.feed_id != c.feed_id),
+                rows[i + 1..]
+                    .iter()
+                    .all(|o| o.mint != c.mint && o.feed_id != c.feed_id),
                 AidxError::InvariantViolated
             );
             // an unseeded index holds nothing
-            require!(self.is_seeded() || c.balance == 0, AidxError::InvariantViolated);
+            require!(
+                self.is_seeded() || c.balance == 0,
+                AidxError::InvariantViolated
+            );
         }
         require!(
             self.constituents[self.num_constituents as usize..]

@@ -96,7 +96,10 @@ impl IndexParams {
             (MIN_MAX_WEIGHT..=MAX_MAX_WEIGHT).contains(&self.max_weight),
             AidxError::InvalidMaxWeight
         );
-        require!((MIN_BAND..=MAX_BAND).contains(&self.band), AidxError::InvalidBand);
+        require!(
+            (MIN_BAND..=MAX_BAND).contains(&self.band),
+            AidxError::InvalidBand
+        );
         require!(
             (MIN_UNLOCK_HAIRCUT..=MAX_UNLOCK_HAIRCUT).contains(&self.unlock_haircut),
             AidxError::InvalidUnlockHaircut
@@ -106,8 +109,14 @@ impl IndexParams {
                 || (MIN_PURE_PLAY_SHARE..=MAX_PURE_PLAY_SHARE).contains(&self.pure_play_share),
             AidxError::InvalidPurePlayShare
         );
-        require!(self.mint_fee_bps <= MAX_MINT_FEE_BPS, AidxError::InvalidMintFee);
-        require!(self.redeem_fee_bps <= MAX_REDEEM_FEE_BPS, AidxError::InvalidRedeemFee);
+        require!(
+            self.mint_fee_bps <= MAX_MINT_FEE_BPS,
+            AidxError::InvalidMintFee
+        );
+        require!(
+            self.redeem_fee_bps <= MAX_REDEEM_FEE_BPS,
+            AidxError::InvalidRedeemFee
+        );
         require!(
             self.management_fee_bps <= MAX_MANAGEMENT_FEE_BPS,
             AidxError::InvalidManagementFee

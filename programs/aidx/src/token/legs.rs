@@ -40,7 +40,11 @@ pub fn load_legs<'a, 'info>(
             require_keys_eq!(mint.key(), c.mint, AidxError::ConstituentMintMismatch);
             require_keys_eq!(vault.key(), c.vault, AidxError::VaultMismatch);
             require!(vault.is_writable, AidxError::AccountNotWritable);
-            require_keys_eq!(*holder_account.owner, c.token_program, AidxError::TokenProgramMismatch);
+            require_keys_eq!(
+                *holder_account.owner,
+                c.token_program,
+                AidxError::TokenProgramMismatch
+            );
             require!(holder_account.is_writable, AidxError::AccountNotWritable);
             let account = {
                 let data = holder_account.try_borrow_data()?;

@@ -55,14 +55,24 @@ impl AddConstituent<'_> {
             (index.num_constituents as usize) < MAX_CONSTITUENTS,
             AidxError::TooManyConstituents
         );
-        require_keys_neq!(self.mint.key(), index.share_mint, AidxError::ShareMintAsConstituent);
+        require_keys_neq!(
+            self.mint.key(),
+            index.share_mint,
+            AidxError::ShareMintAsConstituent
+        );
         require!(
-            index.constituents().iter().all(|c| c.mint != self.mint.key()),
+            index
+                .constituents()
+                .iter()
+                .all(|c| c.mint != self.mint.key()),
             AidxError::DuplicateConstituent
         );
         require!(args.feed_id != [0u8; 32], AidxError::MissingFeedId);
         require!(
-            index.constituents().iter().all(|c| c.feed_id != args.feed_id),
+            index
+                .constituents()
+                .iter()
+                .all(|c| c.feed_id != args.feed_id),
             AidxError::DuplicateFeedId
         );
         SubSector::from_u8(args.sub_sector)?;
@@ -101,7 +111,12 @@ impl AddConstituent<'_> {
         let space = self.vault_size()?;
         let index_key = self.index.key();
         let mint_key = self.mint.key();
-        let seeds: &[&[u8]] = &[VAULT_SEED, index_key.as_ref(), mint_key.as_ref(), &[vault_bump]];
+        let seeds: &[&[u8]] = &[
+            VAULT_SEED,
+            index_key.as_ref(),
+            mint_key.as_ref(),
+            &[vault_bump],
+        ];
         let rent = Rent::get()?.minimum_balance(space);
         let vault = self.vault.to_account_info();
         let system = self.system_program.key();
@@ -136,7 +151,9 @@ impl AddConstituent<'_> {
             system_program::allocate(
                 CpiContext::new_with_signer(
                     system,
-                    system_program::Allocate { account_to_allocate: vault.clone() },
+                    system_program::Allocate {
+                        account_to_allocate: vault.clone(),
+                    },
                     &[seeds],
                 ),
                 space as u64,
@@ -144,7 +161,9 @@ impl AddConstituent<'_> {
             system_program::assign(
                 CpiContext::new_with_signer(
                     system,
-                    system_program::Assign { account_to_assign: vault.clone() },
+                    system_program::Assign {
+                        account_to_assign: vault.clone(),
+                    },
                     &[seeds],
                 ),
                 &self.token_program.key(),

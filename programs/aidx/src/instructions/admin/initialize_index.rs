@@ -64,7 +64,11 @@ pub struct InitializeIndex<'info> {
 impl InitializeIndex<'_> {
     pub fn validate(&self, args: &InitializeIndexArgs) -> Result<()> {
         args.params.validate()?;
-        for role in [args.methodology_authority, args.guardian, args.fee_recipient] {
+        for role in [
+            args.methodology_authority,
+            args.guardian,
+            args.fee_recipient,
+        ] {
             require_keys_neq!(role, Pubkey::default(), AidxError::InvalidRole);
         }
         Ok(())

@@ -68,7 +68,10 @@ impl MintInKind<'_> {
             AidxError::FirstMintTooSmall
         );
         // No fee on in-kind mints yet: the holder receives every share minted.
-        require!(args.shares >= args.min_shares_out, AidxError::MinSharesOutNotMet);
+        require!(
+            args.shares >= args.min_shares_out,
+            AidxError::MinSharesOutNotMet
+        );
         Ok(())
     }
 }
@@ -142,7 +145,10 @@ pub fn mint_in_kind<'info>(
     let index_key = accounts.index.key();
     let mut index = accounts.index.load_mut()?;
     for ((c, leg), amount) in index.constituents_mut().iter_mut().zip(&legs).zip(&amounts) {
-        c.balance = c.balance.checked_add(*amount).ok_or(AidxError::MathOverflow)?;
+        c.balance = c
+            .balance
+            .checked_add(*amount)
+            .ok_or(AidxError::MathOverflow)?;
         leg.reconcile(*amount, 0, c.balance)?;
     }
     index.share_supply = index

@@ -103,7 +103,10 @@ pub fn redeem_in_kind<'info>(
     let index_key = accounts.index.key();
     let mut index = accounts.index.load_mut()?;
     for ((c, leg), paid) in index.constituents_mut().iter_mut().zip(&legs).zip(&payouts) {
-        c.balance = c.balance.checked_sub(*paid).ok_or(AidxError::MathOverflow)?;
+        c.balance = c
+            .balance
+            .checked_sub(*paid)
+            .ok_or(AidxError::MathOverflow)?;
         leg.reconcile(0, *paid, c.balance)?;
     }
     index.share_supply = index
