@@ -1,4 +1,7 @@
 //! The aidx keeper: client, embedded runtime and the commands of the `aidx` binary.
 
 pub mod client;
+pub mod demo;
 pub mod embedded;
+pub mod table;
+pub mod universe;

@@ -24,6 +24,8 @@ pub const ONE_SHARE: u64 = 1_000_000_000;
 pub const WEIGHT_SCALE: u64 = 1_000_000_000;
 /// precision: 1e4. 100% in basis points.
 pub const BPS_SCALE: u64 = 10_000;
+/// precision: 1e12. USD amounts and USD prices of one whole token (10^decimals raw units).
+pub const USD_SCALE: u128 = 1_000_000_000_000;
 
 /// Which way a division rounds. Always chosen to favour the vault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
