@@ -283,6 +283,7 @@ pub async fn run(universe_csv: &str, out: &mut impl Write) -> Result<DemoSummary
                 RedeemInKindArgs {
                     shares,
                     min_amounts_out: vec![0; n],
+                    skip_mask: 0,
                 },
             )
         };

@@ -77,6 +77,6 @@ mod tests {
             &[("a", Align::Left), ("b", Align::Right)],
             &[vec!["xx".into(), "1".into()]],
         );
-        assert_eq!(t, "a    b\n--  -\nxx   1\n");
+        assert_eq!(t, "a   b\n--  -\nxx  1\n");
     }
 }

@@ -132,7 +132,7 @@ impl MintExt {
 
 /// The token program of constituent `i` in a mixed index: even rows SPL Token, odd rows Token-2022.
 pub fn mixed_program(i: usize) -> Pubkey {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         TOKEN_PROGRAM_ID
     } else {
         TOKEN_2022_PROGRAM_ID
@@ -428,6 +428,7 @@ impl TestContext {
         let args = RedeemInKindArgs {
             shares,
             min_amounts_out: vec![0; n],
+            skip_mask: 0,
         };
         let ix = self.redeem_in_kind_ix(fx, holder, args).await;
         self.send_basket(fx, ix, &[&holder.keypair]).await
@@ -530,5 +531,23 @@ pub fn events(r: TxResult) -> Vec<AidxEvent> {
     match r {
         Ok(o) => o.events,
         Err(f) => panic!("transaction failed: {:?}\n{}", f.error, f.logs.join("\n")),
+    }
+}
+
+/// Asserts a transaction failed with exactly this instruction error, for failures that are not
+/// a custom code (e.g. `InvalidAccountData` from a token-state decoder, `ProgramFailedToComplete`).
+#[track_caller]
+pub fn assert_instruction_error(r: &TxResult, expected: InstructionError) {
+    match r {
+        Err(TxFailure {
+            error: TransactionError::InstructionError(_, e),
+            ..
+        }) if *e == expected => {}
+        _ => panic!(
+            "expected {expected:?}, got {:?}",
+            r.as_ref()
+                .map(|o| &o.events)
+                .map_err(|f| (&f.error, &f.logs))
+        ),
     }
 }

@@ -106,6 +106,7 @@ async fn mint_and_redeem_three_constituents() {
             holder: a.key(),
             shares: r,
             amounts_out: out,
+            skip_mask: 0,
             balances_after: bal3,
             share_supply_after: supply2 - r,
         })]
@@ -402,6 +403,7 @@ async fn twenty_constituent_mint_fits_one_v0_transaction() {
     let args = RedeemInKindArgs {
         shares: ONE_SHARE,
         min_amounts_out: vec![0; 20],
+        skip_mask: 0,
     };
     let ix = t.redeem_in_kind_ix(&fx, &a, args).await;
     let tx = t

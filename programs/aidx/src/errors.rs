@@ -57,6 +57,8 @@ pub enum AidxError {
     SeedCompositionLocked,
     #[msg("The share mint cannot be a constituent")]
     ShareMintAsConstituent,
+    #[msg("Token-2022 mint with a close authority: it could be closed and re-created with other extensions")]
+    MintClosable,
     #[msg("Token-2022 mint with a transfer fee: amounts received would differ from amounts sent")]
     MintHasTransferFee,
     #[msg("Token-2022 mint with a transfer hook program or hook authority: arbitrary code on every transfer")]
@@ -117,10 +119,34 @@ pub enum AidxError {
     MinSharesOutNotMet,
     #[msg("A leg pays less than its minimum amount out")]
     MinAmountOutNotMet,
+    #[msg("Skip mask names a constituent that does not exist")]
+    InvalidSkipMask,
     #[msg("Redeeming this few shares pays nothing")]
     RedeemTooSmall,
     #[msg("Holder has fewer shares than requested")]
     InsufficientShares,
+
+    // ---- oracle gate
+    #[msg("Price account is not owned by the Pyth receiver program")]
+    OracleWrongOwner,
+    #[msg("Price account is not a PriceUpdateV2")]
+    OracleWrongAccountType,
+    #[msg("Price account is for another feed")]
+    OracleWrongFeed,
+    #[msg("Price update is not fully verified")]
+    OracleNotFullyVerified,
+    #[msg("Price is older than the index's max age")]
+    OracleStale,
+    #[msg("Price is older than the last price used for this constituent")]
+    OracleOlderThanLast,
+    #[msg("Price is zero or negative")]
+    OracleNonPositivePrice,
+    #[msg("Price confidence interval is wider than the index allows")]
+    OracleConfidenceTooWide,
+    #[msg("Price exponent outside the accepted range")]
+    OracleBadExponent,
+    #[msg("Price does not fit the index's price precision")]
+    OraclePriceOutOfRange,
 
     // ---- accounting
     #[msg("Share supply does not match the share mint")]

@@ -66,6 +66,8 @@ pub struct RedeemedInKind {
     pub shares: u64,
     /// Raw units paid out, per constituent in table order.
     pub amounts_out: Vec<u64>,
+    /// Constituents the holder skipped (bit per table row); they paid nothing.
+    pub skip_mask: u32,
     /// Internal balances after, per constituent in table order.
     pub balances_after: Vec<u64>,
     pub share_supply_after: u64,

@@ -91,7 +91,7 @@ mod tests {
             a in 1u64..=1u64 << 61,
             b in 1u64..=1u64 << 61,
         ) {
-            prop_assume!(a.checked_add(b).map_or(false, |t| t <= supply));
+            prop_assume!(a.checked_add(b).is_some_and(|t| t <= supply));
             let whole = redeem_payout(a + b, balance, supply).unwrap();
             let first = redeem_payout(a, balance, supply).unwrap();
             let second = redeem_payout(b, balance - first, supply - a).unwrap();

@@ -8,10 +8,11 @@
 //!
 //! | extension | decision | why |
 //! |---|---|---|
-//! | MintCloseAuthority, MetadataPointer, TokenMetadata, GroupPointer, TokenGroup, GroupMemberPointer, TokenGroupMember | allowed | descriptive, no effect on balances or transfers (a mint with supply cannot be closed) |
-//! | Pausable | allowed | transfers can stop; holders are protected by redeem in kind skipping a paused leg (constituent lifecycle) |
+//! | MetadataPointer, TokenMetadata, GroupPointer, TokenGroup, GroupMemberPointer, TokenGroupMember | allowed | descriptive, no effect on balances or transfers |
+//! | Pausable | allowed | transfers can stop; redeem in kind lets a holder skip a paused leg, so nobody is trapped |
 //! | TransferHook with no program and no authority | allowed | inert: nothing runs and nobody can make it run |
 //! | DefaultAccountState = Initialized | allowed | the vault is created usable |
+//! | MintCloseAuthority | refused | a mint with no supply could be closed and re-created at the same address with refused extensions (the policy is checked once, here) |
 //! | TransferFeeConfig | refused | amounts received differ from amounts sent |
 //! | TransferHook with a program or an authority | refused | arbitrary code on every transfer, able to block or re-enter |
 //! | NonTransferable | refused | the vault could never pay out |
@@ -41,8 +42,7 @@ pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<()> {
         .map_err(|_| error!(AidxError::InvalidMintData))?;
     for ext in types {
         match ext {
-            ExtensionType::MintCloseAuthority
-            | ExtensionType::MetadataPointer
+            ExtensionType::MetadataPointer
             | ExtensionType::TokenMetadata
             | ExtensionType::GroupPointer
             | ExtensionType::TokenGroup
@@ -69,6 +69,7 @@ pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<()> {
                     AidxError::MintDefaultFrozen
                 );
             }
+            ExtensionType::MintCloseAuthority => return err!(AidxError::MintClosable),
             ExtensionType::TransferFeeConfig => return err!(AidxError::MintHasTransferFee),
             ExtensionType::NonTransferable => return err!(AidxError::MintNonTransferable),
             ExtensionType::PermanentDelegate => return err!(AidxError::MintHasPermanentDelegate),

@@ -1,5 +1,9 @@
 //! Burns shares and pays out every constituent pro rata, rounding down. Needs no price, so it
 //! works while oracles are stale.
+//!
+//! A holder can skip named constituents (`skip_mask`): a leg whose mint is paused or whose
+//! vault or holder account is frozen would otherwise fail the whole redeem and trap everyone.
+//! A skipped leg pays nothing; its share stays in the basket, with the remaining holders.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedInKind};
@@ -14,8 +18,10 @@ use anchor_spl::token_2022::Token2022;
 pub struct RedeemInKindArgs {
     /// Raw shares to burn.
     pub shares: u64,
-    /// Smallest payout per constituent, table order (slippage bound).
+    /// Smallest payout per constituent, table order (slippage bound; ignored for skipped legs).
     pub min_amounts_out: Vec<u64>,
+    /// Bit `i` set: constituent `i` pays nothing and is not transferred.
+    pub skip_mask: u32,
 }
 
 #[derive(Accounts)]
@@ -50,6 +56,10 @@ impl RedeemInKind<'_> {
             AidxError::ShareSupplyMismatch
         );
         require!(
+            (args.skip_mask as u64) >> index.num_constituents == 0,
+            AidxError::InvalidSkipMask
+        );
+        require!(
             self.holder_shares.amount >= args.shares,
             AidxError::InsufficientShares
         );
@@ -70,13 +80,20 @@ pub fn redeem_in_kind<'info>(
         let payouts = index
             .constituents()
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
+                if args.skip_mask & (1 << i) != 0 {
+                    return Ok(0);
+                }
                 redeem_payout(args.shares, c.balance, index.share_supply).map_err(AidxError::from)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         require!(payouts.iter().any(|p| *p > 0), AidxError::RedeemTooSmall);
-        for (paid, min) in payouts.iter().zip(&args.min_amounts_out) {
-            require!(paid >= min, AidxError::MinAmountOutNotMet);
+        for (i, (paid, min)) in payouts.iter().zip(&args.min_amounts_out).enumerate() {
+            require!(
+                paid >= min || args.skip_mask & (1 << i) != 0,
+                AidxError::MinAmountOutNotMet
+            );
         }
         (legs, payouts, index.share_mint, index.bump)
     };
@@ -124,6 +141,7 @@ pub fn redeem_in_kind<'info>(
         holder,
         shares: args.shares,
         amounts_out: payouts,
+        skip_mask: args.skip_mask,
         balances_after: index.constituents().iter().map(|c| c.balance).collect(),
         share_supply_after: index.share_supply,
     });
