@@ -2,9 +2,13 @@
 //! decoding. Used by every keeper command and by the test harness, so tests exercise exactly
 //! what operators send.
 
-use aidx::events::{ConstituentAdded, IndexInitialized, MintedInKind, RedeemedInKind};
+use aidx::events::{
+    ConstituentAdded, IndexInitialized, MintedInKind, MintedSingle, NavReported, PricesRefreshed,
+    RedeemedInKind, RedeemedSingle,
+};
 use aidx::instructions::{
-    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
+    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RedeemInKindArgs,
+    RedeemSingleArgs,
 };
 use aidx::state::{Index, DEAD_SHARES_SEED, INDEX_SEED, VAULT_SEED};
 use anchor_lang::{
@@ -68,6 +72,10 @@ pub enum AidxEvent {
     ConstituentAdded(ConstituentAdded),
     MintedInKind(MintedInKind),
     RedeemedInKind(RedeemedInKind),
+    PricesRefreshed(PricesRefreshed),
+    NavReported(NavReported),
+    MintedSingle(MintedSingle),
+    RedeemedSingle(RedeemedSingle),
 }
 
 fn decode_as<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
@@ -87,6 +95,10 @@ impl AidxEvent {
             .or_else(|| decode_as(raw).map(AidxEvent::ConstituentAdded))
             .or_else(|| decode_as(raw).map(AidxEvent::MintedInKind))
             .or_else(|| decode_as(raw).map(AidxEvent::RedeemedInKind))
+            .or_else(|| decode_as(raw).map(AidxEvent::PricesRefreshed))
+            .or_else(|| decode_as(raw).map(AidxEvent::NavReported))
+            .or_else(|| decode_as(raw).map(AidxEvent::MintedSingle))
+            .or_else(|| decode_as(raw).map(AidxEvent::RedeemedSingle))
     }
 
     pub fn name(&self) -> &'static str {
@@ -95,6 +107,10 @@ impl AidxEvent {
             AidxEvent::ConstituentAdded(_) => "ConstituentAdded",
             AidxEvent::MintedInKind(_) => "MintedInKind",
             AidxEvent::RedeemedInKind(_) => "RedeemedInKind",
+            AidxEvent::PricesRefreshed(_) => "PricesRefreshed",
+            AidxEvent::NavReported(_) => "NavReported",
+            AidxEvent::MintedSingle(_) => "MintedSingle",
+            AidxEvent::RedeemedSingle(_) => "RedeemedSingle",
         }
     }
 }
@@ -241,4 +257,79 @@ pub fn index_lookup_addresses(index_key: &Pubkey, index: &Index) -> Vec<Pubkey> 
         v.push(c.vault);
     }
     v
+}
+
+/// `refresh_prices` with one price account per constituent, table order.
+pub fn refresh_prices(index_key: &Pubkey, price_accounts: &[Pubkey]) -> Instruction {
+    let mut accounts = aidx::accounts::RefreshPrices { index: *index_key }.to_account_metas(None);
+    accounts.extend(
+        price_accounts
+            .iter()
+            .map(|k| AccountMeta::new_readonly(*k, false)),
+    );
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts,
+        data: aidx::instruction::RefreshPrices {}.data(),
+    }
+}
+
+/// `report_nav`: emits NAV from stored prices (send after `refresh_prices`, simulated).
+pub fn report_nav(index_key: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::ReportNav { index: *index_key }.to_account_metas(None),
+        data: aidx::instruction::ReportNav {}.data(),
+    }
+}
+
+fn single_asset_accounts(
+    index_key: &Pubkey,
+    index: &Index,
+    holder: &Pubkey,
+    row: usize,
+) -> Vec<AccountMeta> {
+    let c = &index.constituents()[row];
+    aidx::accounts::SingleAsset {
+        holder: *holder,
+        index: *index_key,
+        share_mint: index.share_mint,
+        holder_shares: ata(holder, &index.share_mint, &TOKEN_PROGRAM_ID),
+        mint: c.mint,
+        vault: c.vault,
+        holder_token: ata(holder, &c.mint, &c.token_program),
+        token_program: c.token_program,
+        share_token_program: TOKEN_PROGRAM_ID,
+    }
+    .to_account_metas(None)
+}
+
+/// `mint_single` of constituent `row`, from the holder's associated token account.
+pub fn mint_single(
+    index_key: &Pubkey,
+    index: &Index,
+    holder: &Pubkey,
+    row: usize,
+    args: MintSingleArgs,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: single_asset_accounts(index_key, index, holder, row),
+        data: aidx::instruction::MintSingle { args }.data(),
+    }
+}
+
+/// `redeem_single` of constituent `row`, into the holder's associated token account.
+pub fn redeem_single(
+    index_key: &Pubkey,
+    index: &Index,
+    holder: &Pubkey,
+    row: usize,
+    args: RedeemSingleArgs,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: single_asset_accounts(index_key, index, holder, row),
+        data: aidx::instruction::RedeemSingle { args }.data(),
+    }
 }

@@ -197,6 +197,7 @@ pub async fn run(universe_csv: &str, out: &mut impl Write) -> Result<DemoSummary
                 .feed_id
                 .ok_or_else(|| anyhow!("{} has no feed", l.token.symbol))?,
             initial_units_per_share: u,
+            target_weight: l.weight,
         };
         let ix = client::add_constituent(
             &payer,

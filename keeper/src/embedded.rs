@@ -456,3 +456,30 @@ impl Embedded {
         Ok(())
     }
 }
+
+impl Embedded {
+    /// The bank's clock.
+    pub async fn clock(&mut self) -> Result<solana_sdk::clock::Clock> {
+        Ok(self.ctx.banks_client.get_sysvar().await?)
+    }
+
+    /// Moves the clock's unix time (warping does not move it).
+    pub async fn set_unix_timestamp(&mut self, unix_timestamp: i64) -> Result<()> {
+        let mut clock = self.clock().await?;
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+        Ok(())
+    }
+
+    /// Writes a fully verified Pyth price update for `feed_id` at `key`.
+    pub fn post_price(&mut self, key: &Pubkey, feed_id: [u8; 32], price: crate::pyth::PythPrice) {
+        self.set_account(
+            key,
+            crate::pyth::price_update_account(
+                feed_id,
+                price,
+                pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+            ),
+        );
+    }
+}

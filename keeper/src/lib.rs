@@ -3,5 +3,6 @@
 pub mod client;
 pub mod demo;
 pub mod embedded;
+pub mod pyth;
 pub mod table;
 pub mod universe;

@@ -7,6 +7,8 @@ use aidx::errors::AidxError;
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
 };
+use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
+use aidx::math::WEIGHT_SCALE;
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use aidx_keeper::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_keeper::embedded::{Embedded, TxFailure, TxOutcome};
@@ -26,6 +28,7 @@ use solana_sdk::{
 };
 
 pub use aidx_keeper;
+pub use aidx_keeper::pyth::PythPrice;
 pub type TxResult = std::result::Result<TxOutcome, TxFailure>;
 
 /// A Token-2022 mint extension a test mint is created with.
@@ -318,6 +321,7 @@ impl TestContext {
                 },
                 feed_id: test_feed_id(self.indexes_made, i),
                 initial_units_per_share: units(i),
+                target_weight: WEIGHT_SCALE / n as u64,
             };
             self.add_constituent(&fx.key, &fx.admin, &mint, &program, args)
                 .await
@@ -481,6 +485,90 @@ impl TestContext {
 
     pub async fn share_supply(&mut self, fx: &IndexFixture) -> u64 {
         self.chain.mint_supply(&fx.share_mint).await.unwrap()
+    }
+}
+
+/// Where the harness posts the Pyth price of constituent `row` of an index.
+pub fn price_key(fx: &IndexFixture, row: usize) -> Pubkey {
+    Pubkey::new_from_array(
+        solana_sdk::hash::hashv(&[b"price", fx.key.as_ref(), &[row as u8]]).to_bytes(),
+    )
+}
+
+impl TestContext {
+    pub async fn now(&mut self) -> i64 {
+        self.chain.clock().await.unwrap().unix_timestamp
+    }
+
+    /// Writes one Pyth price update per constituent (its own feed), table order.
+    pub async fn post_prices(&mut self, fx: &IndexFixture, prices: &[PythPrice]) {
+        let index = self.index(fx).await;
+        for (row, (c, p)) in index.constituents().iter().zip(prices).enumerate() {
+            self.chain.post_price(&price_key(fx, row), c.feed_id, *p);
+        }
+    }
+
+    /// `refresh_prices` with the harness's price accounts.
+    pub async fn refresh_prices(&mut self, fx: &IndexFixture) -> TxResult {
+        let n = self.index(fx).await.num_constituents as usize;
+        let keys: Vec<Pubkey> = (0..n).map(|i| price_key(fx, i)).collect();
+        self.send(client::refresh_prices(&fx.key, &keys), &[]).await
+    }
+
+    /// Posts `usd[i]` (USD_SCALE per whole token, confidence `conf_bps` of it) published now,
+    /// and refreshes.
+    pub async fn set_prices(&mut self, fx: &IndexFixture, usd: &[u128], conf_bps: u64) -> TxResult {
+        let now = self.now().await;
+        let prices: Vec<PythPrice> = usd
+            .iter()
+            .map(|u| PythPrice::from_usd_scaled(*u, conf_bps, now))
+            .collect();
+        self.post_prices(fx, &prices).await;
+        self.refresh_prices(fx).await
+    }
+
+    pub async fn mint_single(
+        &mut self,
+        fx: &IndexFixture,
+        holder: &Holder,
+        row: usize,
+        amount_in: u64,
+        min_shares_out: u64,
+    ) -> TxResult {
+        let index = self.index(fx).await;
+        let ix = client::mint_single(
+            &fx.key,
+            &index,
+            &holder.key(),
+            row,
+            MintSingleArgs {
+                amount_in,
+                min_shares_out,
+            },
+        );
+        self.send(ix, &[&holder.keypair]).await
+    }
+
+    pub async fn redeem_single(
+        &mut self,
+        fx: &IndexFixture,
+        holder: &Holder,
+        row: usize,
+        shares: u64,
+        min_amount_out: u64,
+    ) -> TxResult {
+        let index = self.index(fx).await;
+        let ix = client::redeem_single(
+            &fx.key,
+            &index,
+            &holder.key(),
+            row,
+            RedeemSingleArgs {
+                shares,
+                min_amount_out,
+            },
+        );
+        self.send(ix, &[&holder.keypair]).await
     }
 }
 

@@ -29,6 +29,7 @@ fn args(sub_sector: u8, bucket: u8, feed_id: [u8; 32], units: u64) -> AddConstit
         bucket,
         feed_id,
         initial_units_per_share: units,
+        target_weight: 0,
     }
 }
 
@@ -146,6 +147,7 @@ async fn adds_spl_token_and_token_2022_constituents() {
                 sub_sector: a.sub_sector,
                 bucket: a.bucket,
                 initial_units_per_share: a.initial_units_per_share,
+                target_weight: a.target_weight,
             })]
         );
 

@@ -235,6 +235,7 @@ async fn index_over(t: &mut TestContext, mints: &[ConstituentFixture]) -> IndexF
             bucket: 0,
             feed_id: test_feed_id(0xee, i),
             initial_units_per_share: c.units_per_share,
+            target_weight: 0,
         };
         events(
             t.add_constituent(&fx.key, &fx.admin, &c.mint, &c.token_program, args)

@@ -148,6 +148,30 @@ pub enum AidxError {
     #[msg("Price does not fit the index's price precision")]
     OraclePriceOutOfRange,
 
+    // ---- pricing and weights
+    #[msg("One price account per constituent is required, in table order")]
+    PriceAccountsMismatch,
+    #[msg("A constituent's stored price is not fresh: refresh prices first")]
+    StalePrice,
+    #[msg("The index has no shares yet: the first mint is in kind")]
+    NotSeeded,
+    #[msg("Mint is not a constituent of this index")]
+    UnknownConstituent,
+    #[msg("Amount must be positive")]
+    ZeroAmount,
+    #[msg("The deposit is worth less than one share unit")]
+    DepositTooSmall,
+    #[msg("The vault holds less of this constituent than the redemption needs")]
+    InsufficientLiquidity,
+    #[msg("A constituent's weight would end further above its cap")]
+    WeightAboveCap,
+    #[msg("A constituent's weight would end further outside its band")]
+    WeightFurtherOutOfBand,
+    #[msg("Target weight above 100%")]
+    InvalidTargetWeight,
+    #[msg("Target weights would sum to more than 100%")]
+    TargetsExceedOne,
+
     // ---- accounting
     #[msg("Share supply does not match the share mint")]
     ShareSupplyMismatch,

@@ -39,6 +39,7 @@ pub struct ConstituentAdded {
     pub sub_sector: u8,
     pub bucket: u8,
     pub initial_units_per_share: u64,
+    pub target_weight: u64,
 }
 
 #[event]
@@ -70,5 +71,85 @@ pub struct RedeemedInKind {
     pub skip_mask: u32,
     /// Internal balances after, per constituent in table order.
     pub balances_after: Vec<u64>,
+    pub share_supply_after: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricesRefreshed {
+    pub index: Pubkey,
+    pub slot: u64,
+    pub unix_timestamp: i64,
+    /// precision: USD_SCALE. Per constituent, table order.
+    pub prices: Vec<u64>,
+    /// precision: USD_SCALE. Per constituent, table order.
+    pub confs: Vec<u64>,
+    pub publish_times: Vec<i64>,
+}
+
+/// NAV and value per share from stored, fresh prices.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct NavReported {
+    pub index: Pubkey,
+    pub slot: u64,
+    /// precision: USD_SCALE. NAV at mid, low (price - conf) and high (price + conf) prices.
+    pub nav_mid: u128,
+    pub nav_low: u128,
+    pub nav_high: u128,
+    pub share_supply: u64,
+    /// precision: USD_SCALE. Value of one whole share at mid prices.
+    pub value_per_share: u128,
+    /// precision: WEIGHT_SCALE. Weights at mid prices, table order.
+    pub weights: Vec<u64>,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct MintedSingle {
+    pub index: Pubkey,
+    pub holder: Pubkey,
+    pub mint: Pubkey,
+    /// Raw units deposited.
+    pub amount_in: u64,
+    /// precision: USD_SCALE. The deposit valued at price - conf.
+    pub deposit_value: u128,
+    /// precision: USD_SCALE. NAV before, at price + conf.
+    pub nav: u128,
+    /// Raw shares credited to the holder.
+    pub shares: u64,
+    /// Raw shares withheld as the mint fee (their value stays in the basket).
+    pub fee_shares: u64,
+    /// precision: USD_SCALE. Per constituent: price and conf used.
+    pub prices: Vec<u64>,
+    pub confs: Vec<u64>,
+    /// precision: WEIGHT_SCALE. Weights at mid prices before and after.
+    pub weights_before: Vec<u64>,
+    pub weights_after: Vec<u64>,
+    pub balance_after: u64,
+    pub share_supply_after: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedeemedSingle {
+    pub index: Pubkey,
+    pub holder: Pubkey,
+    pub mint: Pubkey,
+    /// Raw shares burned (fee included).
+    pub shares: u64,
+    /// Raw shares of `shares` taken as the redeem fee (burned; their value stays in the basket).
+    pub fee_shares: u64,
+    /// precision: USD_SCALE. NAV before, at price - conf.
+    pub nav: u128,
+    /// precision: USD_SCALE. Value paid, priced at price + conf.
+    pub value_out: u128,
+    /// Raw units paid out.
+    pub amount_out: u64,
+    pub prices: Vec<u64>,
+    pub confs: Vec<u64>,
+    pub weights_before: Vec<u64>,
+    pub weights_after: Vec<u64>,
+    pub balance_after: u64,
     pub share_supply_after: u64,
 }

@@ -49,4 +49,20 @@ pub mod aidx {
     ) -> Result<()> {
         instructions::redeem_in_kind(ctx, args)
     }
+
+    pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()> {
+        instructions::mint_single(ctx, args)
+    }
+
+    pub fn redeem_single(ctx: Context<SingleAsset>, args: RedeemSingleArgs) -> Result<()> {
+        instructions::redeem_single(ctx, args)
+    }
+
+    pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
+        instructions::refresh_prices(ctx)
+    }
+
+    pub fn report_nav(ctx: Context<ReportNav>) -> Result<()> {
+        instructions::report_nav(ctx)
+    }
 }

@@ -109,6 +109,16 @@ pub struct Constituent {
     /// Raw units per [`crate::math::ONE_SHARE`]. The stated composition the first mint seeds
     /// the basket with; unused after the first mint.
     pub initial_units_per_share: u64,
+    /// precision: WEIGHT_SCALE. Target weight (stated at add; set by the methodology later).
+    pub target_weight: u64,
+    /// precision: USD_SCALE. Last gated oracle price of one whole token (0: never priced).
+    pub price: u64,
+    /// precision: USD_SCALE. Confidence of `price`.
+    pub conf: u64,
+    /// Publish time of `price`; a newer price must not be older than this.
+    pub publish_time: i64,
+    /// Slot `price` was stored in.
+    pub price_slot: u64,
     /// Decimals of `mint`.
     pub decimals: u8,
     /// [`SubSector`] as u8.
@@ -120,7 +130,7 @@ pub struct Constituent {
     /// Bump of the vault PDA.
     pub vault_bump: u8,
     pub _padding: [u8; 3],
-    pub _reserved: [u64; 8],
+    pub _reserved: [u64; 3],
 }
 
-const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 8 + 64);
+const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 40 + 8 + 24);

@@ -2,6 +2,7 @@
 
 use super::{Constituent, IndexParams, INDEX_SEED, MAX_CONSTITUENTS};
 use crate::errors::AidxError;
+use crate::math::nav::{self, Holding, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
 use anchor_lang::prelude::*;
 
@@ -66,6 +67,77 @@ impl Index {
             self.share_mint.as_ref(),
             core::slice::from_ref(&self.bump),
         ]
+    }
+
+    /// Row of `mint` in the table.
+    pub fn position_of(&self, mint: &Pubkey) -> Result<usize> {
+        self.constituents()
+            .iter()
+            .position(|c| c.mint == *mint)
+            .ok_or_else(|| error!(AidxError::UnknownConstituent))
+    }
+
+    /// Every constituent as NAV sees it, with its stored price.
+    pub fn holdings(&self) -> Vec<Holding> {
+        self.constituents()
+            .iter()
+            .map(|c| Holding {
+                balance: c.balance,
+                decimals: c.decimals,
+                price: c.price,
+                conf: c.conf,
+            })
+            .collect()
+    }
+
+    pub fn targets(&self) -> Vec<u64> {
+        self.constituents()
+            .iter()
+            .map(|c| c.target_weight)
+            .collect()
+    }
+
+    /// A stored price is fresh when it was stored in this slot or published within the max age.
+    pub fn price_is_fresh(&self, c: &Constituent, clock: &Clock) -> bool {
+        c.price > 0
+            && (c.price_slot == clock.slot
+                || clock.unix_timestamp.saturating_sub(c.publish_time)
+                    <= self.params.oracle_max_age_secs as i64)
+    }
+
+    /// Every constituent that holds a balance, and row `also`, has a fresh price.
+    pub fn require_fresh_prices(&self, clock: &Clock, also: usize) -> Result<()> {
+        for (i, c) in self.constituents().iter().enumerate() {
+            if c.balance > 0 || i == also {
+                require!(self.price_is_fresh(c, clock), AidxError::StalePrice);
+            }
+        }
+        Ok(())
+    }
+
+    /// The cap and band rule for a balance change from `before` to the current balances (both
+    /// as weights at mid prices): nothing ends further above its cap or outside its band.
+    pub fn check_weight_change(&self, before: &[u64], after: &[u64]) -> Result<()> {
+        let targets = self.targets();
+        match nav::check_weight_change(
+            before,
+            after,
+            &targets,
+            self.params.max_weight,
+            self.params.band,
+        )
+        .map_err(AidxError::from)?
+        {
+            Ok(()) => Ok(()),
+            Err(WeightViolation::AboveCap(i)) => {
+                msg!("constituent {} would end above its cap", i);
+                err!(AidxError::WeightAboveCap)
+            }
+            Err(WeightViolation::FurtherOutOfBand(i)) => {
+                msg!("constituent {} would end further outside its band", i);
+                err!(AidxError::WeightFurtherOutOfBand)
+            }
+        }
     }
 
     /// Structural invariants, checked at the end of every instruction that mutates the index.

@@ -76,7 +76,7 @@ impl Default for IndexParams {
             band: WEIGHT_SCALE / 100 * 20,
             unlock_haircut: MIN_UNLOCK_HAIRCUT,
             pure_play_share: 0,
-            oracle_max_age_secs: 60,
+            oracle_max_age_secs: Self::default_max_age() as u32,
             auction_duration_secs: 6 * 3_600,
             review_period_secs: 91 * 86_400,
             mint_fee_bps: 0,
@@ -90,6 +90,11 @@ impl Default for IndexParams {
 }
 
 impl IndexParams {
+    /// The default oracle max age, seconds.
+    pub const fn default_max_age() -> i64 {
+        60
+    }
+
     /// Every parameter within its bound, each failure with its own error.
     pub fn validate(&self) -> Result<()> {
         require!(

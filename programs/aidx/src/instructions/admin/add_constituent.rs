@@ -4,6 +4,7 @@
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, ConstituentAdded};
+use crate::math::WEIGHT_SCALE;
 use crate::state::*;
 use crate::token::policy::check_token_2022_mint;
 use anchor_lang::prelude::*;
@@ -25,6 +26,8 @@ pub struct AddConstituentArgs {
     /// Raw units of the token per whole share in the seed composition. Only before the first
     /// mint; must be 0 afterwards (a later constituent starts empty, at zero target).
     pub initial_units_per_share: u64,
+    /// precision: WEIGHT_SCALE. Target weight until the methodology computes targets.
+    pub target_weight: u64,
 }
 
 #[derive(Accounts)]
@@ -75,6 +78,18 @@ impl AddConstituent<'_> {
                 .all(|c| c.feed_id != args.feed_id),
             AidxError::DuplicateFeedId
         );
+        require!(
+            args.target_weight <= WEIGHT_SCALE,
+            AidxError::InvalidTargetWeight
+        );
+        let targets = index
+            .constituents()
+            .iter()
+            .try_fold(args.target_weight, |acc, c| {
+                acc.checked_add(c.target_weight)
+            })
+            .ok_or(AidxError::MathOverflow)?;
+        require!(targets <= WEIGHT_SCALE, AidxError::TargetsExceedOne);
         SubSector::from_u8(args.sub_sector)?;
         Bucket::from_u8(args.bucket)?;
         require!(
@@ -194,13 +209,18 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         feed_id: args.feed_id,
         balance: 0,
         initial_units_per_share: args.initial_units_per_share,
+        target_weight: args.target_weight,
+        price: 0,
+        conf: 0,
+        publish_time: 0,
+        price_slot: 0,
         decimals: ctx.accounts.mint.decimals,
         sub_sector: args.sub_sector,
         bucket: args.bucket,
         status: ConstituentStatus::Active as u8,
         vault_bump: ctx.bumps.vault,
         _padding: [0; 3],
-        _reserved: [0; 8],
+        _reserved: [0; 3],
     };
     index.constituents[position as usize] = row;
     index.num_constituents = position + 1;
@@ -217,6 +237,7 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         sub_sector: row.sub_sector,
         bucket: row.bucket,
         initial_units_per_share: row.initial_units_per_share,
+        target_weight: row.target_weight,
     });
     Ok(())
 }
