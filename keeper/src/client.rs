@@ -333,3 +333,41 @@ pub fn redeem_single(
         data: aidx::instruction::RedeemSingle { args }.data(),
     }
 }
+
+/// The Pyth push-oracle price feed account (a `PriceUpdateV2` kept current by Pyth's sponsored
+/// feeds) for `feed_id` on `shard`: PDA `[shard (u16 LE), feed_id]` of the push-oracle program.
+pub fn push_feed_address(shard: u16, feed_id: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(
+        &[&shard.to_le_bytes(), feed_id],
+        &pyth_solana_receiver_sdk::PYTH_PUSH_ORACLE_ID,
+    )
+    .0
+}
+
+/// The push-feed accounts of every constituent (shard 0), table order: what `refresh_prices`
+/// is given by default.
+pub fn price_feed_accounts(index: &Index) -> Vec<Pubkey> {
+    index
+        .constituents()
+        .iter()
+        .map(|c| push_feed_address(0, &c.feed_id))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn sol_push_feed_address() {
+        let feed = pyth_solana_receiver_sdk::price_update::get_feed_id_from_hex(
+            "0xef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d",
+        )
+        .unwrap();
+        assert_eq!(
+            push_feed_address(0, &feed),
+            Pubkey::from_str("7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE").unwrap()
+        );
+    }
+}

@@ -6,11 +6,14 @@
 
 use crate::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use crate::embedded::{Embedded, TxOutcome};
+use crate::pyth::PythPrice;
 use crate::table::{pct, render, ui_amount, Align};
 use crate::universe::{self, Token};
+use aidx::events::NavReported;
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
 };
+use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
 use aidx::math::methodology::capped_weights;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
@@ -68,14 +71,131 @@ async fn send_basket(
         .map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
 }
 
-/// precision: USD_SCALE. Value of `raw` units at `price` (one whole token).
-fn usd_value(raw: u64, decimals: u8, price: u128) -> Result<u128> {
-    Ok(mul_div(
-        raw as u128,
-        price,
-        10u128.pow(decimals as u32),
-        Rounding::Down,
-    )?)
+/// Publishes `usd_prices` as Pyth updates (published now), refreshes them on-chain and reads
+/// NAV, value per share and weights through `report_nav`.
+async fn publish_and_report(
+    chain: &mut Embedded,
+    index_key: &Pubkey,
+    price_keys: &[Pubkey],
+    usd_prices: &[u128],
+    events: &mut Vec<AidxEvent>,
+) -> Result<NavReported> {
+    let index = chain.index(index_key).await?;
+    let now = chain.clock().await?.unix_timestamp;
+    for ((c, key), usd) in index.constituents().iter().zip(price_keys).zip(usd_prices) {
+        chain.post_price(key, c.feed_id, PythPrice::from_usd_scaled(*usd, 10, now));
+    }
+    let o = chain
+        .send_ok(
+            &[
+                client::refresh_prices(index_key, price_keys),
+                client::report_nav(index_key),
+            ],
+            &[],
+        )
+        .await?;
+    let report = o.events.iter().find_map(|e| match e {
+        AidxEvent::NavReported(r) => Some(r.clone()),
+        _ => None,
+    });
+    events.extend(o.events);
+    report.ok_or_else(|| anyhow!("report_nav emitted no NavReported"))
+}
+
+/// The basket at the prices stored on-chain: balance, price, value, weight against target and
+/// band; then NAV and value per share. Checks every vault against internal accounting.
+async fn print_basket(
+    chain: &mut Embedded,
+    out: &mut impl Write,
+    index_key: &Pubkey,
+    listed: &[Listed<'_>],
+    report: &NavReported,
+) -> Result<()> {
+    let index: Index = chain.index(index_key).await?;
+    let mut rows = vec![];
+    for (i, (c, l)) in index.constituents().iter().zip(listed).enumerate() {
+        let vault_amount = chain.token_balance(&c.vault).await?;
+        if vault_amount != c.balance {
+            bail!(
+                "{}: vault holds {vault_amount}, index accounts for {}",
+                l.token.symbol,
+                c.balance
+            );
+        }
+        let value = mul_div(
+            c.balance as u128,
+            c.price as u128,
+            10u128.pow(c.decimals as u32),
+            Rounding::Down,
+        )?;
+        let w = report.weights[i];
+        let half = mul_div(
+            c.target_weight as u128,
+            index.params.band as u128,
+            WEIGHT_SCALE as u128,
+            Rounding::Down,
+        )?;
+        let (lo, hi) = (
+            (c.target_weight as u128).saturating_sub(half),
+            c.target_weight as u128 + half,
+        );
+        let flag = if (w as u128) > hi {
+            "over"
+        } else if (w as u128) < lo {
+            "under"
+        } else {
+            ""
+        };
+        rows.push(vec![
+            l.token.symbol.clone(),
+            SubSector::from_u8(c.sub_sector)
+                .map(|s| s.name())
+                .unwrap_or("?")
+                .to_string(),
+            if c.token_program == TOKEN_PROGRAM_ID {
+                "spl-token"
+            } else {
+                "token-2022"
+            }
+            .to_string(),
+            ui_amount(c.balance as u128, c.decimals, 4),
+            usd(c.price as u128),
+            usd(value),
+            pct(w as u128),
+            pct(c.target_weight as u128),
+            format!("{}-{}", pct(lo), pct(hi)),
+            flag.to_string(),
+        ]);
+    }
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("sector", Align::Left),
+                ("program", Align::Left),
+                ("balance", Align::Right),
+                ("price", Align::Right),
+                ("value", Align::Right),
+                ("weight", Align::Right),
+                ("target", Align::Right),
+                ("band", Align::Right),
+                ("", Align::Left),
+            ],
+            &rows
+        )
+    )?;
+    writeln!(
+        out,
+        "share supply {}  NAV {} (low {}, high {})  value per share {}",
+        ui_amount(report.share_supply as u128, SHARE_DECIMALS, 6),
+        usd(report.nav_mid),
+        usd(report.nav_low),
+        usd(report.nav_high),
+        usd(report.value_per_share)
+    )?;
+    Ok(())
 }
 
 fn usd(v: u128) -> String {
@@ -317,85 +437,129 @@ pub async fn run(universe_csv: &str, out: &mut impl Write) -> Result<DemoSummary
         all_events.extend(o.events);
     }
 
-    // The basket.
-    let index: Index = chain.index(&index_key).await?;
-    let mut values = vec![];
-    for (c, l) in index.constituents().iter().zip(&listed) {
-        values.push(usd_value(c.balance, c.decimals, l.token.price)?);
-    }
-    let nav: u128 = values.iter().sum();
-    let mut rows = vec![];
-    for ((c, l), v) in index.constituents().iter().zip(&listed).zip(&values) {
-        let vault_amount = chain.token_balance(&c.vault).await?;
-        if vault_amount != c.balance {
-            bail!(
-                "{}: vault holds {vault_amount}, index accounts for {}",
-                l.token.symbol,
-                c.balance
-            );
-        }
-        rows.push(vec![
-            l.token.symbol.clone(),
-            SubSector::from_u8(c.sub_sector)
-                .map(|s| s.name())
-                .unwrap_or("?")
-                .to_string(),
-            if c.token_program == TOKEN_PROGRAM_ID {
-                "spl-token"
-            } else {
-                "token-2022"
-            }
-            .to_string(),
-            ui_amount(c.balance as u128, c.decimals, 4),
-            usd(l.token.price),
-            usd(*v),
-            pct(mul_div(
-                *v,
-                WEIGHT_SCALE as u128,
-                nav.max(1),
-                Rounding::Down,
-            )?),
-            pct(l.weight as u128),
-        ]);
-    }
-    writeln!(out, "\n== Basket (valued at the universe's sample prices)")?;
-    write!(
-        out,
-        "{}",
-        render(
-            &[
-                ("token", Align::Left),
-                ("sector", Align::Left),
-                ("program", Align::Left),
-                ("balance", Align::Right),
-                ("price", Align::Right),
-                ("value", Align::Right),
-                ("weight", Align::Right),
-                ("seed weight", Align::Right),
-            ],
-            &rows
-        )
-    )?;
-    let value_per_share = mul_div(
-        nav,
-        ONE_SHARE as u128,
-        index.share_supply as u128,
-        Rounding::Down,
-    )?;
+    // Oracle prices: the universe's sample prices published as Pyth price updates with a 0.1%
+    // confidence, validated through refresh_prices; NAV read with report_nav.
+    // They are posted where Pyth's sponsored push feeds live, so the same keeper reads them on
+    // a cluster.
+    let price_keys = client::price_feed_accounts(&chain.index(&index_key).await?);
+    let mut usd_prices: Vec<u128> = listed.iter().map(|l| l.token.price).collect();
+    let report = publish_and_report(
+        &mut chain,
+        &index_key,
+        &price_keys,
+        &usd_prices,
+        &mut all_events,
+    )
+    .await?;
     writeln!(
         out,
-        "\nshare supply {}  NAV {}  value per share {}",
-        ui_amount(index.share_supply as u128, SHARE_DECIMALS, 6),
-        usd(nav),
-        usd(value_per_share)
+        "\n== Oracle prices published (sample prices, 0.1% confidence)"
     )?;
+    print_basket(&mut chain, out, &index_key, &listed, &report).await?;
+
+    // A price move in two names.
+    let moves: [(&str, i64); 2] = [("TAO", 30), ("FIL", -30)];
+    for (symbol, pct_move) in moves {
+        if let Some(i) = listed.iter().position(|l| l.token.symbol == symbol) {
+            usd_prices[i] = (usd_prices[i] as i128 * (100 + pct_move as i128) / 100) as u128;
+        }
+    }
+    let now = chain.clock().await?.unix_timestamp;
+    chain.set_unix_timestamp(now + 30).await?;
+    let moved = publish_and_report(
+        &mut chain,
+        &index_key,
+        &price_keys,
+        &usd_prices,
+        &mut all_events,
+    )
+    .await?;
+    writeln!(out, "\n== Price move: TAO +30%, FIL -30%")?;
+    print_basket(&mut chain, out, &index_key, &listed, &moved).await?;
+
+    // Single-asset flows at oracle prices, each moving weights toward target: bob deposits
+    // the underweight FIL, alice redeems 1 share into the overweight TAO (a larger
+    // single redeem would lift SOL and LINK, which sit near the 15% cap, above it: refused).
+    let index = chain.index(&index_key).await?;
+    let row_of = |symbol: &str| listed.iter().position(|l| l.token.symbol == symbol);
+    if let (Some(fil), Some(tao)) = (row_of("FIL"), row_of("TAO")) {
+        let bob = &holders[1];
+        let fil_amount = u64::try_from(mul_div(
+            200 * USD_SCALE,
+            10u128.pow(listed[fil].decimals as u32),
+            usd_prices[fil],
+            Rounding::Down,
+        )?)?;
+        let ix = client::mint_single(
+            &index_key,
+            &index,
+            &bob.keypair.pubkey(),
+            fil,
+            MintSingleArgs {
+                amount_in: fil_amount,
+                min_shares_out: 1,
+            },
+        );
+        let o = chain.send_ok(&[ix], &[&bob.keypair]).await?;
+        for e in &o.events {
+            if let AidxEvent::MintedSingle(m) = e {
+                writeln!(
+                    out,
+                    "\n== bob mints {} shares with {} FIL ({} at price - conf, NAV {} at price + conf)",
+                    ui_amount(m.shares as u128, SHARE_DECIMALS, 4),
+                    ui_amount(m.amount_in as u128, listed[fil].decimals, 4),
+                    usd(m.deposit_value),
+                    usd(m.nav),
+                )?;
+            }
+        }
+        all_events.extend(o.events);
+        let alice = &holders[0];
+        let index = chain.index(&index_key).await?;
+        let ix = client::redeem_single(
+            &index_key,
+            &index,
+            &alice.keypair.pubkey(),
+            tao,
+            RedeemSingleArgs {
+                shares: ONE_SHARE,
+                min_amount_out: 1,
+            },
+        );
+        let o = chain.send_ok(&[ix], &[&alice.keypair]).await?;
+        for e in &o.events {
+            if let AidxEvent::RedeemedSingle(r) = e {
+                writeln!(
+                    out,
+                    "== alice redeems {} shares for {} TAO ({} of NAV at price - conf, TAO paid at price + conf)",
+                    ui_amount(r.shares as u128, SHARE_DECIMALS, 2),
+                    ui_amount(r.amount_out as u128, listed[tao].decimals, 4),
+                    usd(r.value_out),
+                )?;
+            }
+        }
+        all_events.extend(o.events);
+    }
+
+    let now = chain.clock().await?.unix_timestamp;
+    chain.set_unix_timestamp(now + 30).await?;
+    let last = publish_and_report(
+        &mut chain,
+        &index_key,
+        &price_keys,
+        &usd_prices,
+        &mut all_events,
+    )
+    .await?;
+    writeln!(out, "\n== Final basket")?;
+    print_basket(&mut chain, out, &index_key, &listed, &last).await?;
     for h in &holders {
         let s = chain.token_balance(&h.shares).await?;
         writeln!(
             out,
             "  {:<6} holds {} shares",
             h.name,
-            ui_amount(s as u128, SHARE_DECIMALS, 2)
+            ui_amount(s as u128, SHARE_DECIMALS, 4)
         )?;
     }
     writeln!(
@@ -403,6 +567,8 @@ pub async fn run(universe_csv: &str, out: &mut impl Write) -> Result<DemoSummary
         "largest basket transaction: {largest} bytes (v0, index + holder lookup tables; limit {PACKET_DATA_SIZE})"
     )?;
     writeln!(out, "{} events emitted", all_events.len())?;
+    let index = chain.index(&index_key).await?;
+    let value_per_share = last.value_per_share;
 
     Ok(DemoSummary {
         index: index_key,

@@ -1,5 +1,6 @@
 //! The keeper's `demo` end to end on the embedded runtime.
 
+use aidx::events::NavReported;
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{ONE_SHARE, USD_SCALE};
 use aidx_keeper::client::AidxEvent;
@@ -7,22 +8,12 @@ use aidx_keeper::demo::{run, PACKET_DATA_SIZE};
 use aidx_keeper::universe::SAMPLE_UNIVERSE;
 
 #[tokio::test]
-async fn demo_seeds_mints_redeems_and_reports() {
+async fn demo_seeds_mints_prices_and_reports() {
     let mut out = Vec::new();
     let s = run(SAMPLE_UNIVERSE, &mut out).await.expect("demo");
     let text = String::from_utf8(out).unwrap();
 
     assert_eq!(s.constituents, 17);
-    // alice 100 - 40, bob 250, plus the dead shares
-    assert_eq!(s.share_supply, 310 * ONE_SHARE + DEAD_SHARES);
-    // seeded at $100 a share; units per share round down, so a share is worth a little less
-    assert!(
-        s.value_per_share <= 100 * USD_SCALE && s.value_per_share > 99 * USD_SCALE,
-        "{}",
-        s.value_per_share
-    );
-    assert!(s.largest_tx <= PACKET_DATA_SIZE);
-
     let kinds: Vec<&str> = s.events.iter().map(AidxEvent::name).collect();
     assert_eq!(kinds[0], "IndexInitialized");
     assert_eq!(
@@ -31,15 +22,51 @@ async fn demo_seeds_mints_redeems_and_reports() {
     );
     assert_eq!(
         &kinds[18..],
-        ["MintedInKind", "MintedInKind", "RedeemedInKind"]
+        [
+            "MintedInKind",
+            "MintedInKind",
+            "RedeemedInKind",
+            "PricesRefreshed",
+            "NavReported",
+            "PricesRefreshed",
+            "NavReported",
+            "MintedSingle",
+            "RedeemedSingle",
+            "PricesRefreshed",
+            "NavReported",
+        ]
     );
+    let navs: Vec<&NavReported> = s
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AidxEvent::NavReported(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    // Seeded at $100 a share; units per share round down, so a share is worth a little less.
+    assert!(navs[0].value_per_share <= 100 * USD_SCALE);
+    assert!(navs[0].value_per_share > 99 * USD_SCALE);
+    // TAO +30% and FIL -30% move the value per share up (TAO weighs more than FIL).
+    assert!(navs[1].value_per_share > navs[0].value_per_share);
+    let single_in = s.events.iter().find_map(|e| match e {
+        AidxEvent::MintedSingle(m) => Some(m.shares),
+        _ => None,
+    });
+    // alice 100 - 40 - 1, bob 250 + his single mint, plus the dead shares
+    assert_eq!(
+        s.share_supply,
+        309 * ONE_SHARE + single_in.unwrap() + DEAD_SHARES
+    );
+    assert_eq!(s.value_per_share, navs[2].value_per_share);
+    assert!(s.largest_tx <= PACKET_DATA_SIZE);
 
     for needle in [
         "excluded OLAS",
-        "== Basket",
-        "value per share",
-        "alice  holds 60.00 shares",
-        "bob    holds 250.00 shares",
+        "== Price move: TAO +30%, FIL -30%",
+        "TAO     inference  token-2022      4.1782  $546.00",
+        "value per share $100.60",
+        "alice  holds 59.0000 shares",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
