@@ -7,6 +7,7 @@
 use crate::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use crate::embedded::{Embedded, TxOutcome};
 use crate::pyth::PythPrice;
+use crate::state::{self, Book};
 use crate::table::{pct, render, ui_amount, Align};
 use crate::universe::{self, Token};
 use aidx::events::NavReported;
@@ -23,6 +24,7 @@ use solana_sdk::{
     signature::Keypair, signer::Signer,
 };
 use std::io::Write;
+use std::path::Path;
 
 /// precision: USD_SCALE. Value of one share at the first mint.
 pub const INITIAL_SHARE_PRICE: u128 = 100 * USD_SCALE;
@@ -210,7 +212,13 @@ struct Holder {
     table: AddressLookupTableAccount,
 }
 
-pub async fn run(universe_csv: &str, out: &mut impl Write) -> Result<DemoSummary> {
+/// Runs the demo, printing to `out`; with `save`, writes the final chain state there for the
+/// holder commands (`aidx nav --state`, `aidx mint --state`, ...).
+pub async fn run(
+    universe_csv: &str,
+    out: &mut impl Write,
+    save: Option<&Path>,
+) -> Result<DemoSummary> {
     let mut chain = Embedded::start().await?;
     let universe = universe::parse(universe_csv)?;
     let params = IndexParams::default();
@@ -569,6 +577,24 @@ pub async fn run(universe_csv: &str, out: &mut impl Write) -> Result<DemoSummary
     writeln!(out, "{} events emitted", all_events.len())?;
     let index = chain.index(&index_key).await?;
     let value_per_share = last.value_per_share;
+
+    if let Some(path) = save {
+        let mut book = Book {
+            index: index_key.to_string(),
+            symbols: listed.iter().map(|l| l.token.symbol.clone()).collect(),
+            ..Book::default()
+        };
+        book.add_wallet("admin", &admin);
+        book.lookup_tables
+            .insert("index".into(), index_table.key.to_string());
+        for h in &holders {
+            book.add_wallet(h.name, &h.keypair);
+            book.lookup_tables
+                .insert(h.name.into(), h.table.key.to_string());
+        }
+        state::save(&mut chain, &book, path).await?;
+        writeln!(out, "state saved to {}", path.display())?;
+    }
 
     Ok(DemoSummary {
         index: index_key,

@@ -163,6 +163,8 @@ impl std::error::Error for TxFailure {}
 pub struct Embedded {
     pub ctx: ProgramTestContext,
     nonce: u32,
+    /// Every account a transaction or `set_account` named: what [`Embedded::export`] saves.
+    touched: std::collections::BTreeSet<Pubkey>,
 }
 
 /// Compute units each transaction may use; also varied per transaction (see [`Embedded::send`]).
@@ -192,7 +194,11 @@ impl Embedded {
         let ctx = pt.start_with_context().await;
         install_event_capture();
         drain_captured();
-        Ok(Embedded { ctx, nonce: 0 })
+        Ok(Embedded {
+            ctx,
+            nonce: 0,
+            touched: Default::default(),
+        })
     }
 
     pub fn payer(&self) -> &Keypair {
@@ -279,6 +285,8 @@ impl Embedded {
         &mut self,
         tx: impl Into<VersionedTransaction>,
     ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
+        let tx: VersionedTransaction = tx.into();
+        self.touch(&tx);
         drain_captured();
         let r = self
             .ctx
@@ -350,7 +358,77 @@ impl Embedded {
             .ok_or_else(|| anyhow!("account {key} does not exist"))
     }
 
+    /// Adds accounts to those [`Embedded::export`] saves (accounts preloaded at start).
+    pub fn remember(&mut self, keys: &[Pubkey]) {
+        self.touched.extend(keys.iter().copied());
+    }
+
+    fn touch(&mut self, tx: &VersionedTransaction) {
+        self.touched
+            .extend(tx.message.static_account_keys().iter().copied());
+        if let Some(lookups) = tx.message.address_table_lookups() {
+            self.touched.extend(lookups.iter().map(|l| l.account_key));
+        }
+    }
+
+    /// Runs a signed transaction without committing it: its events and logs, or its failure.
+    pub async fn simulate(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
+        let all = self.with_nonce(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
+        let keys = self.signer_list(signers);
+        let tx = Transaction::new_signed_with_payer(
+            &all,
+            Some(&self.ctx.payer.pubkey()),
+            &keys,
+            blockhash,
+        );
+        drain_captured();
+        let r = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx)
+            .await
+            .context("banks client")?;
+        let captured = drain_captured();
+        let logs = r.simulation_details.map(|d| d.logs).unwrap_or_default();
+        Ok(match r.result {
+            Some(Ok(())) => Ok(TxOutcome {
+                events: captured
+                    .iter()
+                    .filter_map(|raw| AidxEvent::decode(raw))
+                    .collect(),
+                logs,
+            }),
+            Some(Err(error)) => Err(TxFailure { error, logs }),
+            None => bail!("simulation returned no result"),
+        })
+    }
+
+    /// Every account transactions have named, as it is now, except programs and sysvars:
+    /// enough to start another embedded runtime in the same state.
+    pub async fn export(&mut self) -> Result<Vec<(Pubkey, Account)>> {
+        let keys: Vec<Pubkey> = self.touched.iter().copied().collect();
+        let mut out = vec![];
+        for key in keys {
+            if let Some(a) = self.account(&key).await? {
+                let skip = a.executable
+                    || a.owner == solana_sdk::sysvar::ID
+                    || a.owner == solana_sdk::native_loader::ID
+                    || a.owner == anchor_lang::solana_program::bpf_loader_upgradeable::ID;
+                if !skip {
+                    out.push((key, a));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
+        self.touched.insert(*key);
         self.ctx.set_account(key, &AccountSharedData::from(account));
     }
 

@@ -3,6 +3,8 @@
 pub mod client;
 pub mod demo;
 pub mod embedded;
+pub mod holder;
 pub mod pyth;
+pub mod state;
 pub mod table;
 pub mod universe;

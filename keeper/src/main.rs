@@ -1,7 +1,9 @@
 //! `aidx`: the keeper, holder and auditor command line of the aidx index.
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use aidx_keeper::holder::{self, Request};
+use aidx_keeper::state;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -15,15 +17,92 @@ struct Cli {
     command: Command,
 }
 
+/// Where the chain is: a saved embedded runtime (a cluster backend is not built yet).
+#[derive(Args)]
+struct ChainArgs {
+    /// Saved embedded chain (written by `aidx demo --save-state FILE`); updated in place by
+    /// commands that send transactions.
+    #[arg(long, env = "AIDX_STATE")]
+    state: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole life of an index on the embedded in-process runtime: create the
-    /// universe's mints, initialize and seed the index, mint and redeem in kind, print the basket.
+    /// universe's mints, initialize and seed the index, mint and redeem in kind, publish
+    /// oracle prices, move two prices, mint and redeem single-asset, print NAV and the basket.
     Demo {
         /// Universe CSV (defaults to the bundled sample universe).
         #[arg(long, env = "AIDX_UNIVERSE")]
         universe: Option<PathBuf>,
+        /// Save the final chain state here for the holder commands.
+        #[arg(long)]
+        save_state: Option<PathBuf>,
     },
+    /// NAV, value per share, prices and weights (refresh + report, simulated: nothing is sent).
+    Nav {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish Pyth price updates on the embedded chain (its stand-in for Pyth): every
+    /// constituent's stored price, published now, with `--set SYMBOL=USD` overrides.
+    Oracle {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// SYMBOL=USD, e.g. TAO=512.5 (repeatable).
+        #[arg(long = "set", value_parser = parse_pair)]
+        set: Vec<(String, String)>,
+        /// Confidence interval, basis points of the price.
+        #[arg(long, default_value_t = 10)]
+        conf_bps: u64,
+    },
+    /// Mint shares: in kind (`--shares`) or with one constituent (`--single SYMBOL --amount X`).
+    Mint {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Wallet name in the state (e.g. alice).
+        #[arg(long)]
+        holder: String,
+        /// Whole shares to mint in kind.
+        #[arg(long, conflicts_with_all = ["single", "amount"])]
+        shares: Option<String>,
+        /// Constituent to deposit.
+        #[arg(long, requires = "amount")]
+        single: Option<String>,
+        /// Amount of the constituent to deposit, in whole tokens.
+        #[arg(long)]
+        amount: Option<String>,
+        /// Largest acceptable slippage against the quote, basis points.
+        #[arg(long, default_value_t = 50)]
+        max_slippage_bps: u16,
+    },
+    /// Redeem shares: in kind (optionally skipping constituents) or for one constituent.
+    Redeem {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[arg(long)]
+        holder: String,
+        /// Whole shares to redeem.
+        #[arg(long)]
+        shares: String,
+        /// Constituent to receive (single-asset redeem).
+        #[arg(long, conflicts_with = "skip")]
+        single: Option<String>,
+        /// Constituents to skip in an in-kind redeem (paused or frozen legs; repeatable).
+        #[arg(long)]
+        skip: Vec<String>,
+        #[arg(long, default_value_t = 50)]
+        max_slippage_bps: u16,
+    },
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .ok_or_else(|| format!("expected SYMBOL=USD, got {s:?}"))
 }
 
 fn main() -> Result<()> {
@@ -32,15 +111,80 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match cli.command {
-        Command::Demo { universe } => {
+    rt.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        Command::Demo {
+            universe,
+            save_state,
+        } => {
             let csv = match universe {
                 Some(p) => std::fs::read_to_string(&p)
                     .with_context(|| format!("reading {}", p.display()))?,
                 None => aidx_keeper::universe::SAMPLE_UNIVERSE.to_string(),
             };
-            let mut stdout = std::io::stdout().lock();
-            rt.block_on(aidx_keeper::demo::run(&csv, &mut stdout))?;
+            aidx_keeper::demo::run(&csv, &mut stdout, save_state.as_deref()).await?;
+        }
+        Command::Nav { chain, json } => {
+            let (mut c, book) = state::load(&chain.state).await?;
+            let view = holder::nav(&mut c, &book).await?;
+            if json {
+                serde_json::to_writer_pretty(&mut stdout, &view)?;
+                println!();
+            } else {
+                holder::print_nav(&view, &mut stdout)?;
+            }
+        }
+        Command::Oracle {
+            chain,
+            set,
+            conf_bps,
+        } => {
+            let (mut c, book) = state::load(&chain.state).await?;
+            holder::post_prices(&mut c, &book, &set, conf_bps).await?;
+            state::save(&mut c, &book, &chain.state).await?;
+            println!("prices published for {} constituents", book.symbols.len());
+        }
+        Command::Mint {
+            chain,
+            holder: who,
+            shares,
+            single,
+            amount,
+            max_slippage_bps,
+        } => {
+            let request = match (shares, single, amount) {
+                (Some(s), None, None) => Request::MintInKind {
+                    shares: holder::parse_shares(&s)?,
+                },
+                (None, Some(symbol), Some(amount)) => Request::MintSingle { symbol, amount },
+                _ => bail!("give --shares N (in kind) or --single SYMBOL --amount X"),
+            };
+            let (mut c, book) = state::load(&chain.state).await?;
+            let events = holder::execute(&mut c, &book, &who, request, max_slippage_bps).await?;
+            holder::describe(&events, &mut stdout)?;
+            state::save(&mut c, &book, &chain.state).await?;
+        }
+        Command::Redeem {
+            chain,
+            holder: who,
+            shares,
+            single,
+            skip,
+            max_slippage_bps,
+        } => {
+            let shares = holder::parse_shares(&shares)?;
+            let request = match single {
+                Some(symbol) => Request::RedeemSingle { symbol, shares },
+                None => Request::RedeemInKind { shares, skip },
+            };
+            let (mut c, book) = state::load(&chain.state).await?;
+            let events = holder::execute(&mut c, &book, &who, request, max_slippage_bps).await?;
+            holder::describe(&events, &mut stdout)?;
+            state::save(&mut c, &book, &chain.state).await?;
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use aidx_keeper::universe::SAMPLE_UNIVERSE;
 #[tokio::test]
 async fn demo_seeds_mints_prices_and_reports() {
     let mut out = Vec::new();
-    let s = run(SAMPLE_UNIVERSE, &mut out).await.expect("demo");
+    let s = run(SAMPLE_UNIVERSE, &mut out, None).await.expect("demo");
     let text = String::from_utf8(out).unwrap();
 
     assert_eq!(s.constituents, 17);

@@ -1,0 +1,459 @@
+//! Holder-facing commands: NAV, mint and redeem (in kind or single-asset) with slippage bounds.
+//!
+//! In-kind bounds come from the program's own share math on the current balances; single-asset
+//! bounds from simulating the transaction (prices refreshed in the same transaction) and
+//! taking `--max-slippage-bps` off what it would give.
+
+use crate::client::{self, AidxEvent};
+use crate::embedded::{Embedded, TxOutcome};
+use crate::state::Book;
+use crate::table::{pct, render, ui_amount, Align};
+use crate::universe::parse_decimal;
+use aidx::events::{NavReported, PricesRefreshed};
+use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
+use aidx::math::shares::{mint_deposit, redeem_payout, seed_deposit, DEAD_SHARES};
+use aidx::math::{mul_div_u64, Rounding, BPS_SCALE, SHARE_DECIMALS};
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
+use solana_sdk::{
+    instruction::Instruction, message::AddressLookupTableAccount, pubkey::Pubkey,
+    signature::Keypair, signer::Signer,
+};
+use std::io::Write;
+use std::str::FromStr;
+
+/// The largest slippage bound accepted from the command line (50%).
+pub const MAX_SLIPPAGE_BPS: u16 = 5_000;
+
+/// `amount` less `bps`, rounded down: the least a holder accepts.
+pub fn less_slippage(amount: u64, bps: u16) -> Result<u64> {
+    Ok(mul_div_u64(
+        amount,
+        BPS_SCALE - bps as u64,
+        BPS_SCALE,
+        Rounding::Down,
+    )?)
+}
+
+/// `amount` plus `bps`, rounded up: the most a holder pays.
+pub fn plus_slippage(amount: u64, bps: u16) -> Result<u64> {
+    Ok(mul_div_u64(
+        amount,
+        BPS_SCALE + bps as u64,
+        BPS_SCALE,
+        Rounding::Up,
+    )?)
+}
+
+fn check_bps(bps: u16) -> Result<()> {
+    if bps > MAX_SLIPPAGE_BPS {
+        bail!("--max-slippage-bps {bps} is above {MAX_SLIPPAGE_BPS}");
+    }
+    Ok(())
+}
+
+/// Parses a whole-share amount ("12.5") into raw shares.
+pub fn parse_shares(s: &str) -> Result<u64> {
+    let v = parse_decimal(s, 10u128.pow(SHARE_DECIMALS as u32))?;
+    u64::try_from(v).map_err(|_| anyhow!("{s} shares is too large"))
+}
+
+/// NAV as a holder sees it, read by simulating `refresh_prices` + `report_nav`.
+#[derive(Serialize)]
+pub struct NavView {
+    pub index: String,
+    pub share_supply: String,
+    pub nav_usd: String,
+    pub nav_low_usd: String,
+    pub nav_high_usd: String,
+    pub value_per_share_usd: String,
+    pub constituents: Vec<ConstituentView>,
+}
+
+#[derive(Serialize)]
+pub struct ConstituentView {
+    pub symbol: String,
+    pub balance: String,
+    pub price_usd: String,
+    pub conf_usd: String,
+    pub publish_time: i64,
+    pub weight: String,
+    pub target: String,
+}
+
+fn usd(v: u128) -> String {
+    ui_amount(v, 12, 4)
+}
+
+/// Reads NAV: refreshes prices from the push-feed accounts and reports NAV in one simulated
+/// transaction (nothing is committed).
+pub async fn nav(chain: &mut Embedded, book: &Book) -> Result<NavView> {
+    let index_key = book.index_key()?;
+    let index = chain.index(&index_key).await?;
+    let feeds = client::price_feed_accounts(&index);
+    let sim = chain
+        .simulate(
+            &[
+                client::refresh_prices(&index_key, &feeds),
+                client::report_nav(&index_key),
+            ],
+            &[],
+        )
+        .await?
+        .map_err(|f| anyhow!("reading NAV failed: {f}\n{}", f.logs.join("\n")))?;
+    let prices: PricesRefreshed = sim
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AidxEvent::PricesRefreshed(p) => Some(p.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no PricesRefreshed event"))?;
+    let report: NavReported = sim
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AidxEvent::NavReported(n) => Some(n.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no NavReported event"))?;
+    let constituents = index
+        .constituents()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ConstituentView {
+            symbol: book
+                .symbols
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| c.mint.to_string()),
+            balance: ui_amount(c.balance as u128, c.decimals, c.decimals as usize),
+            price_usd: usd(prices.prices[i] as u128),
+            conf_usd: usd(prices.confs[i] as u128),
+            publish_time: prices.publish_times[i],
+            weight: pct(report.weights[i] as u128),
+            target: pct(c.target_weight as u128),
+        })
+        .collect();
+    Ok(NavView {
+        index: index_key.to_string(),
+        share_supply: ui_amount(
+            report.share_supply as u128,
+            SHARE_DECIMALS,
+            SHARE_DECIMALS as usize,
+        ),
+        nav_usd: usd(report.nav_mid),
+        nav_low_usd: usd(report.nav_low),
+        nav_high_usd: usd(report.nav_high),
+        value_per_share_usd: usd(report.value_per_share),
+        constituents,
+    })
+}
+
+pub fn print_nav(v: &NavView, out: &mut impl Write) -> Result<()> {
+    let rows: Vec<Vec<String>> = v
+        .constituents
+        .iter()
+        .map(|c| {
+            vec![
+                c.symbol.clone(),
+                c.balance.clone(),
+                format!("${}", c.price_usd),
+                format!("±{}", c.conf_usd),
+                c.weight.clone(),
+                c.target.clone(),
+            ]
+        })
+        .collect();
+    writeln!(out, "index {}", v.index)?;
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("balance", Align::Right),
+                ("price", Align::Right),
+                ("conf", Align::Right),
+                ("weight", Align::Right),
+                ("target", Align::Right),
+            ],
+            &rows
+        )
+    )?;
+    writeln!(
+        out,
+        "share supply {}  NAV ${} (low ${}, high ${})  value per share ${}",
+        v.share_supply, v.nav_usd, v.nav_low_usd, v.nav_high_usd, v.value_per_share_usd
+    )?;
+    Ok(())
+}
+
+/// What a holder asks for.
+pub enum Request {
+    MintInKind { shares: u64 },
+    MintSingle { symbol: String, amount: String },
+    RedeemInKind { shares: u64, skip: Vec<String> },
+    RedeemSingle { symbol: String, shares: u64 },
+}
+
+fn tables(
+    book: &Book,
+    chain_tables: &[(String, Vec<Pubkey>)],
+    holder: &str,
+) -> Result<Vec<AddressLookupTableAccount>> {
+    let mut out = vec![];
+    for name in ["index", holder] {
+        if let Some(key) = book.lookup_tables.get(name) {
+            let key = Pubkey::from_str(key)?;
+            if let Some((_, addresses)) = chain_tables.iter().find(|(n, _)| n == name) {
+                out.push(AddressLookupTableAccount {
+                    key,
+                    addresses: addresses.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the addresses of the lookup tables named in the book.
+async fn load_tables(chain: &mut Embedded, book: &Book) -> Result<Vec<(String, Vec<Pubkey>)>> {
+    let mut out = vec![];
+    for (name, key) in &book.lookup_tables {
+        let key = Pubkey::from_str(key)?;
+        let data = chain.account_data(&key).await?;
+        let table =
+            solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(&data)
+                .map_err(|e| anyhow!("lookup table {key}: {e:?}"))?;
+        out.push((name.clone(), table.addresses.to_vec()));
+    }
+    Ok(out)
+}
+
+async fn send(
+    chain: &mut Embedded,
+    ixs: &[Instruction],
+    signer: &Keypair,
+    tables: &[AddressLookupTableAccount],
+) -> Result<TxOutcome> {
+    let r = if tables.is_empty() {
+        chain.send(ixs, &[signer]).await?
+    } else {
+        chain.send_v0(ixs, &[signer], tables).await?
+    };
+    r.map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
+}
+
+/// Builds, bounds and sends a holder's request; returns the events.
+pub async fn execute(
+    chain: &mut Embedded,
+    book: &Book,
+    holder_name: &str,
+    request: Request,
+    max_slippage_bps: u16,
+) -> Result<Vec<AidxEvent>> {
+    check_bps(max_slippage_bps)?;
+    let holder = book.wallet(holder_name)?;
+    let index_key = book.index_key()?;
+    let index = chain.index(&index_key).await?;
+    let accounts = client::holder_atas(&index, &holder.pubkey());
+    let chain_tables = load_tables(chain, book).await?;
+    let luts = tables(book, &chain_tables, holder_name)?;
+    let feeds = client::price_feed_accounts(&index);
+    let refresh = client::refresh_prices(&index_key, &feeds);
+    let outcome = match request {
+        Request::MintInKind { shares } => {
+            let max_amounts_in = index
+                .constituents()
+                .iter()
+                .map(|c| {
+                    let need = if index.is_seeded() {
+                        mint_deposit(shares, c.balance, index.share_supply)?
+                    } else {
+                        seed_deposit(shares + DEAD_SHARES, c.initial_units_per_share)?
+                    };
+                    plus_slippage(need, max_slippage_bps)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let args = MintInKindArgs {
+                shares,
+                max_amounts_in,
+                min_shares_out: shares,
+            };
+            let ix = client::mint_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
+            send(chain, &[ix], &holder, &luts).await?
+        }
+        Request::RedeemInKind { shares, skip } => {
+            let mut skip_mask = 0u32;
+            for s in &skip {
+                skip_mask |= 1 << book.row_of(s)?;
+            }
+            let min_amounts_out = index
+                .constituents()
+                .iter()
+                .map(|c| {
+                    less_slippage(
+                        redeem_payout(shares, c.balance, index.share_supply)?,
+                        max_slippage_bps,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let args = RedeemInKindArgs {
+                shares,
+                min_amounts_out,
+                skip_mask,
+            };
+            let ix = client::redeem_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
+            send(chain, &[ix], &holder, &luts).await?
+        }
+        Request::MintSingle { symbol, amount } => {
+            let row = book.row_of(&symbol)?;
+            let c = &index.constituents()[row];
+            let amount_in = u64::try_from(parse_decimal(&amount, 10u128.pow(c.decimals as u32))?)?;
+            let probe = client::mint_single(
+                &index_key,
+                &index,
+                &holder.pubkey(),
+                row,
+                MintSingleArgs {
+                    amount_in,
+                    min_shares_out: 0,
+                },
+            );
+            let sim = chain
+                .simulate(&[refresh.clone(), probe], &[&holder])
+                .await?
+                .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
+            let quoted = sim
+                .events
+                .iter()
+                .find_map(|e| match e {
+                    AidxEvent::MintedSingle(m) => Some(m.shares),
+                    _ => None,
+                })
+                .ok_or_else(|| anyhow!("simulation emitted no MintedSingle"))?;
+            let min_shares_out = less_slippage(quoted, max_slippage_bps)?;
+            let ix = client::mint_single(
+                &index_key,
+                &index,
+                &holder.pubkey(),
+                row,
+                MintSingleArgs {
+                    amount_in,
+                    min_shares_out,
+                },
+            );
+            send(chain, &[refresh, ix], &holder, &[]).await?
+        }
+        Request::RedeemSingle { symbol, shares } => {
+            let row = book.row_of(&symbol)?;
+            let probe = client::redeem_single(
+                &index_key,
+                &index,
+                &holder.pubkey(),
+                row,
+                RedeemSingleArgs {
+                    shares,
+                    min_amount_out: 0,
+                },
+            );
+            let sim = chain
+                .simulate(&[refresh.clone(), probe], &[&holder])
+                .await?
+                .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
+            let quoted = sim
+                .events
+                .iter()
+                .find_map(|e| match e {
+                    AidxEvent::RedeemedSingle(r) => Some(r.amount_out),
+                    _ => None,
+                })
+                .ok_or_else(|| anyhow!("simulation emitted no RedeemedSingle"))?;
+            let min_amount_out = less_slippage(quoted, max_slippage_bps)?;
+            let ix = client::redeem_single(
+                &index_key,
+                &index,
+                &holder.pubkey(),
+                row,
+                RedeemSingleArgs {
+                    shares,
+                    min_amount_out,
+                },
+            );
+            send(chain, &[refresh, ix], &holder, &[]).await?
+        }
+    };
+    Ok(outcome.events)
+}
+
+/// One line per event of a holder operation.
+pub fn describe(events: &[AidxEvent], out: &mut impl Write) -> Result<()> {
+    for e in events {
+        match e {
+            AidxEvent::MintedInKind(m) => writeln!(
+                out,
+                "minted {} shares in kind; supply {}",
+                ui_amount(m.shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(m.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            AidxEvent::RedeemedInKind(r) => writeln!(
+                out,
+                "redeemed {} shares in kind; supply {}",
+                ui_amount(r.shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(r.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            AidxEvent::MintedSingle(m) => writeln!(
+                out,
+                "minted {} shares for {} raw units (fee {} shares); supply {}",
+                ui_amount(m.shares as u128, SHARE_DECIMALS, 9),
+                m.amount_in,
+                ui_amount(m.fee_shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(m.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            AidxEvent::RedeemedSingle(r) => writeln!(
+                out,
+                "redeemed {} shares for {} raw units (fee {} shares); supply {}",
+                ui_amount(r.shares as u128, SHARE_DECIMALS, 9),
+                r.amount_out,
+                ui_amount(r.fee_shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(r.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Publishes Pyth price updates for every constituent, published now: the stored prices, with
+/// `overrides` (symbol, USD decimal) replacing some. The embedded runtime's stand-in for Pyth.
+pub async fn post_prices(
+    chain: &mut Embedded,
+    book: &Book,
+    overrides: &[(String, String)],
+    conf_bps: u64,
+) -> Result<()> {
+    let index_key = book.index_key()?;
+    let index = chain.index(&index_key).await?;
+    let now = chain.clock().await?.unix_timestamp;
+    let mut prices: Vec<u128> = index
+        .constituents()
+        .iter()
+        .map(|c| c.price as u128)
+        .collect();
+    for (symbol, usd) in overrides {
+        prices[book.row_of(symbol)?] = parse_decimal(usd, aidx::math::USD_SCALE)?;
+    }
+    for (c, p) in index.constituents().iter().zip(prices) {
+        if p == 0 {
+            bail!("no price for {}: give one with --set", c.mint);
+        }
+        let key = client::push_feed_address(0, &c.feed_id);
+        chain.post_price(
+            &key,
+            c.feed_id,
+            crate::pyth::PythPrice::from_usd_scaled(p, conf_bps, now),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! A saved embedded chain: every account the runtime touched, the wallets that act on it and
+//! the labels of the index's constituents, as one JSON file. `aidx demo --save-state FILE`
+//! writes it; `nav`, `oracle`, `mint` and `redeem` load it, act, and write it back, so the
+//! holder commands work without a cluster.
+
+use crate::embedded::Embedded;
+use anyhow::{anyhow, bail, Context, Result};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::{Deserialize, Serialize};
+use solana_sdk::{account::Account, pubkey::Pubkey, signature::Keypair};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct SavedAccount {
+    pubkey: String,
+    lamports: u64,
+    owner: String,
+    rent_epoch: u64,
+    data: String,
+}
+
+/// What a saved chain holds besides accounts.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct Book {
+    /// The index account.
+    pub index: String,
+    /// Constituent labels (symbols), table order.
+    pub symbols: Vec<String>,
+    /// Wallets by name (64-byte keypairs). Local test wallets of the embedded runtime only.
+    pub wallets: BTreeMap<String, Vec<u8>>,
+    /// Address lookup tables by name ("index", or a wallet name).
+    pub lookup_tables: BTreeMap<String, String>,
+}
+
+impl Book {
+    pub fn index_key(&self) -> Result<Pubkey> {
+        Pubkey::from_str(&self.index).map_err(|e| anyhow!("index {}: {e}", self.index))
+    }
+
+    pub fn wallet(&self, name: &str) -> Result<Keypair> {
+        let bytes = self.wallets.get(name).ok_or_else(|| {
+            anyhow!(
+                "no wallet {name:?} in the state (have: {})",
+                self.wallets.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow!("wallet {name}: {e}"))
+    }
+
+    pub fn add_wallet(&mut self, name: &str, k: &Keypair) {
+        self.wallets.insert(name.to_string(), k.to_bytes().to_vec());
+    }
+
+    /// Row of a constituent by symbol (case-insensitive).
+    pub fn row_of(&self, symbol: &str) -> Result<usize> {
+        self.symbols
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(symbol))
+            .ok_or_else(|| {
+                anyhow!(
+                    "no constituent {symbol:?} (have: {})",
+                    self.symbols.join(", ")
+                )
+            })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedChain {
+    version: u32,
+    slot: u64,
+    unix_timestamp: i64,
+    book: Book,
+    accounts: Vec<SavedAccount>,
+}
+
+/// Writes the chain's touched accounts and `book` to `path`.
+pub async fn save(chain: &mut Embedded, book: &Book, path: &Path) -> Result<()> {
+    let clock = chain.clock().await?;
+    let accounts = chain
+        .export()
+        .await?
+        .into_iter()
+        .map(|(k, a)| SavedAccount {
+            pubkey: k.to_string(),
+            lamports: a.lamports,
+            owner: a.owner.to_string(),
+            rent_epoch: a.rent_epoch,
+            data: B64.encode(&a.data),
+        })
+        .collect();
+    let saved = SavedChain {
+        version: VERSION,
+        slot: clock.slot,
+        unix_timestamp: clock.unix_timestamp,
+        book: book.clone(),
+        accounts,
+    };
+    let json = serde_json::to_string(&saved)?;
+    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Starts an embedded runtime holding the accounts saved at `path`, at a slot after the saved
+/// one (so lookup tables are active) and a clock no earlier than the saved one.
+pub async fn load(path: &Path) -> Result<(Embedded, Book)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: SavedChain =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if saved.version != VERSION {
+        bail!(
+            "{}: state version {} (this keeper reads {VERSION})",
+            path.display(),
+            saved.version
+        );
+    }
+    let mut accounts = vec![];
+    for a in &saved.accounts {
+        let key = Pubkey::from_str(&a.pubkey).map_err(|e| anyhow!("{}: {e}", a.pubkey))?;
+        let owner = Pubkey::from_str(&a.owner).map_err(|e| anyhow!("{}: {e}", a.owner))?;
+        let data = B64
+            .decode(&a.data)
+            .with_context(|| format!("account {key}"))?;
+        accounts.push((
+            key,
+            Account {
+                lamports: a.lamports,
+                data,
+                owner,
+                executable: false,
+                rent_epoch: a.rent_epoch,
+            },
+        ));
+    }
+    let keys: Vec<Pubkey> = accounts.iter().map(|(k, _)| *k).collect();
+    let mut chain = Embedded::start_with(|pt| {
+        for (k, a) in accounts {
+            pt.add_account(k, a);
+        }
+    })
+    .await?;
+    chain.remember(&keys);
+    chain
+        .ctx
+        .warp_to_slot(saved.slot.max(1) + 2)
+        .map_err(|e| anyhow!("warp: {e:?}"))?;
+    let now = chain.clock().await?.unix_timestamp;
+    chain
+        .set_unix_timestamp(now.max(saved.unix_timestamp))
+        .await?;
+    Ok((chain, saved.book))
+}
