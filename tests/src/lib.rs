@@ -305,7 +305,17 @@ impl TestContext {
     /// An index of `n` constituents alternating SPL Token and Token-2022 (decimals cycling
     /// 6, 9, 8, 0 ... ), each seeded with `units(i)` raw units per share.
     pub async fn create_index(&mut self, n: usize, units: impl Fn(usize) -> u64) -> IndexFixture {
-        let (r, mut fx) = self.init_index(self.default_args()).await;
+        self.create_index_with(self.default_args(), n, units).await
+    }
+
+    /// Like [`TestContext::create_index`], initialized with `args` (e.g. nonzero fees).
+    pub async fn create_index_with(
+        &mut self,
+        args: InitializeIndexArgs,
+        n: usize,
+        units: impl Fn(usize) -> u64,
+    ) -> IndexFixture {
+        let (r, mut fx) = self.init_index(args).await;
         r.expect("initialize_index");
         self.indexes_made += 1;
         for i in 0..n {
@@ -498,6 +508,14 @@ pub fn price_key(fx: &IndexFixture, row: usize) -> Pubkey {
 impl TestContext {
     pub async fn now(&mut self) -> i64 {
         self.chain.clock().await.unwrap().unix_timestamp
+    }
+
+    /// Moves to a later slot, then sets the clock's unix time: a stored price is fresh in the
+    /// slot it was stored in whatever its age, so an age test has to leave that slot first.
+    pub async fn warp_to_time(&mut self, unix_timestamp: i64) {
+        let slot = self.chain.clock().await.unwrap().slot;
+        self.chain.ctx.warp_to_slot(slot + 1).expect("warp");
+        self.chain.set_unix_timestamp(unix_timestamp).await.unwrap();
     }
 
     /// Writes one Pyth price update per constituent (its own feed), table order.

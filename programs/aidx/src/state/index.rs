@@ -18,7 +18,8 @@ pub struct Index {
     pub methodology_authority: Pubkey,
     /// Can pause operations.
     pub guardian: Pubkey,
-    /// Receives fees (as shares).
+    /// Will receive the streaming management fee as shares. Mint and redeem fees are not paid
+    /// to it: their shares are withheld or burned, so their value stays with the holders.
     pub fee_recipient: Pubkey,
     /// The share mint; its mint and freeze authority is this account.
     pub share_mint: Pubkey,
