@@ -136,6 +136,24 @@ fn drain_captured() -> Vec<Vec<u8>> {
     CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()))
 }
 
+/// A processed or simulated transaction's result with the events it captured.
+fn outcome(
+    result: std::result::Result<(), TransactionError>,
+    logs: Vec<String>,
+) -> std::result::Result<TxOutcome, TxFailure> {
+    let captured = drain_captured();
+    match result {
+        Ok(()) => Ok(TxOutcome {
+            events: captured
+                .iter()
+                .filter_map(|raw| AidxEvent::decode(raw))
+                .collect(),
+            logs,
+        }),
+        Err(error) => Err(TxFailure { error, logs }),
+    }
+}
+
 /// What a successful transaction left behind.
 #[derive(Debug, Default)]
 pub struct TxOutcome {
@@ -294,18 +312,8 @@ impl Embedded {
             .process_transaction_with_metadata(tx)
             .await
             .context("banks client")?;
-        let captured = drain_captured();
         let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
-        Ok(match r.result {
-            Ok(()) => Ok(TxOutcome {
-                events: captured
-                    .iter()
-                    .filter_map(|raw| AidxEvent::decode(raw))
-                    .collect(),
-                logs,
-            }),
-            Err(error) => Err(TxFailure { error, logs }),
-        })
+        Ok(outcome(r.result, logs))
     }
 
     /// Creates an address lookup table holding `addresses`, owned by the payer, and advances
@@ -393,19 +401,11 @@ impl Embedded {
             .simulate_transaction(tx)
             .await
             .context("banks client")?;
-        let captured = drain_captured();
         let logs = r.simulation_details.map(|d| d.logs).unwrap_or_default();
-        Ok(match r.result {
-            Some(Ok(())) => Ok(TxOutcome {
-                events: captured
-                    .iter()
-                    .filter_map(|raw| AidxEvent::decode(raw))
-                    .collect(),
-                logs,
-            }),
-            Some(Err(error)) => Err(TxFailure { error, logs }),
+        match r.result {
+            Some(result) => Ok(outcome(result, logs)),
             None => bail!("simulation returned no result"),
-        })
+        }
     }
 
     /// Every account transactions have named, as it is now, except programs and sysvars:

@@ -245,6 +245,23 @@ async fn send(
     r.map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
 }
 
+/// Simulates `ixs` with no slippage bound and picks the quoted figure out of its events.
+async fn quote(
+    chain: &mut Embedded,
+    ixs: &[Instruction],
+    signer: &Keypair,
+    pick: impl Fn(&AidxEvent) -> Option<u64>,
+) -> Result<u64> {
+    let sim = chain
+        .simulate(ixs, &[signer])
+        .await?
+        .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
+    sim.events
+        .iter()
+        .find_map(pick)
+        .ok_or_else(|| anyhow!("the simulation emitted no quote"))
+}
+
 /// Builds, bounds and sends a holder's request; returns the events.
 pub async fn execute(
     chain: &mut Embedded,
@@ -311,76 +328,46 @@ pub async fn execute(
             let row = book.row_of(&symbol)?;
             let c = &index.constituents()[row];
             let amount_in = u64::try_from(parse_decimal(&amount, 10u128.pow(c.decimals as u32))?)?;
-            let probe = client::mint_single(
-                &index_key,
-                &index,
-                &holder.pubkey(),
-                row,
-                MintSingleArgs {
-                    amount_in,
-                    min_shares_out: 0,
-                },
-            );
-            let sim = chain
-                .simulate(&[refresh.clone(), probe], &[&holder])
-                .await?
-                .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
-            let quoted = sim
-                .events
-                .iter()
-                .find_map(|e| match e {
-                    AidxEvent::MintedSingle(m) => Some(m.shares),
-                    _ => None,
-                })
-                .ok_or_else(|| anyhow!("simulation emitted no MintedSingle"))?;
-            let min_shares_out = less_slippage(quoted, max_slippage_bps)?;
-            let ix = client::mint_single(
-                &index_key,
-                &index,
-                &holder.pubkey(),
-                row,
-                MintSingleArgs {
-                    amount_in,
-                    min_shares_out,
-                },
-            );
+            let build = |min_shares_out| {
+                client::mint_single(
+                    &index_key,
+                    &index,
+                    &holder.pubkey(),
+                    row,
+                    MintSingleArgs {
+                        amount_in,
+                        min_shares_out,
+                    },
+                )
+            };
+            let quoted = quote(chain, &[refresh.clone(), build(0)], &holder, |e| match e {
+                AidxEvent::MintedSingle(m) => Some(m.shares),
+                _ => None,
+            })
+            .await?;
+            let ix = build(less_slippage(quoted, max_slippage_bps)?);
             send(chain, &[refresh, ix], &holder, &[]).await?
         }
         Request::RedeemSingle { symbol, shares } => {
             let row = book.row_of(&symbol)?;
-            let probe = client::redeem_single(
-                &index_key,
-                &index,
-                &holder.pubkey(),
-                row,
-                RedeemSingleArgs {
-                    shares,
-                    min_amount_out: 0,
-                },
-            );
-            let sim = chain
-                .simulate(&[refresh.clone(), probe], &[&holder])
-                .await?
-                .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
-            let quoted = sim
-                .events
-                .iter()
-                .find_map(|e| match e {
-                    AidxEvent::RedeemedSingle(r) => Some(r.amount_out),
-                    _ => None,
-                })
-                .ok_or_else(|| anyhow!("simulation emitted no RedeemedSingle"))?;
-            let min_amount_out = less_slippage(quoted, max_slippage_bps)?;
-            let ix = client::redeem_single(
-                &index_key,
-                &index,
-                &holder.pubkey(),
-                row,
-                RedeemSingleArgs {
-                    shares,
-                    min_amount_out,
-                },
-            );
+            let build = |min_amount_out| {
+                client::redeem_single(
+                    &index_key,
+                    &index,
+                    &holder.pubkey(),
+                    row,
+                    RedeemSingleArgs {
+                        shares,
+                        min_amount_out,
+                    },
+                )
+            };
+            let quoted = quote(chain, &[refresh.clone(), build(0)], &holder, |e| match e {
+                AidxEvent::RedeemedSingle(r) => Some(r.amount_out),
+                _ => None,
+            })
+            .await?;
+            let ix = build(less_slippage(quoted, max_slippage_bps)?);
             send(chain, &[refresh, ix], &holder, &[]).await?
         }
     };

@@ -141,6 +141,15 @@ impl Index {
         }
     }
 
+    /// The share mint's supply equals the index's share supply (after every supply change).
+    pub fn check_share_supply(&self, share_mint: &AccountInfo) -> Result<()> {
+        require!(
+            crate::token::mint_supply(share_mint)? == self.share_supply,
+            AidxError::ShareSupplyMismatch
+        );
+        Ok(())
+    }
+
     /// Structural invariants, checked at the end of every instruction that mutates the index.
     pub fn invariant(&self) -> Result<()> {
         require!(

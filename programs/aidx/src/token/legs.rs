@@ -2,7 +2,7 @@
 //! per constituent in table order, passed as remaining accounts and validated here, each
 //! mismatch with its own error.
 
-use super::token_amount;
+use super::{reconcile_vault, token_amount};
 use crate::errors::AidxError;
 use crate::state::Constituent;
 use anchor_lang::prelude::*;
@@ -107,19 +107,14 @@ impl<'info> Leg<'_, 'info> {
         )
     }
 
-    /// After the transfers: the vault moved by exactly `delta` (positive in, negative out)
-    /// and still holds at least the internal balance.
+    /// After the transfers: see [`reconcile_vault`].
     pub fn reconcile(&self, delta_in: u64, delta_out: u64, internal_balance: u64) -> Result<()> {
-        let after = token_amount(self.vault)?;
-        let expected = self
-            .vault_before
-            .checked_add(delta_in)
-            .and_then(|v| v.checked_sub(delta_out))
-            .ok_or_else(|| error!(AidxError::VaultReconciliationFailed))?;
-        require!(
-            after == expected && after >= internal_balance,
-            AidxError::VaultReconciliationFailed
-        );
-        Ok(())
+        reconcile_vault(
+            self.vault,
+            self.vault_before,
+            delta_in,
+            delta_out,
+            internal_balance,
+        )
     }
 }

@@ -26,3 +26,24 @@ pub fn mint_supply(info: &AccountInfo) -> Result<u64> {
     let mint = anchor_spl::token::Mint::try_deserialize(&mut &data[..])?;
     Ok(mint.supply)
 }
+
+/// After the transfers of a handler: the vault moved by exactly `delta_in - delta_out` from
+/// `before` and still holds at least the internal balance.
+pub fn reconcile_vault(
+    vault: &AccountInfo,
+    before: u64,
+    delta_in: u64,
+    delta_out: u64,
+    internal_balance: u64,
+) -> Result<()> {
+    let after = token_amount(vault)?;
+    let expected = before
+        .checked_add(delta_in)
+        .and_then(|v| v.checked_sub(delta_out))
+        .ok_or_else(|| error!(AidxError::VaultReconciliationFailed))?;
+    require!(
+        after == expected && after >= internal_balance,
+        AidxError::VaultReconciliationFailed
+    );
+    Ok(())
+}

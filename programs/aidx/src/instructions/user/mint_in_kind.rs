@@ -9,7 +9,7 @@ use crate::errors::AidxError;
 use crate::events::{emit_event, MintedInKind};
 use crate::math::shares::{mint_deposit, seed_deposit, DEAD_SHARES, MIN_FIRST_MINT};
 use crate::state::*;
-use crate::token::{legs::load_legs, mint_supply};
+use crate::token::legs::load_legs;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount};
 use anchor_spl::token_2022::Token2022;
@@ -156,10 +156,7 @@ pub fn mint_in_kind<'info>(
         .checked_add(args.shares)
         .and_then(|s| s.checked_add(dead))
         .ok_or(AidxError::MathOverflow)?;
-    require!(
-        mint_supply(&accounts.share_mint.to_account_info())? == index.share_supply,
-        AidxError::ShareSupplyMismatch
-    );
+    index.check_share_supply(&accounts.share_mint.to_account_info())?;
     index.invariant()?;
 
     emit_event(&MintedInKind {

@@ -10,7 +10,7 @@ use crate::events::{emit_event, MintedSingle};
 use crate::math::nav::{nav, weights, PriceSide};
 use crate::math::{mul_div, mul_div_u64, Rounding, BPS_SCALE};
 use crate::state::*;
-use crate::token::{mint_supply, token_amount};
+use crate::token::{reconcile_vault, token_amount};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, MintTo};
 use anchor_spl::token_interface::{self, TransferChecked};
@@ -129,23 +129,18 @@ pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()
         .checked_add(args.amount_in)
         .ok_or(AidxError::MathOverflow)?;
     let balance_after = c.balance;
-    let vault_after = token_amount(&a.vault.to_account_info())?;
-    require!(
-        vault_after
-            == vault_before
-                .checked_add(args.amount_in)
-                .ok_or(AidxError::MathOverflow)?
-            && vault_after >= balance_after,
-        AidxError::VaultReconciliationFailed
-    );
+    reconcile_vault(
+        &a.vault.to_account_info(),
+        vault_before,
+        args.amount_in,
+        0,
+        balance_after,
+    )?;
     index.share_supply = index
         .share_supply
         .checked_add(q.shares)
         .ok_or(AidxError::MathOverflow)?;
-    require!(
-        mint_supply(&a.share_mint.to_account_info())? == index.share_supply,
-        AidxError::ShareSupplyMismatch
-    );
+    index.check_share_supply(&a.share_mint.to_account_info())?;
     index.invariant()?;
 
     emit_event(&MintedSingle {

@@ -9,7 +9,7 @@ use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedInKind};
 use crate::math::shares::redeem_payout;
 use crate::state::*;
-use crate::token::{legs::load_legs, mint_supply};
+use crate::token::legs::load_legs;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount};
 use anchor_spl::token_2022::Token2022;
@@ -130,10 +130,7 @@ pub fn redeem_in_kind<'info>(
         .share_supply
         .checked_sub(args.shares)
         .ok_or(AidxError::MathOverflow)?;
-    require!(
-        mint_supply(&accounts.share_mint.to_account_info())? == index.share_supply,
-        AidxError::ShareSupplyMismatch
-    );
+    index.check_share_supply(&accounts.share_mint.to_account_info())?;
     index.invariant()?;
 
     emit_event(&RedeemedInKind {

@@ -9,7 +9,7 @@ use crate::events::{emit_event, RedeemedSingle};
 use crate::math::nav::{nav, weights, PriceSide};
 use crate::math::{mul_div, mul_div_u64, Rounding, BPS_SCALE};
 use crate::state::*;
-use crate::token::{mint_supply, token_amount};
+use crate::token::{reconcile_vault, token_amount};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Burn};
 use anchor_spl::token_interface::{self, TransferChecked};
@@ -137,19 +137,18 @@ pub fn redeem_single(ctx: Context<SingleAsset>, args: RedeemSingleArgs) -> Resul
         .checked_sub(q.amount_out)
         .ok_or(AidxError::MathOverflow)?;
     let balance_after = c.balance;
-    let vault_after = token_amount(&a.vault.to_account_info())?;
-    require!(
-        Some(vault_after) == vault_before.checked_sub(q.amount_out) && vault_after >= balance_after,
-        AidxError::VaultReconciliationFailed
-    );
+    reconcile_vault(
+        &a.vault.to_account_info(),
+        vault_before,
+        0,
+        q.amount_out,
+        balance_after,
+    )?;
     index.share_supply = index
         .share_supply
         .checked_sub(args.shares)
         .ok_or(AidxError::MathOverflow)?;
-    require!(
-        mint_supply(&a.share_mint.to_account_info())? == index.share_supply,
-        AidxError::ShareSupplyMismatch
-    );
+    index.check_share_supply(&a.share_mint.to_account_info())?;
     index.invariant()?;
 
     emit_event(&RedeemedSingle {
