@@ -9,13 +9,14 @@ use crate::embedded::{Embedded, TxOutcome};
 use crate::pyth::PythPrice;
 use crate::state::{self, Book};
 use crate::table::{pct, render, ui_amount, Align};
+use crate::targets;
 use crate::universe::{self, Token};
 use aidx::events::NavReported;
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
 };
 use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
-use aidx::math::methodology::capped_weights;
+use aidx::math::methodology::compute_targets;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use anyhow::{anyhow, bail, Result};
@@ -224,26 +225,19 @@ pub async fn run(
     let params = IndexParams::default();
 
     writeln!(out, "== Universe: {} tokens", universe.len())?;
-    let (eligible, excluded): (Vec<&Token>, Vec<&Token>) = universe
-        .iter()
-        .partition(|t| t.ineligible_reason().is_none());
-    for t in &excluded {
-        writeln!(
-            out,
-            "   excluded {:<8} {}",
-            t.symbol,
-            t.ineligible_reason().unwrap_or_default()
-        )?;
+    let facts: Vec<_> = universe.iter().map(Token::facts).collect();
+    let rows = compute_targets(&facts, &targets::methodology_params(&params))?;
+    let mut eligible = vec![];
+    for (t, r) in universe.iter().zip(&rows) {
+        match targets::exclusion(t, r) {
+            Some(why) => writeln!(out, "   excluded {:<8} {why}", t.symbol)?,
+            None => eligible.push((t, r.target)),
+        }
     }
-    let caps: Vec<u128> = eligible
-        .iter()
-        .map(|t| t.market_cap())
-        .collect::<Result<_>>()?;
-    let weights = capped_weights(&caps, params.max_weight)?;
 
     // Mints: pure plays on Token-2022 (8 decimals), host chains on SPL Token (9 decimals).
     let mut listed = vec![];
-    for (t, w) in eligible.iter().zip(&weights) {
+    for (t, w) in eligible {
         let (program, decimals) = if t.sector == SubSector::Host {
             (TOKEN_PROGRAM_ID, 9)
         } else {
@@ -255,7 +249,7 @@ pub async fn run(
             mint,
             program,
             decimals,
-            weight: *w,
+            weight: w,
         });
     }
 
@@ -290,7 +284,7 @@ pub async fn run(
     )?;
     writeln!(
         out,
-        "   cap {}  band {}  seeded at {} a share, circulating-market-cap weights",
+        "   cap {}  band {}  seeded at {} a share at the methodology's targets",
         pct(params.max_weight as u128),
         pct(params.band as u128),
         usd(INITIAL_SHARE_PRICE)

@@ -7,4 +7,5 @@ pub mod holder;
 pub mod pyth;
 pub mod state;
 pub mod table;
+pub mod targets;
 pub mod universe;

@@ -1,7 +1,7 @@
 //! `aidx`: the keeper, holder and auditor command line of the aidx index.
 
 use aidx_keeper::holder::{self, Request};
-use aidx_keeper::state;
+use aidx_keeper::{state, targets};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -38,6 +38,24 @@ enum Command {
         /// Save the final chain state here for the holder commands.
         #[arg(long)]
         save_state: Option<PathBuf>,
+    },
+    /// Target weights of a universe by the index methodology: eligibility, circulating market
+    /// cap, cap with pro-rata redistribution, unlock haircut, optional pure-play / host split.
+    Targets {
+        /// Universe CSV (defaults to the bundled sample universe).
+        #[arg(long, env = "AIDX_UNIVERSE")]
+        universe: Option<PathBuf>,
+        /// Per-constituent cap, percent (15-20).
+        #[arg(long, default_value_t = 15)]
+        max_weight_pct: u64,
+        /// Unlock haircut, percent (25-50).
+        #[arg(long, default_value_t = 25)]
+        unlock_haircut_pct: u64,
+        /// Pure-play share when splitting pure plays and host chains, percent (50-90); 0: no split.
+        #[arg(long, default_value_t = 0)]
+        pure_play_pct: u64,
+        #[arg(long)]
+        json: bool,
     },
     /// NAV, value per share, prices and weights (refresh + report, simulated: nothing is sent).
     Nav {
@@ -105,6 +123,13 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected SYMBOL=USD, got {s:?}"))
 }
 
+fn read_universe(path: Option<PathBuf>) -> Result<String> {
+    match path {
+        Some(p) => std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())),
+        None => Ok(aidx_keeper::universe::SAMPLE_UNIVERSE.to_string()),
+    }
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     // The embedded runtime captures events per thread: run everything on one.
@@ -127,6 +152,31 @@ async fn run(command: Command) -> Result<()> {
                 None => aidx_keeper::universe::SAMPLE_UNIVERSE.to_string(),
             };
             aidx_keeper::demo::run(&csv, &mut stdout, save_state.as_deref()).await?;
+        }
+        Command::Targets {
+            universe,
+            max_weight_pct,
+            unlock_haircut_pct,
+            pure_play_pct,
+            json,
+        } => {
+            let csv = read_universe(universe)?;
+            let tokens = aidx_keeper::universe::parse(&csv)?;
+            let pct = aidx::math::WEIGHT_SCALE / 100;
+            let params = aidx::state::IndexParams {
+                max_weight: max_weight_pct * pct,
+                unlock_haircut: unlock_haircut_pct * pct,
+                pure_play_share: pure_play_pct * pct,
+                ..Default::default()
+            };
+            params.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = targets::report(&tokens, &targets::methodology_params(&params))?;
+            if json {
+                serde_json::to_writer_pretty(&mut stdout, &report)?;
+                println!();
+            } else {
+                targets::print(&report, &mut stdout)?;
+            }
         }
         Command::Nav { chain, json } => {
             let (mut c, book) = state::load(&chain.state).await?;

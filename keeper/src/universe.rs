@@ -1,15 +1,13 @@
 //! The index universe: tokens with sub-sector, Pyth feed, price, circulating supply, volume
 //! and unlock flag, read from CSV (the project's sample lives in `keeper/data/`).
 
+use aidx::math::methodology::TokenFacts;
 use aidx::math::USD_SCALE;
 use aidx::state::SubSector;
 use anyhow::{anyhow, bail, Context, Result};
 
 /// The sample universe shipped with the keeper.
 pub const SAMPLE_UNIVERSE: &str = include_str!("../data/sample-universe.csv");
-
-/// The liquidity floor of the methodology: $5M average daily volume.
-pub const MIN_AVG_DAILY_VOLUME_USD: u128 = 5_000_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
@@ -25,28 +23,27 @@ pub struct Token {
     /// Whole USD.
     pub avg_daily_volume_usd: u128,
     pub unlock_over_10pct_float: bool,
+    /// Whole USD within 2% of mid, when the universe reports it (optional column
+    /// `depth_2pct_usd`).
+    pub depth_usd: Option<u128>,
 }
 
 impl Token {
-    /// precision: USD_SCALE. Circulating-supply market cap (never fully diluted).
-    pub fn market_cap(&self) -> Result<u128> {
-        self.price
-            .checked_mul(self.circulating_supply)
-            .ok_or_else(|| anyhow!("{}: market cap overflows", self.symbol))
-    }
-
-    /// Why the token cannot be in the index, if it cannot.
-    pub fn ineligible_reason(&self) -> Option<String> {
-        if self.feed_id.is_none() {
-            return Some("no Pyth feed".into());
+    /// The methodology's view of the token. A token without a Pyth feed cannot be priced
+    /// on-chain: it is given a zero price, which makes it ineligible (no market cap).
+    pub fn facts(&self) -> TokenFacts {
+        TokenFacts {
+            price: if self.feed_id.is_some() {
+                self.price
+            } else {
+                0
+            },
+            circulating_supply: self.circulating_supply,
+            avg_daily_volume_usd: self.avg_daily_volume_usd,
+            depth_usd: self.depth_usd,
+            unlock: self.unlock_over_10pct_float,
+            host: self.sector == SubSector::Host,
         }
-        if self.avg_daily_volume_usd < MIN_AVG_DAILY_VOLUME_USD {
-            return Some(format!(
-                "volume ${}M < $5M floor",
-                self.avg_daily_volume_usd as f64 / 1e6
-            ));
-        }
-        None
     }
 }
 
@@ -108,16 +105,21 @@ pub fn parse(csv: &str) -> Result<Vec<Token>> {
         "avg_daily_volume_usd",
         "unlock_over_10pct_float",
     ];
-    if cols != want {
-        bail!("universe header must be {}", want.join(","));
+    let has_depth = cols.len() == want.len() + 1 && cols[want.len()] == "depth_2pct_usd";
+    if cols[..want.len().min(cols.len())] != want[..] || (cols.len() != want.len() && !has_depth) {
+        bail!(
+            "universe header must be {}[,depth_2pct_usd]",
+            want.join(",")
+        );
     }
+    let width = cols.len();
     lines
         .enumerate()
         .map(|(n, line)| {
             let f: Vec<&str> = line.split(',').map(str::trim).collect();
             let row = n + 2;
-            if f.len() != want.len() {
-                bail!("line {row}: {} fields, expected {}", f.len(), want.len());
+            if f.len() != width {
+                bail!("line {row}: {} fields, expected {width}", f.len());
             }
             Ok(Token {
                 symbol: f[0].to_string(),
@@ -134,6 +136,12 @@ pub fn parse(csv: &str) -> Result<Vec<Token>> {
                     "true" => true,
                     "false" => false,
                     x => bail!("line {row}: unlock flag must be true or false, not {x:?}"),
+                },
+                depth_usd: match f.get(8) {
+                    Some(d) if !d.is_empty() => {
+                        Some(parse_decimal(d, 1).with_context(|| format!("line {row}"))?)
+                    }
+                    _ => None,
                 },
             })
         })
@@ -163,10 +171,14 @@ mod tests {
         assert_eq!(tao.sector, SubSector::Inference);
         assert_eq!(tao.price, 420 * USD_SCALE);
         assert_eq!(tao.circulating_supply, 9_600_000);
+        let params = crate::targets::methodology_params(&aidx::state::IndexParams::default());
+        let facts: Vec<_> = u.iter().map(Token::facts).collect();
+        let rows = aidx::math::methodology::compute_targets(&facts, &params).unwrap();
         let eligible: Vec<&str> = u
             .iter()
-            .filter(|t| t.ineligible_reason().is_none())
-            .map(|t| t.symbol.as_str())
+            .zip(&rows)
+            .filter(|(_, r)| r.target > 0)
+            .map(|(t, _)| t.symbol.as_str())
             .collect();
         // VIRTUAL and IOTX have no feed; OLAS has neither a feed nor the volume.
         assert_eq!(eligible.len(), 17);

@@ -64,8 +64,8 @@ async fn demo_seeds_mints_prices_and_reports() {
     for needle in [
         "excluded OLAS",
         "== Price move: TAO +30%, FIL -30%",
-        "TAO     inference  token-2022      4.1782  $546.00",
-        "value per share $100.60",
+        "TAO     inference  token-2022      4.2868  $546.00",
+        "value per share $100.91",
         "alice  holds 59.0000 shares",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");

@@ -1,18 +1,41 @@
-//! The index methodology's weighting core: weights proportional to a value (circulating-supply
-//! market cap), each capped, with the excess redistributed pro rata to the uncapped until none
-//! exceeds the cap, summing to exactly [`WEIGHT_SCALE`].
+//! The index methodology: from per-token facts to target weights.
 //!
-//! Plain integer math, no floats, no Anchor types: the program and the keeper run this same code.
+//! Plain integer math, no floats, no Anchor types: the program (`recompute_targets`) and the
+//! keeper (`aidx targets`, the backtest) run this same code on the same inputs and get the same
+//! targets, unit for unit.
+//!
+//! Steps, in order:
+//! 1. **Eligibility**: average daily volume at least `min_volume_usd` (default $5M), depth within
+//!    2% of mid at least `min_depth_usd` (default $500K; `None` = not reported, not checked),
+//!    a positive price and circulating supply.
+//! 2. **Market cap** = price x *circulating* supply (never fully diluted).
+//! 3. **Bucket split** (optional): pure plays share `pure_play_share` of the index, host chains
+//!    the rest; each bucket is weighted and capped within its share (steps 4-5 per bucket).
+//! 4. **Cap**: weights proportional to market cap, none above `max_weight`, the excess
+//!    redistributed pro rata to the uncapped, repeated until none exceeds the cap.
+//! 5. **Unlock haircut**: a token flagged with an unlock over 10% of float keeps
+//!    `1 - unlock_haircut` of its capped weight; the freed weight is redistributed like cap
+//!    excess (pro rata by market cap to the others, capped).
+//! 6. Targets sum to exactly [`WEIGHT_SCALE`]: each division's residue (under one unit per
+//!    token) goes one unit at a time to the largest remainders, ties to the lower row.
+//!
+//! A cap that cannot hold (fewer eligible tokens in a group than its share / cap) is the
+//! named error [`MethodologyError::InfeasibleCap`], never a silent result.
 
 use super::{mul_div, MathError, Rounding, WEIGHT_SCALE};
 use core::fmt;
 
+/// Default liquidity floor: $5M average daily volume.
+pub const DEFAULT_MIN_VOLUME_USD: u64 = 5_000_000;
+/// Default depth floor: $500K within 2% of mid.
+pub const DEFAULT_MIN_DEPTH_USD: u64 = 500_000;
+
 /// Why a set of weights could not be computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MethodologyError {
-    /// No constituent has a positive value.
+    /// No token is eligible (in the index, or in a bucket that has a share).
     Empty,
-    /// Fewer positive-valued constituents than `1 / cap`: the cap cannot hold.
+    /// Fewer eligible tokens than `share / cap`: the cap cannot hold.
     InfeasibleCap {
         eligible: usize,
         cap: u64,
@@ -31,10 +54,10 @@ impl From<MathError> for MethodologyError {
 impl fmt::Display for MethodologyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MethodologyError::Empty => write!(f, "no constituent has a positive value"),
+            MethodologyError::Empty => write!(f, "no eligible token"),
             MethodologyError::InfeasibleCap { eligible, cap } => write!(
                 f,
-                "{eligible} eligible constituents cannot hold a cap of {cap}/{WEIGHT_SCALE}"
+                "{eligible} eligible tokens cannot hold a cap of {cap}/{WEIGHT_SCALE}"
             ),
             MethodologyError::InvalidCap(c) => write!(f, "cap {c} is not in (0, {WEIGHT_SCALE}]"),
             MethodologyError::Math(e) => write!(f, "{e}"),
@@ -44,31 +67,227 @@ impl fmt::Display for MethodologyError {
 
 impl std::error::Error for MethodologyError {}
 
-/// Weights proportional to `values`, none above `cap` (both weights and cap in
-/// [`WEIGHT_SCALE`]), summing to exactly [`WEIGHT_SCALE`].
-///
-/// The rounding residue (at most one unit per constituent) is assigned one unit at a time to
-/// the constituents with the largest division remainder, ties to the lower index, never
-/// pushing one above the cap: the result is deterministic.
-pub fn capped_weights(values: &[u128], cap: u64) -> Result<Vec<u64>, MethodologyError> {
+/// The facts about one token the methodology uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// precision: USD_SCALE. Price of one whole token.
+    pub price: u128,
+    /// Whole tokens in circulation (not fully diluted).
+    pub circulating_supply: u128,
+    /// Whole USD.
+    pub avg_daily_volume_usd: u128,
+    /// Whole USD within 2% of mid; `None` when not reported.
+    pub depth_usd: Option<u128>,
+    /// Faces an unlock over 10% of its float.
+    pub unlock: bool,
+    /// Counts in the host-chain bucket (else pure play).
+    pub host: bool,
+}
+
+/// The methodology's parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MethodologyParams {
+    /// precision: WEIGHT_SCALE.
+    pub max_weight: u64,
+    /// precision: WEIGHT_SCALE. Share of the capped weight an unlock-flagged token loses.
+    pub unlock_haircut: u64,
+    /// precision: WEIGHT_SCALE. Share of the pure-play bucket; 0: no split.
+    pub pure_play_share: u64,
+    pub min_volume_usd: u128,
+    pub min_depth_usd: u128,
+}
+
+/// Why a token is not eligible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ineligible {
+    /// Average daily volume below the floor.
+    Volume,
+    /// Depth within 2% below the floor.
+    Depth,
+    /// No positive price or circulating supply.
+    NoMarketCap,
+}
+
+impl Ineligible {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ineligible::Volume => "volume below the floor",
+            Ineligible::Depth => "depth below the floor",
+            Ineligible::NoMarketCap => "no price or circulating supply",
+        }
+    }
+}
+
+/// One token's path through the methodology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetRow {
+    pub ineligible: Option<Ineligible>,
+    /// precision: USD_SCALE. Circulating market cap (0 when ineligible).
+    pub market_cap: u128,
+    /// precision: WEIGHT_SCALE. Uncapped market-cap weight within its group (rounded down).
+    pub raw_weight: u64,
+    /// precision: WEIGHT_SCALE. Weight after the cap, before the haircut.
+    pub capped_weight: u64,
+    /// precision: WEIGHT_SCALE. Weight taken off by the unlock haircut.
+    pub haircut: u64,
+    /// precision: WEIGHT_SCALE. The target.
+    pub target: u64,
+}
+
+/// Eligibility of one token.
+pub fn eligibility(t: &TokenFacts, p: &MethodologyParams) -> Option<Ineligible> {
+    if t.avg_daily_volume_usd < p.min_volume_usd {
+        Some(Ineligible::Volume)
+    } else if t.depth_usd.is_some_and(|d| d < p.min_depth_usd) {
+        Some(Ineligible::Depth)
+    } else if t.price == 0 || t.circulating_supply == 0 {
+        Some(Ineligible::NoMarketCap)
+    } else {
+        None
+    }
+}
+
+/// Targets for every token (0 for the ineligible), summing to exactly [`WEIGHT_SCALE`].
+pub fn compute_targets(
+    tokens: &[TokenFacts],
+    p: &MethodologyParams,
+) -> Result<Vec<TargetRow>, MethodologyError> {
+    if p.max_weight == 0 || p.max_weight > WEIGHT_SCALE {
+        return Err(MethodologyError::InvalidCap(p.max_weight));
+    }
+    let mut rows: Vec<TargetRow> = tokens
+        .iter()
+        .map(|t| {
+            let ineligible = eligibility(t, p);
+            let market_cap = match ineligible {
+                None => t
+                    .price
+                    .checked_mul(t.circulating_supply)
+                    .ok_or(MathError::Overflow)?,
+                Some(_) => 0,
+            };
+            Ok(TargetRow {
+                ineligible,
+                market_cap,
+                raw_weight: 0,
+                capped_weight: 0,
+                haircut: 0,
+                target: 0,
+            })
+        })
+        .collect::<Result<_, MethodologyError>>()?;
+
+    // Groups: the whole index, or the two buckets with their shares.
+    let groups: Vec<(Vec<usize>, u64)> = if p.pure_play_share == 0 {
+        vec![((0..tokens.len()).collect(), WEIGHT_SCALE)]
+    } else {
+        let pure: Vec<usize> = (0..tokens.len()).filter(|i| !tokens[*i].host).collect();
+        let host: Vec<usize> = (0..tokens.len()).filter(|i| tokens[*i].host).collect();
+        vec![
+            (pure, p.pure_play_share),
+            (host, WEIGHT_SCALE - p.pure_play_share.min(WEIGHT_SCALE)),
+        ]
+    };
+    for (members, share) in groups {
+        if share == 0 {
+            continue;
+        }
+        let caps: Vec<u128> = members.iter().map(|i| rows[*i].market_cap).collect();
+        let unlock: Vec<bool> = members.iter().map(|i| tokens[*i].unlock).collect();
+        let total: u128 = caps
+            .iter()
+            .try_fold(0u128, |a, c| a.checked_add(*c))
+            .ok_or(MathError::Overflow)?;
+        let capped = distribute(&caps, share, p.max_weight)?;
+        let targets = apply_haircut(&caps, &capped, &unlock, share, p)?;
+        for (k, i) in members.iter().enumerate() {
+            let r = &mut rows[*i];
+            if total > 0 {
+                r.raw_weight =
+                    u64::try_from(mul_div(caps[k], share as u128, total, Rounding::Down)?)
+                        .map_err(|_| MathError::Overflow)?;
+            }
+            r.capped_weight = capped[k];
+            r.haircut = capped[k].saturating_sub(targets[k]);
+            r.target = targets[k];
+        }
+    }
+    Ok(rows)
+}
+
+/// The unlock overlay within one group: flagged tokens keep `1 - haircut` of their capped
+/// weight; the freed weight goes to the others pro rata by market cap, capped.
+fn apply_haircut(
+    caps: &[u128],
+    capped: &[u64],
+    unlock: &[bool],
+    share: u64,
+    p: &MethodologyParams,
+) -> Result<Vec<u64>, MethodologyError> {
+    if !unlock.iter().zip(capped).any(|(u, w)| *u && *w > 0) {
+        return Ok(capped.to_vec());
+    }
+    let keep = WEIGHT_SCALE
+        .checked_sub(p.unlock_haircut)
+        .ok_or(MathError::Overflow)?;
+    let mut out = vec![0u64; caps.len()];
+    let mut kept = 0u64;
+    for i in 0..caps.len() {
+        if unlock[i] {
+            out[i] = u64::try_from(mul_div(
+                capped[i] as u128,
+                keep as u128,
+                WEIGHT_SCALE as u128,
+                Rounding::Down,
+            )?)
+            .map_err(|_| MathError::Overflow)?;
+            kept = kept.checked_add(out[i]).ok_or(MathError::Overflow)?;
+        }
+    }
+    let others: Vec<u128> = caps
+        .iter()
+        .zip(unlock)
+        .map(|(c, u)| if *u { 0 } else { *c })
+        .collect();
+    if others.iter().all(|c| *c == 0) {
+        // Nobody to take the freed weight: the haircut cannot apply without breaking the sum.
+        return Ok(capped.to_vec());
+    }
+    let rest = distribute(&others, share - kept, p.max_weight)?;
+    for i in 0..caps.len() {
+        if !unlock[i] {
+            out[i] = rest[i];
+        }
+    }
+    Ok(out)
+}
+
+/// Weights proportional to `values`, none above `cap`, summing to exactly `total` (all in
+/// [`WEIGHT_SCALE`]). Excess over the cap is redistributed pro rata to the uncapped until none
+/// exceeds it; the rounding residue goes one unit at a time to the largest remainders, ties to
+/// the lower index, never past the cap.
+pub fn distribute(values: &[u128], total: u64, cap: u64) -> Result<Vec<u64>, MethodologyError> {
     if cap == 0 || cap > WEIGHT_SCALE {
         return Err(MethodologyError::InvalidCap(cap));
+    }
+    let n = values.len();
+    if total == 0 {
+        return Ok(vec![0; n]);
     }
     let eligible = values.iter().filter(|v| **v > 0).count();
     if eligible == 0 {
         return Err(MethodologyError::Empty);
     }
-    if (eligible as u128) * (cap as u128) < WEIGHT_SCALE as u128 {
+    if (eligible as u128) * (cap as u128) < total as u128 {
         return Err(MethodologyError::InfeasibleCap { eligible, cap });
     }
 
-    let n = values.len();
     let mut capped = vec![false; n];
     let mut weights = vec![0u64; n];
     let mut remainders = vec![0u128; n];
     loop {
         let n_capped = capped.iter().filter(|c| **c).count() as u128;
-        let room = (WEIGHT_SCALE as u128)
+        let room = (total as u128)
             .checked_sub(n_capped * cap as u128)
             .ok_or(MathError::Overflow)?;
         let free_value: u128 = values
@@ -90,7 +309,7 @@ pub fn capped_weights(values: &[u128], cap: u64) -> Result<Vec<u64>, Methodology
                 continue;
             }
             let w = mul_div(room, values[i], free_value, Rounding::Down)?;
-            remainders[i] = (room * values[i]) % free_value;
+            remainders[i] = room.checked_mul(values[i]).ok_or(MathError::Overflow)? % free_value;
             if w > cap as u128 {
                 capped[i] = true;
                 newly_capped = true;
@@ -102,8 +321,8 @@ pub fn capped_weights(values: &[u128], cap: u64) -> Result<Vec<u64>, Methodology
         }
     }
 
-    let total: u64 = weights.iter().sum();
-    let mut residue = WEIGHT_SCALE.checked_sub(total).ok_or(MathError::Overflow)?;
+    let sum: u64 = weights.iter().sum();
+    let mut residue = total.checked_sub(sum).ok_or(MathError::Overflow)?;
     let mut order: Vec<usize> = (0..n).filter(|i| values[*i] > 0).collect();
     order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
     while residue > 0 {
@@ -119,11 +338,16 @@ pub fn capped_weights(values: &[u128], cap: u64) -> Result<Vec<u64>, Methodology
             }
         }
         if !placed {
-            // Unreachable while eligible * cap >= WEIGHT_SCALE, kept as a named failure.
+            // Unreachable while eligible * cap >= total; kept as a named failure.
             return Err(MethodologyError::InfeasibleCap { eligible, cap });
         }
     }
     Ok(weights)
+}
+
+/// Weights proportional to `values`, capped, summing to exactly [`WEIGHT_SCALE`].
+pub fn capped_weights(values: &[u128], cap: u64) -> Result<Vec<u64>, MethodologyError> {
+    distribute(values, WEIGHT_SCALE, cap)
 }
 
 #[cfg(test)]
@@ -140,14 +364,11 @@ mod tests {
 
     #[test]
     fn excess_is_redistributed_until_none_exceeds_the_cap() {
-        // 10 names: one giant and nine equal small ones; cap 15%.
         let mut v = vec![1000u128];
         v.extend(std::iter::repeat_n(10u128, 9));
         let w = capped_weights(&v, 15 * PCT).unwrap();
         assert_eq!(w[0], 15 * PCT);
         assert_eq!(w.iter().sum::<u64>(), WEIGHT_SCALE);
-        assert!(w.iter().all(|x| *x <= 15 * PCT));
-        // the nine small names share 85% equally, residue to the lowest indexes first
         for x in &w[1..] {
             assert!(*x == 94_444_444 || *x == 94_444_445, "{x}");
         }
