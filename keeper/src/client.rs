@@ -3,12 +3,12 @@
 //! what operators send.
 
 use aidx::events::{
-    ConstituentAdded, IndexInitialized, MintedInKind, MintedSingle, NavReported, PricesRefreshed,
-    RedeemedInKind, RedeemedSingle,
+    ConstituentAdded, IndexInitialized, MethodologyInputsSet, MintedInKind, MintedSingle,
+    NavReported, PricesRefreshed, RedeemedInKind, RedeemedSingle, ReviewOpened, TargetsRecomputed,
 };
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RedeemInKindArgs,
-    RedeemSingleArgs,
+    RedeemSingleArgs, SetMethodologyInputsArgs,
 };
 use aidx::state::{Index, DEAD_SHARES_SEED, INDEX_SEED, VAULT_SEED};
 use anchor_lang::{
@@ -76,6 +76,9 @@ pub enum AidxEvent {
     NavReported(NavReported),
     MintedSingle(MintedSingle),
     RedeemedSingle(RedeemedSingle),
+    MethodologyInputsSet(MethodologyInputsSet),
+    ReviewOpened(ReviewOpened),
+    TargetsRecomputed(TargetsRecomputed),
 }
 
 fn decode_as<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
@@ -99,6 +102,9 @@ impl AidxEvent {
             .or_else(|| decode_as(raw).map(AidxEvent::NavReported))
             .or_else(|| decode_as(raw).map(AidxEvent::MintedSingle))
             .or_else(|| decode_as(raw).map(AidxEvent::RedeemedSingle))
+            .or_else(|| decode_as(raw).map(AidxEvent::MethodologyInputsSet))
+            .or_else(|| decode_as(raw).map(AidxEvent::ReviewOpened))
+            .or_else(|| decode_as(raw).map(AidxEvent::TargetsRecomputed))
     }
 
     pub fn name(&self) -> &'static str {
@@ -111,6 +117,9 @@ impl AidxEvent {
             AidxEvent::NavReported(_) => "NavReported",
             AidxEvent::MintedSingle(_) => "MintedSingle",
             AidxEvent::RedeemedSingle(_) => "RedeemedSingle",
+            AidxEvent::MethodologyInputsSet(_) => "MethodologyInputsSet",
+            AidxEvent::ReviewOpened(_) => "ReviewOpened",
+            AidxEvent::TargetsRecomputed(_) => "TargetsRecomputed",
         }
     }
 }
@@ -352,6 +361,45 @@ pub fn price_feed_accounts(index: &Index) -> Vec<Pubkey> {
         .iter()
         .map(|c| push_feed_address(0, &c.feed_id))
         .collect()
+}
+
+/// `set_methodology_inputs`, signed by the methodology authority.
+pub fn set_methodology_inputs(
+    index_key: &Pubkey,
+    authority: &Pubkey,
+    args: SetMethodologyInputsArgs,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::SetMethodologyInputs {
+            methodology_authority: *authority,
+            index: *index_key,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::SetMethodologyInputs { args }.data(),
+    }
+}
+
+/// `open_review`, signed by the admin.
+pub fn open_review(index_key: &Pubkey, admin: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::OpenReview {
+            admin: *admin,
+            index: *index_key,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::OpenReview {}.data(),
+    }
+}
+
+/// `recompute_targets` (permissionless; send after `refresh_prices`).
+pub fn recompute_targets(index_key: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::RecomputeTargets { index: *index_key }.to_account_metas(None),
+        data: aidx::instruction::RecomputeTargets {}.data(),
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use aidx::events::NavReported;
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
 };
-use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
+use aidx::instructions::{MintSingleArgs, RedeemSingleArgs, SetMethodologyInputsArgs};
 use aidx::math::methodology::compute_targets;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
@@ -458,6 +458,44 @@ pub async fn run(
         "\n== Oracle prices published (sample prices, 0.1% confidence)"
     )?;
     print_basket(&mut chain, out, &index_key, &listed, &report).await?;
+
+    // The methodology on-chain: the methodology authority posts the universe's facts, and
+    // recompute_targets (permissionless, prices refreshed in the same transaction) derives the
+    // targets from them; they must equal what `aidx targets` computes off-chain, unit for unit.
+    let now = chain.clock().await?.unix_timestamp;
+    let inputs = SetMethodologyInputsArgs {
+        observed_at: now,
+        rows: listed.iter().map(|l| targets::input_row(l.token)).collect(),
+    };
+    let o = chain
+        .send_ok(
+            &[
+                client::set_methodology_inputs(&index_key, &admin.pubkey(), inputs),
+                client::refresh_prices(&index_key, &price_keys),
+                client::recompute_targets(&index_key),
+            ],
+            &[&admin],
+        )
+        .await?;
+    all_events.extend(o.events);
+    let index = chain.index(&index_key).await?;
+    let same = index
+        .constituents()
+        .iter()
+        .zip(&listed)
+        .filter(|(c, l)| c.target_weight == l.weight)
+        .count();
+    if same != listed.len() {
+        bail!(
+            "on-chain targets differ from the keeper's for {} constituents",
+            listed.len() - same
+        );
+    }
+    writeln!(
+        out,
+        "   targets recomputed on-chain from posted inputs and oracle prices: equal to `aidx targets` for {same}/{} constituents, unit for unit",
+        listed.len()
+    )?;
 
     // A price move in two names.
     let moves: [(&str, i64); 2] = [("TAO", 30), ("FIL", -30)];

@@ -2,11 +2,12 @@
 
 use crate::table::{pct, render, ui_amount, Align};
 use crate::universe::Token;
+use aidx::events::MethodologyInputRow;
 use aidx::math::methodology::{
     compute_targets, MethodologyParams, TargetRow, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
 };
 use aidx::math::WEIGHT_SCALE;
-use aidx::state::{IndexParams, SubSector};
+use aidx::state::{Bucket, IndexParams, SubSector};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -19,6 +20,19 @@ pub fn methodology_params(p: &IndexParams) -> MethodologyParams {
         pure_play_share: p.pure_play_share,
         min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
         min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
+    }
+}
+
+/// The on-chain methodology input row of a universe token (whole units; saturating at u64).
+pub fn input_row(t: &Token) -> MethodologyInputRow {
+    let host = t.sector == SubSector::Host;
+    MethodologyInputRow {
+        circulating_supply: u64::try_from(t.circulating_supply).unwrap_or(u64::MAX),
+        avg_daily_volume_usd: u64::try_from(t.avg_daily_volume_usd).unwrap_or(u64::MAX),
+        depth_usd: t.depth_usd.map(|d| u64::try_from(d).unwrap_or(u64::MAX)),
+        unlock: t.unlock_over_10pct_float,
+        sub_sector: t.sector as u8,
+        bucket: if host { Bucket::Host } else { Bucket::PurePlay } as u8,
     }
 }
 

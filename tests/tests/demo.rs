@@ -28,6 +28,9 @@ async fn demo_seeds_mints_prices_and_reports() {
             "RedeemedInKind",
             "PricesRefreshed",
             "NavReported",
+            "MethodologyInputsSet",
+            "PricesRefreshed",
+            "TargetsRecomputed",
             "PricesRefreshed",
             "NavReported",
             "MintedSingle",
@@ -63,6 +66,7 @@ async fn demo_seeds_mints_prices_and_reports() {
 
     for needle in [
         "excluded OLAS",
+        "equal to `aidx targets` for 17/17 constituents, unit for unit",
         "== Price move: TAO +30%, FIL -30%",
         "TAO     inference  token-2022      4.2868  $546.00",
         "value per share $100.91",

@@ -172,6 +172,18 @@ pub enum AidxError {
     #[msg("Target weights would sum to more than 100%")]
     TargetsExceedOne,
 
+    // ---- methodology
+    #[msg("Signer is not the methodology authority")]
+    UnauthorizedMethodologyAuthority,
+    #[msg("One methodology input row per constituent is required, in table order")]
+    InputsLengthMismatch,
+    #[msg("Methodology inputs observed in the future")]
+    InputsFromFuture,
+    #[msg("Methodology inputs older than the ones stored")]
+    InputsOlderThanLast,
+    #[msg("Targets can be recomputed once per review period, or when the admin opens a review")]
+    ReviewNotDue,
+
     // ---- accounting
     #[msg("Share supply does not match the share mint")]
     ShareSupplyMismatch,

@@ -153,3 +153,59 @@ pub struct RedeemedSingle {
     pub balance_after: u64,
     pub share_supply_after: u64,
 }
+
+/// Methodology inputs of one constituent, as posted and as used.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MethodologyInputRow {
+    /// Whole tokens in circulation (not fully diluted).
+    pub circulating_supply: u64,
+    /// Whole USD.
+    pub avg_daily_volume_usd: u64,
+    /// Whole USD within 2% of mid; `None` when not reported.
+    pub depth_usd: Option<u64>,
+    /// Faces an unlock over 10% of its float.
+    pub unlock: bool,
+    /// [`crate::state::SubSector`] as u8.
+    pub sub_sector: u8,
+    /// [`crate::state::Bucket`] as u8.
+    pub bucket: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodologyInputsSet {
+    pub index: Pubkey,
+    pub observed_at: i64,
+    /// Per constituent, table order.
+    pub rows: Vec<MethodologyInputRow>,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewOpened {
+    pub index: Pubkey,
+    pub at: i64,
+}
+
+/// Everything `recompute_targets` used, so anyone can recompute the targets.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetsRecomputed {
+    pub index: Pubkey,
+    pub at: i64,
+    /// precision: WEIGHT_SCALE.
+    pub max_weight: u64,
+    pub unlock_haircut: u64,
+    pub pure_play_share: u64,
+    /// Whole USD.
+    pub min_volume_usd: u64,
+    pub min_depth_usd: u64,
+    /// precision: USD_SCALE. Per constituent, table order.
+    pub prices: Vec<u64>,
+    pub inputs: Vec<MethodologyInputRow>,
+    pub inputs_observed_at: i64,
+    /// precision: WEIGHT_SCALE. Per constituent, table order.
+    pub targets: Vec<u64>,
+    /// 0 eligible, 1 volume, 2 depth, 3 no market cap; per constituent.
+    pub ineligible: Vec<u8>,
+}

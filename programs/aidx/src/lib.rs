@@ -65,4 +65,19 @@ pub mod aidx {
     pub fn report_nav(ctx: Context<ReportNav>) -> Result<()> {
         instructions::report_nav(ctx)
     }
+
+    pub fn set_methodology_inputs(
+        ctx: Context<SetMethodologyInputs>,
+        args: SetMethodologyInputsArgs,
+    ) -> Result<()> {
+        instructions::set_methodology_inputs(ctx, args)
+    }
+
+    pub fn open_review(ctx: Context<OpenReview>) -> Result<()> {
+        instructions::open_review(ctx)
+    }
+
+    pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
+        instructions::recompute_targets(ctx)
+    }
 }

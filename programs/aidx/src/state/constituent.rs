@@ -119,6 +119,14 @@ pub struct Constituent {
     pub publish_time: i64,
     /// Slot `price` was stored in.
     pub price_slot: u64,
+    /// Methodology input: whole tokens in circulation.
+    pub circulating_supply: u64,
+    /// Methodology input: average daily volume, whole USD.
+    pub avg_daily_volume_usd: u64,
+    /// Methodology input: depth within 2% of mid, whole USD (see `FLAG_DEPTH_REPORTED`).
+    pub depth_usd: u64,
+    /// Unix time the methodology inputs were observed (0: never set).
+    pub inputs_observed_at: i64,
     /// Decimals of `mint`.
     pub decimals: u8,
     /// [`SubSector`] as u8.
@@ -129,8 +137,29 @@ pub struct Constituent {
     pub status: u8,
     /// Bump of the vault PDA.
     pub vault_bump: u8,
-    pub _padding: [u8; 3],
+    /// Methodology flags: [`FLAG_UNLOCK`], [`FLAG_DEPTH_REPORTED`].
+    pub flags: u8,
+    pub _padding: [u8; 2],
     pub _reserved: [u64; 3],
 }
 
-const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 40 + 8 + 24);
+/// The token faces an unlock over 10% of its float.
+pub const FLAG_UNLOCK: u8 = 1;
+/// `depth_usd` was reported (otherwise the depth floor is not checked).
+pub const FLAG_DEPTH_REPORTED: u8 = 2;
+
+const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 40 + 32 + 8 + 24);
+
+impl Constituent {
+    /// The methodology's view of this constituent at its stored price.
+    pub fn facts(&self) -> crate::math::methodology::TokenFacts {
+        crate::math::methodology::TokenFacts {
+            price: self.price as u128,
+            circulating_supply: self.circulating_supply as u128,
+            avg_daily_volume_usd: self.avg_daily_volume_usd as u128,
+            depth_usd: (self.flags & FLAG_DEPTH_REPORTED != 0).then_some(self.depth_usd as u128),
+            unlock: self.flags & FLAG_UNLOCK != 0,
+            host: self.bucket == Bucket::Host as u8,
+        }
+    }
+}

@@ -36,8 +36,12 @@ pub struct Index {
     pub dead_shares_bump: u8,
     /// Number of rows used in `constituents`.
     pub num_constituents: u8,
-    pub _padding: [u8; 5],
-    pub _reserved: [u64; 16],
+    /// 1 when the admin opened a review: targets may be recomputed before the period ends.
+    pub review_open: u8,
+    pub _padding: [u8; 4],
+    /// Unix time targets were last recomputed (0: never).
+    pub last_review_at: i64,
+    pub _reserved: [u64; 15],
     pub constituents: [Constituent; MAX_CONSTITUENTS],
 }
 

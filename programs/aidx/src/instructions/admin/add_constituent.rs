@@ -214,12 +214,17 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         conf: 0,
         publish_time: 0,
         price_slot: 0,
+        circulating_supply: 0,
+        avg_daily_volume_usd: 0,
+        depth_usd: 0,
+        inputs_observed_at: 0,
         decimals: ctx.accounts.mint.decimals,
         sub_sector: args.sub_sector,
         bucket: args.bucket,
         status: ConstituentStatus::Active as u8,
         vault_bump: ctx.bumps.vault,
-        _padding: [0; 3],
+        flags: 0,
+        _padding: [0; 2],
         _reserved: [0; 3],
     };
     index.constituents[position as usize] = row;

@@ -1,0 +1,85 @@
+//! Recomputes every target with the shared methodology from the stored methodology inputs and
+//! fresh stored prices. Permissionless, once per review period (quarterly by default) or when
+//! the admin has opened a review. Emits every input and price used.
+
+use crate::errors::AidxError;
+use crate::events::{emit_event, MethodologyInputRow, TargetsRecomputed};
+use crate::math::methodology::{
+    compute_targets, Ineligible, MethodologyParams, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
+};
+use crate::state::*;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct RecomputeTargets<'info> {
+    #[account(mut)]
+    pub index: AccountLoader<'info, Index>,
+}
+
+pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
+    let clock = Clock::get()?;
+    let index_key = ctx.accounts.index.key();
+    let mut index = ctx.accounts.index.load_mut()?;
+    let due = clock.unix_timestamp
+        >= index
+            .last_review_at
+            .saturating_add(index.params.review_period_secs as i64);
+    require!(due || index.review_open == 1, AidxError::ReviewNotDue);
+    for c in index.constituents() {
+        require!(index.price_is_fresh(c, &clock), AidxError::StalePrice);
+    }
+    let params = MethodologyParams {
+        max_weight: index.params.max_weight,
+        unlock_haircut: index.params.unlock_haircut,
+        pure_play_share: index.params.pure_play_share,
+        min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
+        min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
+    };
+    let facts: Vec<_> = index
+        .constituents()
+        .iter()
+        .map(Constituent::facts)
+        .collect();
+    let rows = compute_targets(&facts, &params).map_err(AidxError::from)?;
+    for (c, r) in index.constituents_mut().iter_mut().zip(&rows) {
+        c.target_weight = r.target;
+    }
+    index.last_review_at = clock.unix_timestamp;
+    index.review_open = 0;
+    index.invariant()?;
+
+    let cs = index.constituents();
+    emit_event(&TargetsRecomputed {
+        index: index_key,
+        at: clock.unix_timestamp,
+        max_weight: params.max_weight,
+        unlock_haircut: params.unlock_haircut,
+        pure_play_share: params.pure_play_share,
+        min_volume_usd: DEFAULT_MIN_VOLUME_USD,
+        min_depth_usd: DEFAULT_MIN_DEPTH_USD,
+        prices: cs.iter().map(|c| c.price).collect(),
+        inputs: cs
+            .iter()
+            .map(|c| MethodologyInputRow {
+                circulating_supply: c.circulating_supply,
+                avg_daily_volume_usd: c.avg_daily_volume_usd,
+                depth_usd: (c.flags & FLAG_DEPTH_REPORTED != 0).then_some(c.depth_usd),
+                unlock: c.flags & FLAG_UNLOCK != 0,
+                sub_sector: c.sub_sector,
+                bucket: c.bucket,
+            })
+            .collect(),
+        inputs_observed_at: cs.iter().map(|c| c.inputs_observed_at).min().unwrap_or(0),
+        targets: rows.iter().map(|r| r.target).collect(),
+        ineligible: rows
+            .iter()
+            .map(|r| match r.ineligible {
+                None => 0,
+                Some(Ineligible::Volume) => 1,
+                Some(Ineligible::Depth) => 2,
+                Some(Ineligible::NoMarketCap) => 3,
+            })
+            .collect(),
+    });
+    Ok(())
+}
