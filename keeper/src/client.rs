@@ -3,12 +3,13 @@
 //! what operators send.
 
 use aidx::events::{
-    ConstituentAdded, IndexInitialized, MethodologyInputsSet, MintedInKind, MintedSingle,
-    NavReported, PricesRefreshed, RedeemedInKind, RedeemedSingle, ReviewOpened, TargetsRecomputed,
+    ConstituentAdded, ImbalanceCleared, ImbalanceStarted, IndexInitialized, MethodologyInputsSet,
+    MintedInKind, MintedSingle, NavReported, PricesRefreshed, RebalanceSwapped, RedeemedInKind,
+    RedeemedSingle, ReviewOpened, TargetsRecomputed,
 };
 use aidx::instructions::{
-    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RedeemInKindArgs,
-    RedeemSingleArgs, SetMethodologyInputsArgs,
+    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RebalanceSwapArgs,
+    RedeemInKindArgs, RedeemSingleArgs, SetMethodologyInputsArgs,
 };
 use aidx::state::{Index, DEAD_SHARES_SEED, INDEX_SEED, VAULT_SEED};
 use anchor_lang::{
@@ -79,6 +80,9 @@ pub enum AidxEvent {
     MethodologyInputsSet(MethodologyInputsSet),
     ReviewOpened(ReviewOpened),
     TargetsRecomputed(TargetsRecomputed),
+    ImbalanceStarted(ImbalanceStarted),
+    ImbalanceCleared(ImbalanceCleared),
+    RebalanceSwapped(RebalanceSwapped),
 }
 
 fn decode_as<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
@@ -105,6 +109,9 @@ impl AidxEvent {
             .or_else(|| decode_as(raw).map(AidxEvent::MethodologyInputsSet))
             .or_else(|| decode_as(raw).map(AidxEvent::ReviewOpened))
             .or_else(|| decode_as(raw).map(AidxEvent::TargetsRecomputed))
+            .or_else(|| decode_as(raw).map(AidxEvent::ImbalanceStarted))
+            .or_else(|| decode_as(raw).map(AidxEvent::ImbalanceCleared))
+            .or_else(|| decode_as(raw).map(AidxEvent::RebalanceSwapped))
     }
 
     pub fn name(&self) -> &'static str {
@@ -120,6 +127,9 @@ impl AidxEvent {
             AidxEvent::MethodologyInputsSet(_) => "MethodologyInputsSet",
             AidxEvent::ReviewOpened(_) => "ReviewOpened",
             AidxEvent::TargetsRecomputed(_) => "TargetsRecomputed",
+            AidxEvent::ImbalanceStarted(_) => "ImbalanceStarted",
+            AidxEvent::ImbalanceCleared(_) => "ImbalanceCleared",
+            AidxEvent::RebalanceSwapped(_) => "RebalanceSwapped",
         }
     }
 }
@@ -399,6 +409,48 @@ pub fn recompute_targets(index_key: &Pubkey) -> Instruction {
         program_id: PROGRAM_ID,
         accounts: aidx::accounts::RecomputeTargets { index: *index_key }.to_account_metas(None),
         data: aidx::instruction::RecomputeTargets {}.data(),
+    }
+}
+
+/// `poke_rebalance` (permissionless; send after `refresh_prices`).
+pub fn poke_rebalance(index_key: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::PokeRebalance { index: *index_key }.to_account_metas(None),
+        data: aidx::instruction::PokeRebalance {}.data(),
+    }
+}
+
+/// `rebalance_swap`: `caller` pays row `row_in` and receives row `row_out`, through its
+/// associated token accounts (send after `refresh_prices`).
+pub fn rebalance_swap(
+    index_key: &Pubkey,
+    index: &Index,
+    caller: &Pubkey,
+    row_in: usize,
+    row_out: usize,
+    args: RebalanceSwapArgs,
+) -> Instruction {
+    let (ci, co) = (
+        &index.constituents()[row_in],
+        &index.constituents()[row_out],
+    );
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::RebalanceSwap {
+            caller: *caller,
+            index: *index_key,
+            mint_in: ci.mint,
+            vault_in: ci.vault,
+            caller_in: ata(caller, &ci.mint, &ci.token_program),
+            mint_out: co.mint,
+            vault_out: co.vault,
+            caller_out: ata(caller, &co.mint, &co.token_program),
+            token_program_in: ci.token_program,
+            token_program_out: co.token_program,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::RebalanceSwap { args }.data(),
     }
 }
 

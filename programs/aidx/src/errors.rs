@@ -184,6 +184,16 @@ pub enum AidxError {
     #[msg("Targets can be recomputed once per review period, or when the admin opens a review")]
     ReviewNotDue,
 
+    // ---- rebalancing
+    #[msg("Both legs are inside their bands: no trade")]
+    InsideBand,
+    #[msg("The caller must pay in an underweight constituent and receive an overweight one")]
+    LegNotTowardTarget,
+    #[msg("The two legs of a swap must be different constituents")]
+    SameConstituent,
+    #[msg("Clipped at the target, the swap moves nothing")]
+    NothingToTrade,
+
     // ---- accounting
     #[msg("Share supply does not match the share mint")]
     ShareSupplyMismatch,

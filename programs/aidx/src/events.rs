@@ -209,3 +209,58 @@ pub struct TargetsRecomputed {
     /// 0 eligible, 1 volume, 2 depth, 3 no market cap; per constituent.
     pub ineligible: Vec<u8>,
 }
+
+/// Some constituent went out of band: the rebalance auction starts now.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImbalanceStarted {
+    pub index: Pubkey,
+    pub at: i64,
+    /// precision: WEIGHT_SCALE. Weights at mid and targets, table order.
+    pub weights: Vec<u64>,
+    pub targets: Vec<u64>,
+}
+
+/// Every constituent is back inside its band: the auction ends.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImbalanceCleared {
+    pub index: Pubkey,
+    pub at: i64,
+    /// Unix time the imbalance had started.
+    pub started_at: i64,
+    pub weights: Vec<u64>,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebalanceSwapped {
+    pub index: Pubkey,
+    pub caller: Pubkey,
+    /// Rows of the constituent paid in (underweight) and paid out (overweight).
+    pub row_in: u8,
+    pub row_out: u8,
+    /// Raw units, after the clip.
+    pub amount_in: u64,
+    pub amount_out: u64,
+    /// Raw units the caller offered.
+    pub amount_requested: u64,
+    /// precision: USD_SCALE. Prices and confidences used.
+    pub price_in: u64,
+    pub conf_in: u64,
+    pub price_out: u64,
+    pub conf_out: u64,
+    /// precision: USD_SCALE. `amount_in` at price - conf, and what was paid for it.
+    pub value_in: u128,
+    pub value_out: u128,
+    /// precision: WEIGHT_SCALE. Reward on `value_in`, and seconds into the auction.
+    pub reward: u64,
+    pub auction_elapsed: i64,
+    /// precision: WEIGHT_SCALE. All weights at mid before and after.
+    pub weights_before: Vec<u64>,
+    pub weights_after: Vec<u64>,
+    pub targets: Vec<u64>,
+    /// precision: USD_SCALE. NAV at mid before and after.
+    pub nav_before: u128,
+    pub nav_after: u128,
+}

@@ -80,4 +80,12 @@ pub mod aidx {
     pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
         instructions::recompute_targets(ctx)
     }
+
+    pub fn poke_rebalance(ctx: Context<PokeRebalance>) -> Result<()> {
+        instructions::poke_rebalance(ctx)
+    }
+
+    pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> Result<()> {
+        instructions::rebalance_swap(ctx, args)
+    }
 }

@@ -11,6 +11,7 @@
 //! the direction that favours the vault (shares minted and assets paid out round down, assets
 //! taken in and fees round up). No floating point is used anywhere in this module.
 
+pub mod auction;
 pub mod methodology;
 pub mod nav;
 pub mod shares;

@@ -41,7 +41,10 @@ pub struct Index {
     pub _padding: [u8; 4],
     /// Unix time targets were last recomputed (0: never).
     pub last_review_at: i64,
-    pub _reserved: [u64; 15],
+    /// Unix time the current imbalance (some constituent out of band) was first recorded: the
+    /// start of the rebalance auction. 0: none recorded.
+    pub imbalance_started_at: i64,
+    pub _reserved: [u64; 14],
     pub constituents: [Constituent; MAX_CONSTITUENTS],
 }
 
@@ -152,6 +155,19 @@ impl Index {
             AidxError::ShareSupplyMismatch
         );
         Ok(())
+    }
+
+    /// Which constituents are outside their band at `weights`.
+    pub fn out_of_band(&self, weights: &[u64]) -> Result<Vec<bool>> {
+        self.constituents()
+            .iter()
+            .zip(weights)
+            .map(|(c, w)| {
+                Ok(nav::band_excess(*w, c.target_weight, self.params.band)
+                    .map_err(AidxError::from)?
+                    > 0)
+            })
+            .collect()
     }
 
     /// Structural invariants, checked at the end of every instruction that mutates the index.
