@@ -57,6 +57,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Backtest the quarterly buffer rebalance against a full rebalance and the uncapped
+    /// market-cap index on seeded, correlated simulated prices; writes an SVG chart.
+    Backtest(aidx_keeper::backtest::BacktestArgs),
     /// NAV, value per share, prices and weights (refresh + report, simulated: nothing is sent).
     Nav {
         #[command(flatten)]
@@ -178,6 +181,7 @@ async fn run(command: Command) -> Result<()> {
                 targets::print(&report, &mut stdout)?;
             }
         }
+        Command::Backtest(args) => aidx_keeper::backtest::cli(&args, &mut stdout)?,
         Command::Nav { chain, json } => {
             let (mut c, book) = state::load(&chain.state).await?;
             let view = holder::nav(&mut c, &book).await?;
