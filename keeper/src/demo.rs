@@ -7,6 +7,7 @@
 use crate::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use crate::embedded::{Embedded, TxOutcome};
 use crate::pyth::PythPrice;
+use crate::rebalance;
 use crate::state::{self, Book};
 use crate::table::{pct, render, ui_amount, Align};
 use crate::targets;
@@ -43,6 +44,10 @@ pub struct DemoSummary {
     pub events: Vec<AidxEvent>,
     /// Largest serialized basket transaction, bytes.
     pub largest_tx: usize,
+    /// Swaps the keeper made to bring every constituent back in band.
+    pub rebalance_swaps: usize,
+    /// precision: USD_SCALE. Reward the index paid for them.
+    pub reward_paid_usd: u128,
 }
 
 struct Listed<'a> {
@@ -517,15 +522,88 @@ pub async fn run(
     writeln!(out, "\n== Price move: TAO +30%, FIL -30%")?;
     print_basket(&mut chain, out, &index_key, &listed, &moved).await?;
 
-    // Single-asset flows at oracle prices, each moving weights toward target: bob deposits
-    // the underweight FIL, alice redeems 1 share into the overweight TAO (a larger
-    // single redeem would lift SOL and LINK, which sit near the 15% cap, above it: refused).
+    // The book of this chain: symbols, wallets, lookup tables (saved with --save-state).
+    let mut book = Book {
+        index: index_key.to_string(),
+        symbols: listed.iter().map(|l| l.token.symbol.clone()).collect(),
+        ..Book::default()
+    };
+    book.add_wallet("admin", &admin);
+    book.lookup_tables
+        .insert("index".into(), index_table.key.to_string());
+    for h in &holders {
+        book.add_wallet(h.name, &h.keypair);
+        book.lookup_tables
+            .insert(h.name.into(), h.table.key.to_string());
+    }
+
+    // Rebalancing: a keeper with inventory of every constituent. The imbalance is recorded
+    // (the auction starts), an hour passes, prices are republished, and the keeper plans and
+    // executes the swaps that bring every constituent back inside its band.
+    let keeper = Keypair::new();
+    chain.airdrop(&keeper.pubkey(), 10_000_000_000).await?;
+    for (l, u) in listed.iter().zip(&units) {
+        let ata = chain
+            .create_ata(&keeper.pubkey(), &l.mint, &l.program)
+            .await?;
+        chain
+            .mint_to(&l.mint, &ata, &l.program, u.saturating_mul(1_000))
+            .await?;
+    }
+    book.add_wallet("keeper", &keeper);
+    let o = chain
+        .send_ok(
+            &[
+                client::refresh_prices(&index_key, &price_keys),
+                client::poke_rebalance(&index_key),
+            ],
+            &[],
+        )
+        .await?;
+    all_events.extend(o.events);
+    let now = chain.clock().await?.unix_timestamp;
+    let slot = chain.clock().await?.slot;
+    chain
+        .ctx
+        .warp_to_slot(slot + 1)
+        .map_err(|e| anyhow!("warp: {e:?}"))?;
+    chain.set_unix_timestamp(now + 3_600).await?;
+    let before = publish_and_report(
+        &mut chain,
+        &index_key,
+        &price_keys,
+        &usd_prices,
+        &mut all_events,
+    )
+    .await?;
+    writeln!(out, "\n== Rebalance plan, one hour into the auction")?;
+    let plan = rebalance::plan_now(&mut chain, &book).await?;
+    rebalance::print_plan(&plan, &chain.index(&index_key).await?, out)?;
+    let report = rebalance::rebalance(&mut chain, &book, &keeper, 50, 2, false, out).await?;
+    for line in &report.events {
+        writeln!(out, "   {line}")?;
+    }
+    writeln!(
+        out,
+        "   {} swaps, reward paid {} ({:.5}% of NAV)",
+        report.swaps_done,
+        rebalance::usd(report.reward_paid_usd),
+        report.reward_paid_usd as f64 * 100.0 / before.nav_mid.max(1) as f64
+    )?;
+    for r in &report.swapped {
+        all_events.push(AidxEvent::RebalanceSwapped(r.clone()));
+    }
+
+    // Single-asset flows at oracle prices, each within the cap-and-band rule: bob deposits $50
+    // of FIL (at target after the rebalance; $200 would push it out of its band: refused),
+    // alice redeems 1 share into TAO, still above target (a larger single redeem would lift
+    // SOL and LINK, which sit near the 15% cap, above it: refused).
     let index = chain.index(&index_key).await?;
     let row_of = |symbol: &str| listed.iter().position(|l| l.token.symbol == symbol);
     if let (Some(fil), Some(tao)) = (row_of("FIL"), row_of("TAO")) {
         let bob = &holders[1];
         let fil_amount = u64::try_from(mul_div(
-            200 * USD_SCALE,
+            50 * USD_SCALE,
             10u128.pow(listed[fil].decimals as u32),
             usd_prices[fil],
             Rounding::Down,
@@ -609,24 +687,12 @@ pub async fn run(
     writeln!(out, "{} events emitted", all_events.len())?;
     let index = chain.index(&index_key).await?;
     let value_per_share = last.value_per_share;
-
     if let Some(path) = save {
-        let mut book = Book {
-            index: index_key.to_string(),
-            symbols: listed.iter().map(|l| l.token.symbol.clone()).collect(),
-            ..Book::default()
-        };
-        book.add_wallet("admin", &admin);
-        book.lookup_tables
-            .insert("index".into(), index_table.key.to_string());
-        for h in &holders {
-            book.add_wallet(h.name, &h.keypair);
-            book.lookup_tables
-                .insert(h.name.into(), h.table.key.to_string());
-        }
         state::save(&mut chain, &book, path).await?;
         writeln!(out, "state saved to {}", path.display())?;
     }
+    let summary_swaps = report.swaps_done;
+    let summary_reward = report.reward_paid_usd;
 
     Ok(DemoSummary {
         index: index_key,
@@ -635,5 +701,7 @@ pub async fn run(
         value_per_share,
         events: all_events,
         largest_tx: largest,
+        rebalance_swaps: summary_swaps,
+        reward_paid_usd: summary_reward,
     })
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod embedded;
 pub mod holder;
 pub mod pyth;
+pub mod rebalance;
 pub mod state;
 pub mod table;
 pub mod targets;

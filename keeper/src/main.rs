@@ -1,7 +1,7 @@
 //! `aidx`: the keeper, holder and auditor command line of the aidx index.
 
 use aidx_keeper::holder::{self, Request};
-use aidx_keeper::{state, targets};
+use aidx_keeper::{rebalance, state, targets};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -79,6 +79,31 @@ enum Command {
         /// Confidence interval, basis points of the price.
         #[arg(long, default_value_t = 10)]
         conf_bps: u64,
+    },
+    /// Which constituents are out of band, the swaps that bring them back, the reward now
+    /// (prices refreshed in a simulation; nothing is sent).
+    Plan {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh prices, record the imbalance, and execute the plan's swaps from a keeper
+    /// wallet holding the underweight tokens (each simulated first).
+    Rebalance {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Wallet name in the state that pays in and receives.
+        #[arg(long, default_value = "keeper")]
+        keeper: String,
+        #[arg(long, default_value_t = 50)]
+        max_slippage_bps: u16,
+        /// Re-planning rounds after the first.
+        #[arg(long, default_value_t = 2)]
+        retries: usize,
+        /// Simulate and print; send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Mint shares: in kind (`--shares`) or with one constituent (`--single SYMBOL --amount X`).
     Mint {
@@ -182,6 +207,49 @@ async fn run(command: Command) -> Result<()> {
             }
         }
         Command::Backtest(args) => aidx_keeper::backtest::cli(&args, &mut stdout)?,
+        Command::Plan { chain, json } => {
+            let (mut c, book) = state::load(&chain.state).await?;
+            let plan = rebalance::plan_now(&mut c, &book).await?;
+            let index = c.index(&book.index_key()?).await?;
+            if json {
+                serde_json::to_writer_pretty(&mut stdout, &plan)?;
+                println!();
+            } else {
+                rebalance::print_plan(&plan, &index, &mut stdout)?;
+            }
+        }
+        Command::Rebalance {
+            chain,
+            keeper,
+            max_slippage_bps,
+            retries,
+            dry_run,
+        } => {
+            let (mut c, book) = state::load(&chain.state).await?;
+            let wallet = book.wallet(&keeper)?;
+            let report = rebalance::rebalance(
+                &mut c,
+                &book,
+                &wallet,
+                max_slippage_bps,
+                retries,
+                dry_run,
+                &mut stdout,
+            )
+            .await?;
+            for line in &report.events {
+                println!("{line}");
+            }
+            println!(
+                "{} swaps done, {} failed, reward paid {}",
+                report.swaps_done,
+                report.swaps_failed,
+                rebalance::usd(report.reward_paid_usd)
+            );
+            if !dry_run {
+                state::save(&mut c, &book, &chain.state).await?;
+            }
+        }
         Command::Nav { chain, json } => {
             let (mut c, book) = state::load(&chain.state).await?;
             let view = holder::nav(&mut c, &book).await?;

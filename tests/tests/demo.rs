@@ -20,25 +20,30 @@ async fn demo_seeds_mints_prices_and_reports() {
         kinds.iter().filter(|k| **k == "ConstituentAdded").count(),
         17
     );
-    assert_eq!(
-        &kinds[18..],
-        [
-            "MintedInKind",
-            "MintedInKind",
-            "RedeemedInKind",
-            "PricesRefreshed",
-            "NavReported",
-            "MethodologyInputsSet",
-            "PricesRefreshed",
-            "TargetsRecomputed",
-            "PricesRefreshed",
-            "NavReported",
-            "MintedSingle",
-            "RedeemedSingle",
-            "PricesRefreshed",
-            "NavReported",
-        ]
-    );
+    // The story, in order (other events in between).
+    let story = [
+        "MintedInKind",
+        "MintedInKind",
+        "RedeemedInKind",
+        "NavReported",
+        "MethodologyInputsSet",
+        "TargetsRecomputed",
+        "NavReported",
+        "ImbalanceStarted",
+        "RebalanceSwapped",
+        "MintedSingle",
+        "RedeemedSingle",
+        "NavReported",
+    ];
+    let mut at = 0;
+    for k in &kinds {
+        if at < story.len() && *k == story[at] {
+            at += 1;
+        }
+    }
+    assert_eq!(at, story.len(), "events out of order: {kinds:?}");
+    assert!(s.rebalance_swaps >= 1);
+    assert!(s.reward_paid_usd > 0);
     let navs: Vec<&NavReported> = s
         .events
         .iter()
@@ -56,12 +61,27 @@ async fn demo_seeds_mints_prices_and_reports() {
         AidxEvent::MintedSingle(m) => Some(m.shares),
         _ => None,
     });
+    // After the rebalance every constituent is inside its band.
+    let last = navs.last().unwrap();
+    let swapped = s.events.iter().rev().find_map(|e| match e {
+        AidxEvent::RebalanceSwapped(r) => Some(r),
+        _ => None,
+    });
+    let targets = &swapped.unwrap().targets;
+    for (w, t) in swapped.unwrap().weights_after.iter().zip(targets) {
+        let half = t / 5; // band 20% relative
+        assert!(
+            *w + half >= *t && *w <= t + half,
+            "weight {w} outside band around {t}"
+        );
+    }
+    assert_eq!(last.weights.len(), 17);
     // alice 100 - 40 - 1, bob 250 + his single mint, plus the dead shares
     assert_eq!(
         s.share_supply,
         309 * ONE_SHARE + single_in.unwrap() + DEAD_SHARES
     );
-    assert_eq!(s.value_per_share, navs[2].value_per_share);
+    assert_eq!(s.value_per_share, navs.last().unwrap().value_per_share);
     assert!(s.largest_tx <= PACKET_DATA_SIZE);
 
     for needle in [

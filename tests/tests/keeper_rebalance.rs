@@ -1,0 +1,92 @@
+//! `aidx plan` / `aidx rebalance` on the sample universe: after a 30% move in two names the
+//! keeper's plan brings every constituent back inside its band; dry runs send nothing.
+
+use aidx_keeper::client;
+use aidx_keeper::rebalance::{plan_now, rebalance};
+use aidx_keeper::{demo, holder, state, universe::SAMPLE_UNIVERSE};
+
+#[tokio::test]
+async fn rebalance_after_a_thirty_percent_move_in_two_names() {
+    let path = std::env::temp_dir().join(format!("aidx-rebalance-{}.state", std::process::id()));
+    let mut sink = Vec::new();
+    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
+        .await
+        .expect("demo");
+    let (mut chain, book) = state::load(&path).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    let index_key = book.index_key().unwrap();
+    let keeper = book.wallet("keeper").unwrap();
+
+    // Every constituent is in band after the demo.
+    holder::post_prices(&mut chain, &book, &[], 10)
+        .await
+        .unwrap();
+    assert!(plan_now(&mut chain, &book).await.unwrap().swaps.is_empty());
+
+    // NEAR +30%, ATOM -30% (from the stored prices).
+    let index = chain.index(&index_key).await.unwrap();
+    let price = |sym: &str| index.constituents()[book.row_of(sym).unwrap()].price as f64 / 1e12;
+    let moves = vec![
+        ("NEAR".to_string(), format!("{:.8}", price("NEAR") * 1.3)),
+        ("ATOM".to_string(), format!("{:.8}", price("ATOM") * 0.7)),
+    ];
+    holder::post_prices(&mut chain, &book, &moves, 10)
+        .await
+        .unwrap();
+    let plan = plan_now(&mut chain, &book).await.unwrap();
+    let out: Vec<&str> = plan
+        .deviations
+        .iter()
+        .filter(|d| d.out_of_band)
+        .map(|d| d.symbol.as_str())
+        .collect();
+    assert_eq!(out, ["NEAR", "ATOM"]);
+    assert!(!plan.swaps.is_empty());
+
+    // A dry run sends nothing.
+    let before = chain.account_data(&index_key).await.unwrap();
+    let mut log = Vec::new();
+    let dry = rebalance(&mut chain, &book, &keeper, 50, 2, true, &mut log)
+        .await
+        .unwrap();
+    assert_eq!(dry.swaps_done, 0);
+    assert_eq!(chain.account_data(&index_key).await.unwrap(), before);
+
+    // Record the imbalance, let an hour of the auction pass, then rebalance.
+    let ixs = [
+        client::refresh_prices(&index_key, &client::price_feed_accounts(&index)),
+        client::poke_rebalance(&index_key),
+    ];
+    chain.send_ok(&ixs, &[]).await.unwrap();
+    let clock = chain.clock().await.unwrap();
+    chain.ctx.warp_to_slot(clock.slot + 1).unwrap();
+    chain
+        .set_unix_timestamp(clock.unix_timestamp + 3_600)
+        .await
+        .unwrap();
+    holder::post_prices(&mut chain, &book, &[], 10)
+        .await
+        .unwrap();
+    let report = rebalance(&mut chain, &book, &keeper, 50, 2, false, &mut log)
+        .await
+        .unwrap();
+    println!("{}", String::from_utf8_lossy(&log));
+    println!(
+        "rebalance after NEAR +30% / ATOM -30%: {} swaps, reward paid ${:.4}",
+        report.swaps_done,
+        report.reward_paid_usd as f64 / 1e12
+    );
+    assert!(report.swaps_done >= 1 && report.swaps_failed == 0);
+    assert!(report.reward_paid_usd > 0);
+    for r in &report.swapped {
+        // the caller earns the auction reward, an hour into a six-hour auction of at most 0.5%
+        assert_eq!(r.reward, 5_000_000 * 3_600 / 21_600);
+    }
+    // Everyone is back in band, and the index recorded it.
+    assert!(plan_now(&mut chain, &book).await.unwrap().swaps.is_empty());
+    assert_eq!(
+        chain.index(&index_key).await.unwrap().imbalance_started_at,
+        0
+    );
+    assert!(report.events.iter().any(|e| e.contains("back in band")));
+}
