@@ -226,6 +226,8 @@ impl From<MethodologyError> for AidxError {
             MethodologyError::Empty => AidxError::NoEligibleConstituent,
             MethodologyError::InfeasibleCap { .. } => AidxError::CapInfeasible,
             MethodologyError::InvalidCap(_) => AidxError::InvalidMaxWeight,
+            MethodologyError::InvalidShare(_) => AidxError::InvalidPurePlayShare,
+            MethodologyError::InvalidHaircut(_) => AidxError::InvalidUnlockHaircut,
             MethodologyError::Math(m) => m.into(),
         }
     }

@@ -42,6 +42,10 @@ pub enum MethodologyError {
     },
     /// The cap is zero or above 100%.
     InvalidCap(u64),
+    /// The pure-play share is above 100%.
+    InvalidShare(u64),
+    /// The unlock haircut is above 100%.
+    InvalidHaircut(u64),
     Math(MathError),
 }
 
@@ -60,6 +64,12 @@ impl fmt::Display for MethodologyError {
                 "{eligible} eligible tokens cannot hold a cap of {cap}/{WEIGHT_SCALE}"
             ),
             MethodologyError::InvalidCap(c) => write!(f, "cap {c} is not in (0, {WEIGHT_SCALE}]"),
+            MethodologyError::InvalidShare(x) => {
+                write!(f, "pure-play share {x} is above {WEIGHT_SCALE}")
+            }
+            MethodologyError::InvalidHaircut(x) => {
+                write!(f, "unlock haircut {x} is above {WEIGHT_SCALE}")
+            }
             MethodologyError::Math(e) => write!(f, "{e}"),
         }
     }
@@ -155,6 +165,12 @@ pub fn compute_targets(
     if p.max_weight == 0 || p.max_weight > WEIGHT_SCALE {
         return Err(MethodologyError::InvalidCap(p.max_weight));
     }
+    if p.pure_play_share > WEIGHT_SCALE {
+        return Err(MethodologyError::InvalidShare(p.pure_play_share));
+    }
+    if p.unlock_haircut > WEIGHT_SCALE {
+        return Err(MethodologyError::InvalidHaircut(p.unlock_haircut));
+    }
     let mut rows: Vec<TargetRow> = tokens
         .iter()
         .map(|t| {
@@ -185,7 +201,7 @@ pub fn compute_targets(
         let host: Vec<usize> = (0..tokens.len()).filter(|i| tokens[*i].host).collect();
         vec![
             (pure, p.pure_play_share),
-            (host, WEIGHT_SCALE - p.pure_play_share.min(WEIGHT_SCALE)),
+            (host, WEIGHT_SCALE - p.pure_play_share),
         ]
     };
     for (members, share) in groups {
@@ -208,7 +224,11 @@ pub fn compute_targets(
                         .map_err(|_| MathError::Overflow)?;
             }
             r.capped_weight = capped[k];
-            r.haircut = capped[k].saturating_sub(targets[k]);
+            r.haircut = if unlock[k] {
+                capped[k].saturating_sub(targets[k])
+            } else {
+                0
+            };
             r.target = targets[k];
         }
     }
@@ -216,7 +236,10 @@ pub fn compute_targets(
 }
 
 /// The unlock overlay within one group: flagged tokens keep `1 - haircut` of their capped
-/// weight; the freed weight goes to the others pro rata by market cap, capped.
+/// weight; the freed weight goes to the others pro rata by market cap, capped. When the others
+/// cannot take it all under the cap, they go to the cap and the flagged tokens keep the rest,
+/// pro rata to their capped weights (a partial haircut): flagging a token never makes a
+/// computable universe fail.
 fn apply_haircut(
     caps: &[u128],
     capped: &[u64],
@@ -224,40 +247,50 @@ fn apply_haircut(
     share: u64,
     p: &MethodologyParams,
 ) -> Result<Vec<u64>, MethodologyError> {
-    if !unlock.iter().zip(capped).any(|(u, w)| *u && *w > 0) {
+    let flagged = |i: usize| unlock[i] && capped[i] > 0;
+    if !(0..caps.len()).any(flagged) {
         return Ok(capped.to_vec());
     }
-    let keep = WEIGHT_SCALE
-        .checked_sub(p.unlock_haircut)
-        .ok_or(MathError::Overflow)?;
+    let keep = WEIGHT_SCALE - p.unlock_haircut;
     let mut out = vec![0u64; caps.len()];
     let mut kept = 0u64;
-    for i in 0..caps.len() {
-        if unlock[i] {
-            out[i] = u64::try_from(mul_div(
-                capped[i] as u128,
-                keep as u128,
-                WEIGHT_SCALE as u128,
-                Rounding::Down,
-            )?)
-            .map_err(|_| MathError::Overflow)?;
-            kept = kept.checked_add(out[i]).ok_or(MathError::Overflow)?;
-        }
+    for i in (0..caps.len()).filter(|i| flagged(*i)) {
+        out[i] = u64::try_from(mul_div(
+            capped[i] as u128,
+            keep as u128,
+            WEIGHT_SCALE as u128,
+            Rounding::Down,
+        )?)
+        .map_err(|_| MathError::Overflow)?;
+        kept = kept.checked_add(out[i]).ok_or(MathError::Overflow)?;
     }
-    let others: Vec<u128> = caps
-        .iter()
-        .zip(unlock)
-        .map(|(c, u)| if *u { 0 } else { *c })
+    let others: Vec<u128> = (0..caps.len())
+        .map(|i| if unlock[i] { 0 } else { caps[i] })
         .collect();
-    if others.iter().all(|c| *c == 0) {
-        // Nobody to take the freed weight: the haircut cannot apply without breaking the sum.
-        return Ok(capped.to_vec());
-    }
-    let rest = distribute(&others, share - kept, p.max_weight)?;
-    for i in 0..caps.len() {
-        if !unlock[i] {
-            out[i] = rest[i];
+    let n_others = others.iter().filter(|c| **c > 0).count() as u128;
+    let rest = share - kept;
+    if n_others * (p.max_weight as u128) >= rest as u128 {
+        let spread = distribute(&others, rest, p.max_weight)?;
+        for i in (0..caps.len()).filter(|i| !unlock[*i]) {
+            out[i] = spread[i];
         }
+        return Ok(out);
+    }
+    // Partial haircut: the others sit at the cap, the flagged share what is left.
+    let others_total =
+        u64::try_from(n_others * p.max_weight as u128).map_err(|_| MathError::Overflow)?;
+    let flagged_values: Vec<u128> = (0..caps.len())
+        .map(|i| if flagged(i) { capped[i] as u128 } else { 0 })
+        .collect();
+    let flagged_weights = distribute(&flagged_values, share - others_total, p.max_weight)?;
+    for i in 0..caps.len() {
+        out[i] = if others[i] > 0 {
+            p.max_weight
+        } else if flagged(i) {
+            flagged_weights[i]
+        } else {
+            0
+        };
     }
     Ok(out)
 }
@@ -310,7 +343,9 @@ pub fn distribute(values: &[u128], total: u64, cap: u64) -> Result<Vec<u64>, Met
             }
             let w = mul_div(room, values[i], free_value, Rounding::Down)?;
             remainders[i] = room.checked_mul(values[i]).ok_or(MathError::Overflow)? % free_value;
-            if w > cap as u128 {
+            // Capped when its share is above the cap, even by less than one unit: a share
+            // between cap and cap + 1 must not leave its fraction to the residue.
+            if w > cap as u128 || (w == cap as u128 && remainders[i] > 0) {
                 capped[i] = true;
                 newly_capped = true;
             }
