@@ -17,7 +17,6 @@ use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
 };
 use aidx::instructions::{MintSingleArgs, RedeemSingleArgs, SetMethodologyInputsArgs};
-use aidx::math::methodology::compute_targets;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use anyhow::{anyhow, bail, Result};
@@ -230,11 +229,11 @@ pub async fn run(
     let params = IndexParams::default();
 
     writeln!(out, "== Universe: {} tokens", universe.len())?;
-    let facts: Vec<_> = universe.iter().map(Token::facts).collect();
-    let rows = compute_targets(&facts, &targets::methodology_params(&params))?;
+    // Exactly what `aidx targets` prints for this universe.
+    let report = targets::report(&universe, &targets::methodology_params(&params))?;
     let mut eligible = vec![];
-    for (t, r) in universe.iter().zip(&rows) {
-        match targets::exclusion(t, r) {
+    for (t, r) in universe.iter().zip(&report.tokens) {
+        match &r.excluded_because {
             Some(why) => writeln!(out, "   excluded {:<8} {why}", t.symbol)?,
             None => eligible.push((t, r.target)),
         }
