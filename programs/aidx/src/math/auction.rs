@@ -76,32 +76,34 @@ impl SwapLegs {
         })
     }
 
-    /// Whether a priced swap keeps both legs on their side of target (at mid prices, exactly:
-    /// `in' / nav' <= target_in` and `out' / nav' >= target_out`) and the vault can pay.
+    /// Whether a priced swap keeps both legs on their side of target and the vault can pay:
+    /// with every holding valued as NAV values it (mid, rounded down, balance by balance),
+    /// `in' / nav' <= target_in` and `out' / nav' >= target_out`, exactly.
     pub fn fits(&self, q: &SwapQuote) -> Result<bool, MathError> {
         if q.amount_out > self.out.balance {
             return Ok(false);
         }
-        let in_mid = self
-            .inp
-            .value_of(q.amount_in, PriceSide::Mid, Rounding::Down)?;
-        let out_mid = self
-            .out
-            .value_of(q.amount_out, PriceSide::Mid, Rounding::Up)?;
-        let v_in = self
-            .inp
-            .value(PriceSide::Mid, Rounding::Down)?
-            .checked_add(in_mid)
-            .ok_or(MathError::Overflow)?;
-        let v_out = self
-            .out
-            .value(PriceSide::Mid, Rounding::Down)?
-            .saturating_sub(out_mid);
+        let value = |h: &Holding| h.value(PriceSide::Mid, Rounding::Down);
+        let inp_after = Holding {
+            balance: self
+                .inp
+                .balance
+                .checked_add(q.amount_in)
+                .ok_or(MathError::Overflow)?,
+            ..self.inp
+        };
+        let out_after = Holding {
+            balance: self.out.balance - q.amount_out,
+            ..self.out
+        };
+        let (v_in, v_out) = (value(&inp_after)?, value(&out_after)?);
         let nav = self
             .nav_mid
-            .checked_add(in_mid)
-            .ok_or(MathError::Overflow)?
-            .saturating_sub(out_mid);
+            .checked_sub(value(&self.inp)?)
+            .and_then(|n| n.checked_sub(value(&self.out).ok()?))
+            .and_then(|n| n.checked_add(v_in))
+            .and_then(|n| n.checked_add(v_out))
+            .ok_or(MathError::Overflow)?;
         let w = WEIGHT_SCALE as u128;
         let in_ok = v_in.checked_mul(w).ok_or(MathError::Overflow)?
             <= nav

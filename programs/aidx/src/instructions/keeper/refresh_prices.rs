@@ -1,8 +1,12 @@
 //! Validates one Pyth price account per constituent through the oracle gate and stores the
-//! prices. Permissionless.
+//! prices. Permissionless. On a seeded index it also starts or clears the rebalance auction
+//! clock at the new prices, so an imbalance that ends without a poke does not leave an old
+//! start time for the next one.
 
+use super::poke_rebalance::update_imbalance;
 use crate::errors::AidxError;
 use crate::events::{emit_event, PricesRefreshed};
+use crate::math::nav::weights;
 use crate::oracle::{gate_price, OracleLimits};
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -43,8 +47,7 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Resul
         c.publish_time = p.publish_time;
         c.price_slot = clock.slot;
     }
-    index.invariant()?;
-    emit_event(&PricesRefreshed {
+    let prices = PricesRefreshed {
         index: index_key,
         slot: clock.slot,
         unix_timestamp: clock.unix_timestamp,
@@ -55,6 +58,11 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Resul
             .iter()
             .map(|c| c.publish_time)
             .collect(),
-    });
-    Ok(())
+    };
+    emit_event(&prices);
+    if index.is_seeded() {
+        let w = weights(&index.holdings()).map_err(AidxError::from)?;
+        update_imbalance(&mut index, index_key, &w, clock.unix_timestamp)?;
+    }
+    index.invariant()
 }
