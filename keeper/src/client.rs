@@ -2,16 +2,11 @@
 //! decoding. Used by every keeper command and by the test harness, so tests exercise exactly
 //! what operators send.
 
-use aidx::events::{
-    ConstituentAdded, ImbalanceCleared, ImbalanceStarted, IndexInitialized, MethodologyInputsSet,
-    MintedInKind, MintedSingle, NavReported, PricesRefreshed, RebalanceSwapped, RedeemedInKind,
-    RedeemedSingle, ReviewOpened, TargetsRecomputed,
-};
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RebalanceSwapArgs,
     RedeemInKindArgs, RedeemSingleArgs, SetMethodologyInputsArgs,
 };
-use aidx::state::{Index, DEAD_SHARES_SEED, INDEX_SEED, VAULT_SEED};
+use aidx::state::{Index, IndexParams, DEAD_SHARES_SEED, FEE_SHARES_SEED, INDEX_SEED, VAULT_SEED};
 use anchor_lang::{
     prelude::Pubkey, system_program, AnchorDeserialize, Discriminator, InstructionData,
     ToAccountMetas,
@@ -36,6 +31,11 @@ pub fn vault_address(index: &Pubkey, mint: &Pubkey) -> Pubkey {
 /// The index's dead-share account.
 pub fn dead_shares_address(index: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[DEAD_SHARES_SEED, index.as_ref()], &PROGRAM_ID).0
+}
+
+/// The index's fee-share account.
+pub fn fee_shares_address(index: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[FEE_SHARES_SEED, index.as_ref()], &PROGRAM_ID).0
 }
 
 /// The associated token account of `owner` for `mint` under `token_program`.
@@ -66,25 +66,6 @@ pub fn decode_index(data: &[u8]) -> Result<Index, DecodeError> {
     Ok(bytemuck::pod_read_unaligned(&body[..want]))
 }
 
-/// Every event the program emits.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AidxEvent {
-    IndexInitialized(IndexInitialized),
-    ConstituentAdded(ConstituentAdded),
-    MintedInKind(MintedInKind),
-    RedeemedInKind(RedeemedInKind),
-    PricesRefreshed(PricesRefreshed),
-    NavReported(NavReported),
-    MintedSingle(MintedSingle),
-    RedeemedSingle(RedeemedSingle),
-    MethodologyInputsSet(MethodologyInputsSet),
-    ReviewOpened(ReviewOpened),
-    TargetsRecomputed(TargetsRecomputed),
-    ImbalanceStarted(ImbalanceStarted),
-    ImbalanceCleared(ImbalanceCleared),
-    RebalanceSwapped(RebalanceSwapped),
-}
-
 fn decode_as<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
     let d = E::DISCRIMINATOR;
     if raw.len() >= d.len() && &raw[..d.len()] == d {
@@ -94,45 +75,57 @@ fn decode_as<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
     }
 }
 
-impl AidxEvent {
-    /// Decodes `discriminator ++ borsh` as written by the program's `sol_log_data`.
-    pub fn decode(raw: &[u8]) -> Option<Self> {
-        decode_as(raw)
-            .map(AidxEvent::IndexInitialized)
-            .or_else(|| decode_as(raw).map(AidxEvent::ConstituentAdded))
-            .or_else(|| decode_as(raw).map(AidxEvent::MintedInKind))
-            .or_else(|| decode_as(raw).map(AidxEvent::RedeemedInKind))
-            .or_else(|| decode_as(raw).map(AidxEvent::PricesRefreshed))
-            .or_else(|| decode_as(raw).map(AidxEvent::NavReported))
-            .or_else(|| decode_as(raw).map(AidxEvent::MintedSingle))
-            .or_else(|| decode_as(raw).map(AidxEvent::RedeemedSingle))
-            .or_else(|| decode_as(raw).map(AidxEvent::MethodologyInputsSet))
-            .or_else(|| decode_as(raw).map(AidxEvent::ReviewOpened))
-            .or_else(|| decode_as(raw).map(AidxEvent::TargetsRecomputed))
-            .or_else(|| decode_as(raw).map(AidxEvent::ImbalanceStarted))
-            .or_else(|| decode_as(raw).map(AidxEvent::ImbalanceCleared))
-            .or_else(|| decode_as(raw).map(AidxEvent::RebalanceSwapped))
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            AidxEvent::IndexInitialized(_) => "IndexInitialized",
-            AidxEvent::ConstituentAdded(_) => "ConstituentAdded",
-            AidxEvent::MintedInKind(_) => "MintedInKind",
-            AidxEvent::RedeemedInKind(_) => "RedeemedInKind",
-            AidxEvent::PricesRefreshed(_) => "PricesRefreshed",
-            AidxEvent::NavReported(_) => "NavReported",
-            AidxEvent::MintedSingle(_) => "MintedSingle",
-            AidxEvent::RedeemedSingle(_) => "RedeemedSingle",
-            AidxEvent::MethodologyInputsSet(_) => "MethodologyInputsSet",
-            AidxEvent::ReviewOpened(_) => "ReviewOpened",
-            AidxEvent::TargetsRecomputed(_) => "TargetsRecomputed",
-            AidxEvent::ImbalanceStarted(_) => "ImbalanceStarted",
-            AidxEvent::ImbalanceCleared(_) => "ImbalanceCleared",
-            AidxEvent::RebalanceSwapped(_) => "RebalanceSwapped",
+macro_rules! aidx_events {
+    ($($name:ident),* $(,)?) => {
+        /// Every event the program emits.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum AidxEvent {
+            $($name(aidx::events::$name),)*
         }
-    }
+
+        impl AidxEvent {
+            /// Decodes `discriminator ++ borsh` as written by the program's `sol_log_data`.
+            pub fn decode(raw: &[u8]) -> Option<Self> {
+                $(if let Some(e) = decode_as::<aidx::events::$name>(raw) {
+                    return Some(AidxEvent::$name(e));
+                })*
+                None
+            }
+
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(AidxEvent::$name(_) => stringify!($name),)*
+                }
+            }
+        }
+    };
 }
+
+aidx_events!(
+    IndexInitialized,
+    ConstituentAdded,
+    MintedInKind,
+    RedeemedInKind,
+    PricesRefreshed,
+    NavReported,
+    MintedSingle,
+    RedeemedSingle,
+    MethodologyInputsSet,
+    ReviewOpened,
+    TargetsRecomputed,
+    ImbalanceStarted,
+    ImbalanceCleared,
+    RebalanceSwapped,
+    FeesAccrued,
+    FeesClaimed,
+    ParamsUpdated,
+    RolesUpdated,
+    AdminProposed,
+    AdminAccepted,
+    PauseSet,
+    ConstituentWindingDown,
+    ConstituentRemoved,
+);
 
 /// `initialize_index`: the share mint is a fresh keypair that must sign.
 pub fn initialize_index(
@@ -150,6 +143,7 @@ pub fn initialize_index(
             share_mint: *share_mint,
             index,
             dead_shares: dead_shares_address(&index),
+            fee_shares: fee_shares_address(&index),
             token_program: TOKEN_PROGRAM_ID,
             system_program: system_program::ID,
         }
@@ -225,6 +219,7 @@ pub fn mint_in_kind(
         dead_shares: index.dead_shares,
         token_program: TOKEN_PROGRAM_ID,
         token_2022_program: TOKEN_2022_PROGRAM_ID,
+        fee_shares: index.fee_shares,
     }
     .to_account_metas(None);
     accounts.extend(leg_metas(index, holder_accounts));
@@ -250,6 +245,7 @@ pub fn redeem_in_kind(
         holder_shares: ata(holder, &index.share_mint, &TOKEN_PROGRAM_ID),
         token_program: TOKEN_PROGRAM_ID,
         token_2022_program: TOKEN_2022_PROGRAM_ID,
+        fee_shares: index.fee_shares,
     }
     .to_account_metas(None);
     accounts.extend(leg_metas(index, holder_accounts));
@@ -270,6 +266,7 @@ pub fn index_lookup_addresses(index_key: &Pubkey, index: &Index) -> Vec<Pubkey> 
         *index_key,
         index.share_mint,
         index.dead_shares,
+        index.fee_shares,
     ];
     for c in index.constituents() {
         v.push(c.mint);
@@ -319,6 +316,7 @@ fn single_asset_accounts(
         holder_token: ata(holder, &c.mint, &c.token_program),
         token_program: c.token_program,
         share_token_program: TOKEN_PROGRAM_ID,
+        fee_shares: index.fee_shares,
     }
     .to_account_metas(None)
 }
@@ -451,6 +449,147 @@ pub fn rebalance_swap(
         }
         .to_account_metas(None),
         data: aidx::instruction::RebalanceSwap { args }.data(),
+    }
+}
+
+/// `accrue_fees` (permissionless).
+pub fn accrue_fees(index_key: &Pubkey, index: &Index) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::AccrueFees {
+            index: *index_key,
+            share_mint: index.share_mint,
+            fee_shares: index.fee_shares,
+            token_program: TOKEN_PROGRAM_ID,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::AccrueFees {}.data(),
+    }
+}
+
+/// `claim_fees`, signed by the fee recipient, into its associated share account.
+pub fn claim_fees(index_key: &Pubkey, index: &Index) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::ClaimFees {
+            fee_recipient: index.fee_recipient,
+            index: *index_key,
+            fee_shares: index.fee_shares,
+            recipient_shares: ata(&index.fee_recipient, &index.share_mint, &TOKEN_PROGRAM_ID),
+            token_program: TOKEN_PROGRAM_ID,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::ClaimFees {}.data(),
+    }
+}
+
+fn admin_only(index_key: &Pubkey, admin: &Pubkey) -> Vec<AccountMeta> {
+    aidx::accounts::AdminOnly {
+        admin: *admin,
+        index: *index_key,
+    }
+    .to_account_metas(None)
+}
+
+/// `set_params`, signed by the admin (accrues the management fee at the old rate first).
+pub fn set_params(
+    index_key: &Pubkey,
+    index: &Index,
+    admin: &Pubkey,
+    params: IndexParams,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::SetParams {
+            admin: *admin,
+            index: *index_key,
+            share_mint: index.share_mint,
+            fee_shares: index.fee_shares,
+            token_program: TOKEN_PROGRAM_ID,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::SetParams { params }.data(),
+    }
+}
+
+/// `set_roles`, signed by the admin.
+pub fn set_roles(
+    index_key: &Pubkey,
+    admin: &Pubkey,
+    args: aidx::instructions::SetRolesArgs,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: admin_only(index_key, admin),
+        data: aidx::instruction::SetRoles { args }.data(),
+    }
+}
+
+/// `propose_admin`, signed by the admin.
+pub fn propose_admin(index_key: &Pubkey, admin: &Pubkey, new_admin: Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: admin_only(index_key, admin),
+        data: aidx::instruction::ProposeAdmin { new_admin }.data(),
+    }
+}
+
+/// `accept_admin`, signed by the proposed admin.
+pub fn accept_admin(index_key: &Pubkey, pending_admin: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::AcceptAdmin {
+            pending_admin: *pending_admin,
+            index: *index_key,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::AcceptAdmin {}.data(),
+    }
+}
+
+/// `set_pause`, signed by the guardian (add flags only) or the admin.
+pub fn set_pause(index_key: &Pubkey, authority: &Pubkey, flags: u8) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::SetPause {
+            authority: *authority,
+            index: *index_key,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::SetPause { flags }.data(),
+    }
+}
+
+/// `wind_down_constituent`, signed by the admin.
+pub fn wind_down_constituent(index_key: &Pubkey, admin: &Pubkey, mint: Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: admin_only(index_key, admin),
+        data: aidx::instruction::WindDownConstituent { mint }.data(),
+    }
+}
+
+/// `remove_constituent` of row `row`, signed by the admin; unaccounted tokens go to the admin's
+/// associated token account.
+pub fn remove_constituent(
+    index_key: &Pubkey,
+    index: &Index,
+    admin: &Pubkey,
+    row: usize,
+) -> Instruction {
+    let c = &index.constituents()[row];
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::RemoveConstituent {
+            admin: *admin,
+            index: *index_key,
+            mint: c.mint,
+            vault: c.vault,
+            sweep_to: ata(admin, &c.mint, &c.token_program),
+            token_program: c.token_program,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::RemoveConstituent {}.data(),
     }
 }
 

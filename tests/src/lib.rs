@@ -425,7 +425,7 @@ impl TestContext {
         let args = MintInKindArgs {
             shares,
             max_amounts_in: vec![u64::MAX; n],
-            min_shares_out: shares,
+            min_shares_out: 0,
         };
         let ix = self.mint_in_kind_ix(fx, holder, args).await;
         self.send_basket(fx, ix, &[&holder.keypair]).await

@@ -39,6 +39,8 @@ enum Slot {
     HolderShares,
     /// `mint_in_kind` only.
     DeadShares,
+    /// The fee-share account (after the token programs).
+    FeeShares,
     TokenProgram,
     Token2022Program,
     LegMint(usize),
@@ -48,11 +50,11 @@ enum Slot {
 
 /// Where `slot` sits in the account metas of `kind` (`None`: the instruction has no such account).
 fn position(kind: Kind, slot: Slot) -> Option<usize> {
-    // mint:   holder, index, share_mint, holder_shares, dead_shares, token, token_2022, legs..
-    // redeem: holder, index, share_mint, holder_shares, token, token_2022, legs..
+    // mint:   holder, index, share_mint, holder_shares, dead_shares, token, token_2022, fee_shares, legs..
+    // redeem: holder, index, share_mint, holder_shares, token, token_2022, fee_shares, legs..
     let fixed = match kind {
-        Kind::Mint => 7,
-        Kind::Redeem => 6,
+        Kind::Mint => 8,
+        Kind::Redeem => 7,
     };
     let dead = usize::from(kind == Kind::Mint);
     Some(match slot {
@@ -64,6 +66,7 @@ fn position(kind: Kind, slot: Slot) -> Option<usize> {
         Slot::DeadShares => return None,
         Slot::TokenProgram => 4 + dead,
         Slot::Token2022Program => 5 + dead,
+        Slot::FeeShares => 6 + dead,
         Slot::LegMint(i) => fixed + 3 * i,
         Slot::LegVault(i) => fixed + 3 * i + 1,
         Slot::LegHolder(i) => fixed + 3 * i + 2,
@@ -328,6 +331,12 @@ async fn substituted_accounts_are_refused() {
         mint_ix.accounts[position(Kind::Mint, DeadShares).unwrap()].pubkey,
         client::dead_shares_address(&fx.key)
     );
+    for (kind, ix) in [(Kind::Mint, &mint_ix), (Kind::Redeem, &redeem_ix)] {
+        assert_eq!(
+            ix.accounts[position(kind, FeeShares).unwrap()].pubkey,
+            client::fee_shares_address(&fx.key)
+        );
+    }
 
     let cases: Vec<Case> = vec![
         // ---- signer
@@ -435,6 +444,17 @@ async fn substituted_accounts_are_refused() {
             want: Anchor(ErrorCode::ConstraintMut),
             redeem_want: None,
         },
+        // ---- fee shares
+        case(
+            "fee shares of another index",
+            Change::Key(FeeShares, client::fee_shares_address(&other.key)),
+            Aidx(AidxError::FeeSharesMismatch),
+        ),
+        case(
+            "fee shares read-only",
+            Change::ReadOnly(FeeShares),
+            Anchor(ErrorCode::ConstraintMut),
+        ),
         // ---- programs
         case(
             "token program: Token-2022",

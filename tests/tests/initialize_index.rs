@@ -60,6 +60,7 @@ async fn valid_init_creates_index_share_mint_and_dead_shares() {
             index: fx.key,
             share_mint: fx.share_mint,
             dead_shares: dead,
+            fee_shares: client::fee_shares_address(&fx.key),
             admin: fx.admin.pubkey(),
             methodology_authority: args.methodology_authority,
             guardian: args.guardian,

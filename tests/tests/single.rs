@@ -205,7 +205,8 @@ impl Model {
         let fee = (gross * self.mint_fee_bps).div_ceil(BPS);
         let shares = gross - fee;
         let mut after = self.with_balance(row, self.bal[row] + amount as u128);
-        after.supply += shares;
+        // the holder's shares and the fee shares (minted to the fee-share account)
+        after.supply += gross;
         MintQuote {
             deposit_value,
             nav_high,
@@ -223,7 +224,8 @@ impl Model {
         let value_out = net * nav_low / self.supply;
         let amount_out = value_out * self.scale(row) / self.high(row);
         let mut after = self.with_balance(row, self.bal[row].saturating_sub(amount_out));
-        after.supply -= shares as u128;
+        // the fee shares move to the fee-share account; only the rest is burned
+        after.supply -= net;
         RedeemQuote {
             fee: fee as u64,
             nav_low,
@@ -790,6 +792,7 @@ async fn redeem_in_kind_works_with_every_price_stale() {
                 index: fx.key,
                 holder: h.key(),
                 shares,
+                fee_shares: 0,
                 amounts_out: out.clone(),
                 skip_mask: 0,
                 balances_after: left.clone(),

@@ -194,6 +194,28 @@ pub enum AidxError {
     #[msg("Clipped at the target, the swap moves nothing")]
     NothingToTrade,
 
+    // ---- fees, roles, pause, lifecycle
+    #[msg("This operation is paused")]
+    Paused,
+    #[msg("Signer is not the guardian or the admin")]
+    UnauthorizedGuardian,
+    #[msg("The guardian can only pause; unpausing needs the admin")]
+    GuardianCannotUnpause,
+    #[msg("Unknown pause bits")]
+    InvalidPauseFlags,
+    #[msg("Signer is not the pending admin")]
+    NotPendingAdmin,
+    #[msg("Signer is not the fee recipient")]
+    UnauthorizedFeeRecipient,
+    #[msg("Fee-share account does not belong to this index")]
+    FeeSharesMismatch,
+    #[msg("The constituent is already winding down")]
+    AlreadyWindingDown,
+    #[msg("Only a winding-down constituent can be removed")]
+    NotWindingDown,
+    #[msg("The constituent still holds a balance")]
+    ConstituentNotEmpty,
+
     // ---- accounting
     #[msg("Share supply does not match the share mint")]
     ShareSupplyMismatch,

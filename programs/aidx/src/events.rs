@@ -18,6 +18,7 @@ pub struct IndexInitialized {
     pub index: Pubkey,
     pub share_mint: Pubkey,
     pub dead_shares: Pubkey,
+    pub fee_shares: Pubkey,
     pub admin: Pubkey,
     pub methodology_authority: Pubkey,
     pub guardian: Pubkey,
@@ -49,6 +50,8 @@ pub struct MintedInKind {
     pub holder: Pubkey,
     /// Raw shares credited to the holder.
     pub shares: u64,
+    /// Raw shares paid as the mint fee (to the fee-share account).
+    pub fee_shares: u64,
     /// Raw shares minted to the dead-share account (first mint only).
     pub dead_shares: u64,
     /// Raw units taken in, per constituent in table order.
@@ -63,8 +66,10 @@ pub struct MintedInKind {
 pub struct RedeemedInKind {
     pub index: Pubkey,
     pub holder: Pubkey,
-    /// Raw shares burned.
+    /// Raw shares the holder gave up (fee included).
     pub shares: u64,
+    /// Raw shares of `shares` paid as the redeem fee (to the fee-share account, not burned).
+    pub fee_shares: u64,
     /// Raw units paid out, per constituent in table order.
     pub amounts_out: Vec<u64>,
     /// Constituents the holder skipped (bit per table row); they paid nothing.
@@ -118,7 +123,7 @@ pub struct MintedSingle {
     pub nav: u128,
     /// Raw shares credited to the holder.
     pub shares: u64,
-    /// Raw shares withheld as the mint fee (their value stays in the basket).
+    /// Raw shares paid as the mint fee (minted to the fee-share account).
     pub fee_shares: u64,
     /// precision: USD_SCALE. Per constituent: price and conf used.
     pub prices: Vec<u64>,
@@ -138,7 +143,7 @@ pub struct RedeemedSingle {
     pub mint: Pubkey,
     /// Raw shares burned (fee included).
     pub shares: u64,
-    /// Raw shares of `shares` taken as the redeem fee (burned; their value stays in the basket).
+    /// Raw shares of `shares` paid as the redeem fee (to the fee-share account, not burned).
     pub fee_shares: u64,
     /// precision: USD_SCALE. NAV before, at price - conf.
     pub nav: u128,
@@ -263,4 +268,92 @@ pub struct RebalanceSwapped {
     /// precision: USD_SCALE. NAV at mid before and after.
     pub nav_before: u128,
     pub nav_after: u128,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeesAccrued {
+    pub index: Pubkey,
+    /// Seconds since the last accrual.
+    pub elapsed: i64,
+    pub management_fee_bps: u16,
+    /// Raw shares minted to the fee-share account.
+    pub fee_shares: u64,
+    pub share_supply_after: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeesClaimed {
+    pub index: Pubkey,
+    pub fee_recipient: Pubkey,
+    /// Raw shares moved to the fee recipient.
+    pub shares: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamsUpdated {
+    pub index: Pubkey,
+    pub old: IndexParams,
+    pub new: IndexParams,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolesUpdated {
+    pub index: Pubkey,
+    pub old_methodology_authority: Pubkey,
+    pub new_methodology_authority: Pubkey,
+    pub old_guardian: Pubkey,
+    pub new_guardian: Pubkey,
+    pub old_fee_recipient: Pubkey,
+    pub new_fee_recipient: Pubkey,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminProposed {
+    pub index: Pubkey,
+    pub admin: Pubkey,
+    pub old_pending: Pubkey,
+    pub new_pending: Pubkey,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminAccepted {
+    pub index: Pubkey,
+    pub old_admin: Pubkey,
+    pub new_admin: Pubkey,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PauseSet {
+    pub index: Pubkey,
+    pub by: Pubkey,
+    pub old: u8,
+    pub new: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstituentWindingDown {
+    pub index: Pubkey,
+    pub mint: Pubkey,
+    pub row: u8,
+    pub old_target: u64,
+    pub balance: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstituentRemoved {
+    pub index: Pubkey,
+    pub mint: Pubkey,
+    /// The row it had; later rows moved up by one.
+    pub row: u8,
+    /// Raw units of unaccounted tokens (donations) swept out of the vault before closing it.
+    pub swept: u64,
 }

@@ -18,6 +18,7 @@ pub mod state;
 pub mod token;
 
 use instructions::*;
+use state::IndexParams;
 
 declare_id!("AiDXBdrvjrMq4DsdkAYTAfLV2fbBYXh5BfS3eVjzZ1kG");
 
@@ -87,5 +88,41 @@ pub mod aidx {
 
     pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> Result<()> {
         instructions::rebalance_swap(ctx, args)
+    }
+
+    pub fn accrue_fees(ctx: Context<AccrueFees>) -> Result<()> {
+        instructions::accrue_fees(ctx)
+    }
+
+    pub fn claim_fees(ctx: Context<ClaimFees>) -> Result<()> {
+        instructions::claim_fees(ctx)
+    }
+
+    pub fn set_params(ctx: Context<SetParams>, params: IndexParams) -> Result<()> {
+        instructions::set_params(ctx, params)
+    }
+
+    pub fn set_roles(ctx: Context<AdminOnly>, args: SetRolesArgs) -> Result<()> {
+        instructions::set_roles(ctx, args)
+    }
+
+    pub fn propose_admin(ctx: Context<AdminOnly>, new_admin: Pubkey) -> Result<()> {
+        instructions::propose_admin(ctx, new_admin)
+    }
+
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        instructions::accept_admin(ctx)
+    }
+
+    pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
+        instructions::set_pause(ctx, flags)
+    }
+
+    pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()> {
+        instructions::wind_down_constituent(ctx, mint)
+    }
+
+    pub fn remove_constituent(ctx: Context<RemoveConstituent>) -> Result<()> {
+        instructions::remove_constituent(ctx)
     }
 }

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod fees;
 pub mod keeper;
 pub mod user;
 

@@ -12,6 +12,7 @@
 //! taken in and fees round up). No floating point is used anywhere in this module.
 
 pub mod auction;
+pub mod fees;
 pub mod methodology;
 pub mod nav;
 pub mod shares;

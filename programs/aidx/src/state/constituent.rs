@@ -89,6 +89,8 @@ impl Bucket {
 #[borsh(use_discriminant = true)]
 pub enum ConstituentStatus {
     Active = 0,
+    /// Target 0, sold through rebalancing; removable once its vault is empty.
+    WindingDown = 1,
 }
 
 /// A constituent: its mint, vault, oracle feed, classification and internal balance.

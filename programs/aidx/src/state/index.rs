@@ -25,6 +25,9 @@ pub struct Index {
     pub share_mint: Pubkey,
     /// Token account of `share_mint` owned by this account, holding the dead shares.
     pub dead_shares: Pubkey,
+    /// Token account of `share_mint` owned by this account, collecting fee shares until the
+    /// fee recipient claims them: PDA `["fee_shares", index]`.
+    pub fee_shares: Pubkey,
     pub params: IndexParams,
     /// Raw shares. Mirror of the share mint supply, reconciled after every supply change.
     pub share_supply: u64,
@@ -38,13 +41,19 @@ pub struct Index {
     pub num_constituents: u8,
     /// 1 when the admin opened a review: targets may be recomputed before the period ends.
     pub review_open: u8,
-    pub _padding: [u8; 4],
+    /// Bump of the fee-share account PDA.
+    pub fee_shares_bump: u8,
+    /// Paused operations, bits `PAUSE_*`. Redeem in kind has no bit: it is never paused.
+    pub paused: u8,
+    pub _padding: [u8; 2],
     /// Unix time targets were last recomputed (0: never).
     pub last_review_at: i64,
     /// Unix time the current imbalance (some constituent out of band) was first recorded: the
     /// start of the rebalance auction. 0: none recorded.
     pub imbalance_started_at: i64,
-    pub _reserved: [u64; 14],
+    /// Unix time the management fee was last accrued.
+    pub last_fee_accrual_at: i64,
+    pub _reserved: [u64; 13],
     pub constituents: [Constituent; MAX_CONSTITUENTS],
 }
 
@@ -75,6 +84,12 @@ impl Index {
             self.share_mint.as_ref(),
             core::slice::from_ref(&self.bump),
         ]
+    }
+
+    /// Fails with [`AidxError::Paused`] when operation `bit` is paused.
+    pub fn require_not_paused(&self, bit: u8) -> Result<()> {
+        require!(self.paused & bit == 0, AidxError::Paused);
+        Ok(())
     }
 
     /// Row of `mint` in the table.

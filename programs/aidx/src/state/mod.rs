@@ -14,6 +14,17 @@ pub const INDEX_SEED: &[u8] = b"index";
 pub const VAULT_SEED: &[u8] = b"vault";
 /// Seed of the index's own dead-share token account: `["dead_shares", index]`.
 pub const DEAD_SHARES_SEED: &[u8] = b"dead_shares";
+/// Seed of the index's fee-share account: `["fee_shares", index]`.
+pub const FEE_SHARES_SEED: &[u8] = b"fee_shares";
+
+/// Pause bits (`Index::paused`). Redeem in kind has none: holders can always leave.
+pub const PAUSE_MINT_IN_KIND: u8 = 1;
+pub const PAUSE_MINT_SINGLE: u8 = 2;
+pub const PAUSE_REDEEM_SINGLE: u8 = 4;
+pub const PAUSE_REBALANCE: u8 = 8;
+pub const PAUSE_TARGETS: u8 = 16;
+pub const PAUSE_ALL: u8 = 31;
+
 /// The largest constituent table. Bounded by the 10 KiB an account can be created with in
 /// one instruction and by the accounts a basket transaction can lock.
 pub const MAX_CONSTITUENTS: usize = 24;

@@ -56,6 +56,17 @@ pub struct InitializeIndex<'info> {
         token::token_program = token_program,
     )]
     pub dead_shares: Box<Account<'info, TokenAccount>>,
+    /// The index's fee-share account, PDA `["fee_shares", index]`.
+    #[account(
+        init,
+        payer = payer,
+        seeds = [FEE_SHARES_SEED, index.key().as_ref()],
+        bump,
+        token::mint = share_mint,
+        token::authority = index,
+        token::token_program = token_program,
+    )]
+    pub fee_shares: Box<Account<'info, TokenAccount>>,
     /// Shares live on SPL Token.
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
@@ -85,6 +96,8 @@ pub fn initialize_index(ctx: Context<InitializeIndex>, args: InitializeIndexArgs
     index.fee_recipient = args.fee_recipient;
     index.share_mint = ctx.accounts.share_mint.key();
     index.dead_shares = ctx.accounts.dead_shares.key();
+    index.fee_shares = ctx.accounts.fee_shares.key();
+    index.fee_shares_bump = ctx.bumps.fee_shares;
     index.params = args.params;
     index.share_supply = 0;
     index.created_at = Clock::get()?.unix_timestamp;
@@ -97,6 +110,7 @@ pub fn initialize_index(ctx: Context<InitializeIndex>, args: InitializeIndexArgs
         index: ctx.accounts.index.key(),
         share_mint: index.share_mint,
         dead_shares: index.dead_shares,
+        fee_shares: index.fee_shares,
         admin: index.admin,
         methodology_authority: index.methodology_authority,
         guardian: index.guardian,

@@ -89,6 +89,7 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
     // Checks and pricing, before anything moves.
     let (i, o, q, r, started, weights_before, nav_before, share_mint, bump) = {
         let index = a.index.load()?;
+        index.require_not_paused(PAUSE_REBALANCE)?;
         require!(index.is_seeded(), AidxError::NotSeeded);
         let (i, o) = a.rows(&index)?;
         index.require_fresh_prices(&clock, i)?;

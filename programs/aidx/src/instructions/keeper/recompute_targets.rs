@@ -20,6 +20,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
     let clock = Clock::get()?;
     let index_key = ctx.accounts.index.key();
     let mut index = ctx.accounts.index.load_mut()?;
+    index.require_not_paused(PAUSE_TARGETS)?;
     let due = clock.unix_timestamp
         >= index
             .last_review_at
@@ -35,10 +36,17 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
         min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
         min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
     };
+    // A winding-down constituent has no market cap for the methodology: target 0.
     let facts: Vec<_> = index
         .constituents()
         .iter()
-        .map(Constituent::facts)
+        .map(|c| {
+            let mut f = c.facts();
+            if c.status == ConstituentStatus::WindingDown as u8 {
+                f.circulating_supply = 0;
+            }
+            f
+        })
         .collect();
     let rows = compute_targets(&facts, &params).map_err(AidxError::from)?;
     for (c, r) in index.constituents_mut().iter_mut().zip(&rows) {

@@ -7,6 +7,8 @@
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, MintedInKind};
+use crate::instructions::fees::accrue_management_fee;
+use crate::math::fees::fee_on;
 use crate::math::shares::{mint_deposit, seed_deposit, DEAD_SHARES, MIN_FIRST_MINT};
 use crate::state::*;
 use crate::token::legs::load_legs;
@@ -16,7 +18,7 @@ use anchor_spl::token_2022::Token2022;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct MintInKindArgs {
-    /// Raw shares to mint.
+    /// Raw shares to mint (the deposit buys these; the mint fee is paid out of them).
     pub shares: u64,
     /// Largest deposit per constituent, table order (slippage bound).
     pub max_amounts_in: Vec<u64>,
@@ -32,6 +34,7 @@ pub struct MintInKind<'info> {
         mut,
         has_one = share_mint @ AidxError::ShareMintMismatch,
         has_one = dead_shares @ AidxError::DeadSharesMismatch,
+        has_one = fee_shares @ AidxError::FeeSharesMismatch,
     )]
     pub index: AccountLoader<'info, Index>,
     #[account(mut)]
@@ -48,6 +51,9 @@ pub struct MintInKind<'info> {
     pub dead_shares: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub token_2022_program: Program<'info, Token2022>,
+    /// The index's fee-share account (management and mint fees).
+    #[account(mut)]
+    pub fee_shares: Box<Account<'info, TokenAccount>>,
     // remaining accounts: (mint, vault, holder token account) per constituent, table order.
 }
 
@@ -66,11 +72,6 @@ impl MintInKind<'_> {
         require!(
             index.is_seeded() || args.shares >= MIN_FIRST_MINT,
             AidxError::FirstMintTooSmall
-        );
-        // No fee on in-kind mints yet: the holder receives every share minted.
-        require!(
-            args.shares >= args.min_shares_out,
-            AidxError::MinSharesOutNotMet
         );
         Ok(())
     }
@@ -105,16 +106,35 @@ pub fn mint_in_kind<'info>(
 ) -> Result<()> {
     let accounts = &ctx.accounts;
     let holder = accounts.holder.key();
-    let (legs, amounts, dead, share_mint_key, bump) = {
+    let now = Clock::get()?.unix_timestamp;
+    {
         let index = accounts.index.load()?;
+        index.require_not_paused(PAUSE_MINT_IN_KIND)?;
         accounts.validate(&index, &args)?;
+    }
+    let share_mint_info = accounts.share_mint.to_account_info();
+    let fee_info = accounts.fee_shares.to_account_info();
+    let token_program = accounts.token_program.key();
+    accrue_management_fee(
+        &accounts.index,
+        &share_mint_info,
+        &fee_info,
+        token_program,
+        now,
+    )?;
+
+    let (legs, amounts, dead, fee, share_mint_key, bump) = {
+        let index = accounts.index.load()?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
         let (amounts, dead) = deposits(&index, args.shares)?;
         for (amount, max) in amounts.iter().zip(&args.max_amounts_in) {
             require!(amount <= max, AidxError::MaxAmountInExceeded);
         }
-        (legs, amounts, dead, index.share_mint, index.bump)
+        let fee = fee_on(args.shares, index.params.mint_fee_bps).map_err(AidxError::from)?;
+        (legs, amounts, dead, fee, index.share_mint, index.bump)
     };
+    let net = args.shares - fee;
+    require!(net >= args.min_shares_out, AidxError::MinSharesOutNotMet);
 
     // Interactions: pull every leg, then mint.
     let holder_info = accounts.holder.to_account_info();
@@ -123,11 +143,14 @@ pub fn mint_in_kind<'info>(
     }
     let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
     let mint_shares = |to: AccountInfo<'info>, amount: u64| {
+        if amount == 0 {
+            return Ok(());
+        }
         token::mint_to(
             CpiContext::new_with_signer(
-                accounts.token_program.key(),
+                token_program,
                 MintTo {
-                    mint: accounts.share_mint.to_account_info(),
+                    mint: share_mint_info.clone(),
                     to,
                     authority: accounts.index.to_account_info(),
                 },
@@ -136,10 +159,9 @@ pub fn mint_in_kind<'info>(
             amount,
         )
     };
-    mint_shares(accounts.holder_shares.to_account_info(), args.shares)?;
-    if dead > 0 {
-        mint_shares(accounts.dead_shares.to_account_info(), dead)?;
-    }
+    mint_shares(accounts.holder_shares.to_account_info(), net)?;
+    mint_shares(fee_info.clone(), fee)?;
+    mint_shares(accounts.dead_shares.to_account_info(), dead)?;
 
     // Effects, then reconciliation of every vault and of the share supply.
     let index_key = accounts.index.key();
@@ -156,13 +178,14 @@ pub fn mint_in_kind<'info>(
         .checked_add(args.shares)
         .and_then(|s| s.checked_add(dead))
         .ok_or(AidxError::MathOverflow)?;
-    index.check_share_supply(&accounts.share_mint.to_account_info())?;
+    index.check_share_supply(&share_mint_info)?;
     index.invariant()?;
 
     emit_event(&MintedInKind {
         index: index_key,
         holder,
-        shares: args.shares,
+        shares: net,
+        fee_shares: fee,
         dead_shares: dead,
         amounts_in: amounts,
         balances_after: index.constituents().iter().map(|c| c.balance).collect(),

@@ -1,14 +1,16 @@
 //! Mints shares against a deposit of one constituent, valued against NAV with the
 //! conservative side of each price: the deposit at `price - conf`, the NAV it buys into at
-//! `price + conf`. Shares round down; the mint fee rounds up and its shares are withheld (their
-//! value stays in the basket). Refused if any weight would end further above its cap or
+//! `price + conf`. Shares round down; the mint fee rounds up and is minted to the fee-share
+//! account. Refused if any weight would end further above its cap or
 //! further outside its band.
 
 use super::single::SingleAsset;
 use crate::errors::AidxError;
 use crate::events::{emit_event, MintedSingle};
+use crate::instructions::fees::mint_fee_shares;
+use crate::math::fees::fee_on;
 use crate::math::nav::{nav, weights, PriceSide};
-use crate::math::{mul_div, mul_div_u64, Rounding, BPS_SCALE};
+use crate::math::{mul_div, Rounding};
 use crate::state::*;
 use crate::token::{reconcile_vault, token_amount};
 use anchor_lang::prelude::*;
@@ -50,13 +52,7 @@ fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Res
     )
     .map_err(AidxError::from)?;
     let gross = u64::try_from(gross).map_err(|_| AidxError::MathOverflow)?;
-    let fee_shares = mul_div_u64(
-        gross,
-        index.params.mint_fee_bps as u64,
-        BPS_SCALE,
-        Rounding::Up,
-    )
-    .map_err(AidxError::from)?;
+    let fee_shares = fee_on(gross, index.params.mint_fee_bps).map_err(AidxError::from)?;
     let shares = gross - fee_shares;
     require!(shares > 0, AidxError::DepositTooSmall);
     require!(shares >= args.min_shares_out, AidxError::MinSharesOutNotMet);
@@ -83,9 +79,9 @@ fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Res
 pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()> {
     let clock = Clock::get()?;
     let a = &ctx.accounts;
+    let row = a.prepare(PAUSE_MINT_SINGLE, clock.unix_timestamp)?;
     let (q, share_mint_key, bump) = {
         let index = a.index.load()?;
-        let row = a.constituent_row(&index)?;
         (
             quote(&index, row, &args, &clock)?,
             index.share_mint,
@@ -121,6 +117,16 @@ pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()
         q.shares,
     )?;
 
+    mint_fee_shares(
+        &a.index,
+        &a.share_mint.to_account_info(),
+        &a.fee_shares.to_account_info(),
+        a.share_token_program.key(),
+        &share_mint_key,
+        bump,
+        q.fee_shares,
+    )?;
+
     let index_key = a.index.key();
     let mut index = a.index.load_mut()?;
     let c = &mut index.constituents_mut()[q.row];
@@ -139,6 +145,7 @@ pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()
     index.share_supply = index
         .share_supply
         .checked_add(q.shares)
+        .and_then(|s| s.checked_add(q.fee_shares))
         .ok_or(AidxError::MathOverflow)?;
     index.check_share_supply(&a.share_mint.to_account_info())?;
     index.invariant()?;

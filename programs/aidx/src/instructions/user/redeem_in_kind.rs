@@ -7,6 +7,8 @@
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedInKind};
+use crate::instructions::fees::{accrue_management_fee, take_fee_shares};
+use crate::math::fees::fee_on;
 use crate::math::shares::redeem_payout;
 use crate::state::*;
 use crate::token::legs::load_legs;
@@ -28,7 +30,11 @@ pub struct RedeemInKindArgs {
 pub struct RedeemInKind<'info> {
     /// Burns the shares and receives the basket.
     pub holder: Signer<'info>,
-    #[account(mut, has_one = share_mint @ AidxError::ShareMintMismatch)]
+    #[account(
+        mut,
+        has_one = share_mint @ AidxError::ShareMintMismatch,
+        has_one = fee_shares @ AidxError::FeeSharesMismatch,
+    )]
     pub index: AccountLoader<'info, Index>,
     #[account(mut)]
     pub share_mint: Box<Account<'info, Mint>>,
@@ -41,6 +47,9 @@ pub struct RedeemInKind<'info> {
     pub holder_shares: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub token_2022_program: Program<'info, Token2022>,
+    /// The index's fee-share account (management and redeem fees).
+    #[account(mut)]
+    pub fee_shares: Box<Account<'info, TokenAccount>>,
     // remaining accounts: (mint, vault, holder token account) per constituent, table order.
 }
 
@@ -73,10 +82,25 @@ pub fn redeem_in_kind<'info>(
 ) -> Result<()> {
     let accounts = &ctx.accounts;
     let holder = accounts.holder.key();
-    let (legs, payouts, share_mint_key, bump) = {
+    let now = Clock::get()?.unix_timestamp;
+    // Never paused: holders can always leave.
+    accounts.validate(&*accounts.index.load()?, &args)?;
+    let share_mint_info = accounts.share_mint.to_account_info();
+    let fee_info = accounts.fee_shares.to_account_info();
+    let token_program = accounts.token_program.key();
+    accrue_management_fee(
+        &accounts.index,
+        &share_mint_info,
+        &fee_info,
+        token_program,
+        now,
+    )?;
+
+    let (legs, payouts, fee, share_mint_key, bump) = {
         let index = accounts.index.load()?;
-        accounts.validate(&index, &args)?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
+        let fee = fee_on(args.shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
+        let net = args.shares - fee;
         let payouts = index
             .constituents()
             .iter()
@@ -85,7 +109,7 @@ pub fn redeem_in_kind<'info>(
                 if args.skip_mask & (1 << i) != 0 {
                     return Ok(0);
                 }
-                redeem_payout(args.shares, c.balance, index.share_supply).map_err(AidxError::from)
+                redeem_payout(net, c.balance, index.share_supply).map_err(AidxError::from)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         require!(payouts.iter().any(|p| *p > 0), AidxError::RedeemTooSmall);
@@ -95,20 +119,24 @@ pub fn redeem_in_kind<'info>(
                 AidxError::MinAmountOutNotMet
             );
         }
-        (legs, payouts, index.share_mint, index.bump)
+        (legs, payouts, fee, index.share_mint, index.bump)
     };
+    let net = args.shares - fee;
 
-    // Interactions: burn first, then pay every leg.
+    // Interactions: the fee to the fee-share account, burn the rest, then pay every leg.
+    let holder_info = accounts.holder.to_account_info();
+    let holder_shares = accounts.holder_shares.to_account_info();
+    take_fee_shares(&holder_shares, &fee_info, &holder_info, token_program, fee)?;
     token::burn(
         CpiContext::new(
-            accounts.token_program.key(),
+            token_program,
             Burn {
-                mint: accounts.share_mint.to_account_info(),
-                from: accounts.holder_shares.to_account_info(),
-                authority: accounts.holder.to_account_info(),
+                mint: share_mint_info.clone(),
+                from: holder_shares,
+                authority: holder_info,
             },
         ),
-        args.shares,
+        net,
     )?;
     let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
     let index_info = accounts.index.to_account_info();
@@ -128,15 +156,16 @@ pub fn redeem_in_kind<'info>(
     }
     index.share_supply = index
         .share_supply
-        .checked_sub(args.shares)
+        .checked_sub(net)
         .ok_or(AidxError::MathOverflow)?;
-    index.check_share_supply(&accounts.share_mint.to_account_info())?;
+    index.check_share_supply(&share_mint_info)?;
     index.invariant()?;
 
     emit_event(&RedeemedInKind {
         index: index_key,
         holder,
         shares: args.shares,
+        fee_shares: fee,
         amounts_out: payouts,
         skip_mask: args.skip_mask,
         balances_after: index.constituents().iter().map(|c| c.balance).collect(),

@@ -1,13 +1,15 @@
 //! Burns shares for one constituent, priced conservatively: the NAV the shares claim at
-//! `price - conf`, the constituent paid at `price + conf`. The redeem fee rounds up and is
-//! burned with the rest (its value stays in the basket); the amount paid rounds down. Refused
+//! `price - conf`, the constituent paid at `price + conf`. The redeem fee rounds up and moves
+//! to the fee-share account (not burned); the amount paid rounds down. Refused
 //! if any weight would end further above its cap or further outside its band.
 
 use super::single::SingleAsset;
 use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedSingle};
+use crate::instructions::fees::take_fee_shares;
+use crate::math::fees::fee_on;
 use crate::math::nav::{nav, weights, PriceSide};
-use crate::math::{mul_div, mul_div_u64, Rounding, BPS_SCALE};
+use crate::math::{mul_div, Rounding};
 use crate::state::*;
 use crate::token::{reconcile_vault, token_amount};
 use anchor_lang::prelude::*;
@@ -36,13 +38,7 @@ fn quote(index: &Index, row: usize, args: &RedeemSingleArgs, clock: &Clock) -> R
     require!(args.shares > 0, AidxError::ZeroShares);
     index.require_fresh_prices(clock, row)?;
     let before = index.holdings();
-    let fee_shares = mul_div_u64(
-        args.shares,
-        index.params.redeem_fee_bps as u64,
-        BPS_SCALE,
-        Rounding::Up,
-    )
-    .map_err(AidxError::from)?;
+    let fee_shares = fee_on(args.shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
     let net = args
         .shares
         .checked_sub(fee_shares)
@@ -91,9 +87,9 @@ pub fn redeem_single(ctx: Context<SingleAsset>, args: RedeemSingleArgs) -> Resul
         a.holder_shares.amount >= args.shares,
         AidxError::InsufficientShares
     );
+    let row = a.prepare(PAUSE_REDEEM_SINGLE, clock.unix_timestamp)?;
     let (q, share_mint_key, bump) = {
         let index = a.index.load()?;
-        let row = a.constituent_row(&index)?;
         (
             quote(&index, row, &args, &clock)?,
             index.share_mint,
@@ -102,6 +98,14 @@ pub fn redeem_single(ctx: Context<SingleAsset>, args: RedeemSingleArgs) -> Resul
     };
     let vault_before = token_amount(&a.vault.to_account_info())?;
 
+    let net = args.shares - q.fee_shares;
+    take_fee_shares(
+        &a.holder_shares.to_account_info(),
+        &a.fee_shares.to_account_info(),
+        &a.holder.to_account_info(),
+        a.share_token_program.key(),
+        q.fee_shares,
+    )?;
     token::burn(
         CpiContext::new(
             a.share_token_program.key(),
@@ -111,7 +115,7 @@ pub fn redeem_single(ctx: Context<SingleAsset>, args: RedeemSingleArgs) -> Resul
                 authority: a.holder.to_account_info(),
             },
         ),
-        args.shares,
+        net,
     )?;
     let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
     token_interface::transfer_checked(
@@ -146,7 +150,7 @@ pub fn redeem_single(ctx: Context<SingleAsset>, args: RedeemSingleArgs) -> Resul
     )?;
     index.share_supply = index
         .share_supply
-        .checked_sub(args.shares)
+        .checked_sub(net)
         .ok_or(AidxError::MathOverflow)?;
     index.check_share_supply(&a.share_mint.to_account_info())?;
     index.invariant()?;

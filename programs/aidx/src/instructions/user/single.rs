@@ -13,7 +13,11 @@ use anchor_spl::token_interface::{
 pub struct SingleAsset<'info> {
     /// Deposits or withdraws the constituent and receives or burns the shares.
     pub holder: Signer<'info>,
-    #[account(mut, has_one = share_mint @ AidxError::ShareMintMismatch)]
+    #[account(
+        mut,
+        has_one = share_mint @ AidxError::ShareMintMismatch,
+        has_one = fee_shares @ AidxError::FeeSharesMismatch,
+    )]
     pub index: AccountLoader<'info, Index>,
     #[account(mut)]
     pub share_mint: Box<Account<'info, Mint>>,
@@ -41,9 +45,30 @@ pub struct SingleAsset<'info> {
     pub token_program: Interface<'info, TokenInterface>,
     /// The share mint's token program.
     pub share_token_program: Program<'info, Token>,
+    /// The index's fee-share account (management and mint / redeem fees).
+    #[account(mut)]
+    pub fee_shares: Box<Account<'info, TokenAccount>>,
 }
 
-impl SingleAsset<'_> {
+impl<'info> SingleAsset<'info> {
+    /// Checks the pause bit and the constituent, then accrues the management fee: call before
+    /// quoting, so the quote sees the supply after accrual. Returns the constituent's row.
+    pub fn prepare(&self, pause_bit: u8, now: i64) -> Result<usize> {
+        let row = {
+            let index = self.index.load()?;
+            index.require_not_paused(pause_bit)?;
+            self.constituent_row(&index)?
+        };
+        crate::instructions::fees::accrue_management_fee(
+            &self.index,
+            &self.share_mint.to_account_info(),
+            &self.fee_shares.to_account_info(),
+            self.share_token_program.key(),
+            now,
+        )?;
+        Ok(row)
+    }
+
     /// The row of `mint`, with the vault and token program checked against it.
     pub fn constituent_row(&self, index: &Index) -> Result<usize> {
         let k = index.position_of(&self.mint.key())?;

@@ -1,0 +1,119 @@
+//! Constituent lifecycle after `add_constituent`: wind down (target 0; rebalancing sells it,
+//! single-asset deposits of it are refused by the band rule) and remove once its balance is 0.
+
+use crate::errors::AidxError;
+use crate::events::{emit_event, ConstituentRemoved, ConstituentWindingDown};
+use crate::state::*;
+use crate::token::token_amount;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{
+    self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
+
+use super::roles::AdminOnly;
+
+pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()> {
+    let mut index = ctx.accounts.index.load_mut()?;
+    let row = index.position_of(&mint)?;
+    let c = &mut index.constituents_mut()[row];
+    require!(
+        c.status == ConstituentStatus::Active as u8,
+        AidxError::AlreadyWindingDown
+    );
+    let old_target = c.target_weight;
+    c.status = ConstituentStatus::WindingDown as u8;
+    c.target_weight = 0;
+    let balance = c.balance;
+    index.invariant()?;
+    emit_event(&ConstituentWindingDown {
+        index: ctx.accounts.index.key(),
+        mint,
+        row: row as u8,
+        old_target,
+        balance,
+    });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct RemoveConstituent<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ AidxError::UnauthorizedAdmin)]
+    pub index: AccountLoader<'info, Index>,
+    #[account(mint::token_program = token_program)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The constituent's vault; checked against the table in the handler.
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Receives tokens that were sent to the vault but never accounted (donations).
+    #[account(
+        mut,
+        constraint = sweep_to.mint == mint.key() @ AidxError::TokenAccountMintMismatch,
+    )]
+    pub sweep_to: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+pub fn remove_constituent(ctx: Context<RemoveConstituent>) -> Result<()> {
+    let a = &ctx.accounts;
+    let mint = a.mint.key();
+    let (row, share_mint, bump) = {
+        let index = a.index.load()?;
+        let row = index.position_of(&mint)?;
+        let c = &index.constituents()[row];
+        require_keys_eq!(a.vault.key(), c.vault, AidxError::VaultMismatch);
+        require_keys_eq!(
+            a.token_program.key(),
+            c.token_program,
+            AidxError::TokenProgramMismatch
+        );
+        require!(
+            c.status == ConstituentStatus::WindingDown as u8,
+            AidxError::NotWindingDown
+        );
+        require!(c.balance == 0, AidxError::ConstituentNotEmpty);
+        (row, index.share_mint, index.bump)
+    };
+    let seeds: &[&[u8]] = &[INDEX_SEED, share_mint.as_ref(), &[bump]];
+    let swept = token_amount(&a.vault.to_account_info())?;
+    if swept > 0 {
+        token_interface::transfer_checked(
+            CpiContext::new_with_signer(
+                a.token_program.key(),
+                TransferChecked {
+                    from: a.vault.to_account_info(),
+                    mint: a.mint.to_account_info(),
+                    to: a.sweep_to.to_account_info(),
+                    authority: a.index.to_account_info(),
+                },
+                &[seeds],
+            ),
+            swept,
+            a.mint.decimals,
+        )?;
+    }
+    token_interface::close_account(CpiContext::new_with_signer(
+        a.token_program.key(),
+        CloseAccount {
+            account: a.vault.to_account_info(),
+            destination: a.admin.to_account_info(),
+            authority: a.index.to_account_info(),
+        },
+        &[seeds],
+    ))?;
+
+    let mut index = a.index.load_mut()?;
+    let n = index.num_constituents as usize;
+    index.constituents.copy_within(row + 1..n, row);
+    index.constituents[n - 1] = bytemuck::Zeroable::zeroed();
+    index.num_constituents -= 1;
+    index.invariant()?;
+    emit_event(&ConstituentRemoved {
+        index: a.index.key(),
+        mint,
+        row: row as u8,
+        swept,
+    });
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! Pause flags per operation (`PAUSE_*`). The guardian can only add flags; the admin can set
+//! any. Redeem in kind has no flag: holders can always leave.
+
+use crate::errors::AidxError;
+use crate::events::{emit_event, PauseSet};
+use crate::state::*;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct SetPause<'info> {
+    /// The guardian or the admin.
+    pub authority: Signer<'info>,
+    #[account(mut)]
+    pub index: AccountLoader<'info, Index>,
+}
+
+pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
+    require!(flags & !PAUSE_ALL == 0, AidxError::InvalidPauseFlags);
+    let by = ctx.accounts.authority.key();
+    let mut index = ctx.accounts.index.load_mut()?;
+    let old = index.paused;
+    if by != index.admin {
+        require_keys_eq!(by, index.guardian, AidxError::UnauthorizedGuardian);
+        require!(flags & old == old, AidxError::GuardianCannotUnpause);
+    }
+    index.paused = flags;
+    index.invariant()?;
+    emit_event(&PauseSet {
+        index: ctx.accounts.index.key(),
+        by,
+        old,
+        new: flags,
+    });
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Fee plumbing shared by every instruction that changes the share supply: the management fee
+//! accrued (minted to the fee-share account) before the supply changes, and mint / redeem fees
+//! paid in shares into the same account. The fee recipient claims them with `claim_fees`.
+
+use crate::errors::AidxError;
+use crate::events::{emit_event, FeesAccrued};
+use crate::math::fees::management_fee_shares;
+use crate::state::*;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, MintTo};
+
+/// Accrues the management fee up to `now`: mints the due shares to the fee-share account and
+/// records the supply. Call with the index not borrowed, before computing anything from the
+/// supply. Returns the shares minted.
+pub fn accrue_management_fee<'info>(
+    index: &AccountLoader<'info, Index>,
+    share_mint: &AccountInfo<'info>,
+    fee_shares: &AccountInfo<'info>,
+    token_program: Pubkey,
+    now: i64,
+) -> Result<u64> {
+    let (fee, elapsed, rate, share_mint_key, bump) = {
+        let mut ix = index.load_mut()?;
+        let elapsed = now.saturating_sub(ix.last_fee_accrual_at);
+        let rate = ix.params.management_fee_bps;
+        let fee = if ix.last_fee_accrual_at == 0 {
+            0
+        } else {
+            management_fee_shares(ix.share_supply, rate, elapsed).map_err(AidxError::from)?
+        };
+        ix.last_fee_accrual_at = now;
+        ix.share_supply = ix
+            .share_supply
+            .checked_add(fee)
+            .ok_or(AidxError::MathOverflow)?;
+        (fee, elapsed, rate, ix.share_mint, ix.bump)
+    };
+    if fee > 0 {
+        mint_fee_shares(
+            index,
+            share_mint,
+            fee_shares,
+            token_program,
+            &share_mint_key,
+            bump,
+            fee,
+        )?;
+        emit_event(&FeesAccrued {
+            index: index.key(),
+            elapsed,
+            management_fee_bps: rate,
+            fee_shares: fee,
+            share_supply_after: index.load()?.share_supply,
+        });
+    }
+    Ok(fee)
+}
+
+/// Mints `amount` shares to the fee-share account, signed by the index.
+pub fn mint_fee_shares<'info>(
+    index: &AccountLoader<'info, Index>,
+    share_mint: &AccountInfo<'info>,
+    fee_shares: &AccountInfo<'info>,
+    token_program: Pubkey,
+    share_mint_key: &Pubkey,
+    bump: u8,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
+    token::mint_to(
+        CpiContext::new_with_signer(
+            token_program,
+            MintTo {
+                mint: share_mint.clone(),
+                to: fee_shares.clone(),
+                authority: index.to_account_info(),
+            },
+            &[seeds],
+        ),
+        amount,
+    )
+}
+
+/// Moves `amount` of the holder's shares into the fee-share account (a redeem fee).
+pub fn take_fee_shares<'info>(
+    holder_shares: &AccountInfo<'info>,
+    fee_shares: &AccountInfo<'info>,
+    holder: &AccountInfo<'info>,
+    token_program: Pubkey,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    token::transfer(
+        CpiContext::new(
+            token_program,
+            token::Transfer {
+                from: holder_shares.clone(),
+                to: fee_shares.clone(),
+                authority: holder.clone(),
+            },
+        ),
+        amount,
+    )
+}
