@@ -1,5 +1,6 @@
 //! The aidx keeper: client, embedded runtime and the commands of the `aidx` binary.
 
+pub mod admin;
 pub mod backtest;
 pub mod client;
 pub mod demo;

@@ -105,6 +105,19 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Operator instructions (admin, guardian, fee recipient), each simulated first.
+    Admin {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Wallet name in the state that signs.
+        #[arg(long, default_value = "admin")]
+        signer: String,
+        /// Simulate and print the events; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(subcommand)]
+        action: aidx_keeper::admin::AdminAction,
+    },
     /// Mint shares: in kind (`--shares`) or with one constituent (`--single SYMBOL --amount X`).
     Mint {
         #[command(flatten)]
@@ -246,6 +259,18 @@ async fn run(command: Command) -> Result<()> {
                 report.swaps_failed,
                 rebalance::usd(report.reward_paid_usd)
             );
+            if !dry_run {
+                state::save(&mut c, &book, &chain.state).await?;
+            }
+        }
+        Command::Admin {
+            chain,
+            signer,
+            dry_run,
+            action,
+        } => {
+            let (mut c, book) = state::load(&chain.state).await?;
+            aidx_keeper::admin::run(&mut c, &book, &signer, action, dry_run, &mut stdout).await?;
             if !dry_run {
                 state::save(&mut c, &book, &chain.state).await?;
             }
