@@ -148,6 +148,7 @@ fn outcome(
                 .iter()
                 .filter_map(|raw| AidxEvent::decode(raw))
                 .collect(),
+            raw_events: captured,
             logs,
         }),
         Err(error) => Err(TxFailure { error, logs }),
@@ -159,6 +160,8 @@ fn outcome(
 pub struct TxOutcome {
     /// Decoded program events, in emission order.
     pub events: Vec<AidxEvent>,
+    /// The same events as logged (`discriminator ++ borsh`).
+    pub raw_events: Vec<Vec<u8>>,
     pub logs: Vec<String>,
 }
 
@@ -183,6 +186,9 @@ pub struct Embedded {
     nonce: u32,
     /// Every account a transaction or `set_account` named: what [`Embedded::export`] saves.
     touched: std::collections::BTreeSet<Pubkey>,
+    /// Every event of every committed transaction, as logged, in order: the index's history
+    /// (what `Program data:` log lines give on a cluster).
+    pub event_log: Vec<Vec<u8>>,
 }
 
 /// Compute units each transaction may use; also varied per transaction (see [`Embedded::send`]).
@@ -216,6 +222,7 @@ impl Embedded {
             ctx,
             nonce: 0,
             touched: Default::default(),
+            event_log: vec![],
         })
     }
 
@@ -313,7 +320,11 @@ impl Embedded {
             .await
             .context("banks client")?;
         let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
-        Ok(outcome(r.result, logs))
+        let o = outcome(r.result, logs);
+        if let Ok(ok) = &o {
+            self.event_log.extend(ok.raw_events.iter().cloned());
+        }
+        Ok(o)
     }
 
     /// Creates an address lookup table holding `addresses`, owned by the payer, and advances

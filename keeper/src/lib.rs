@@ -1,6 +1,7 @@
 //! The aidx keeper: client, embedded runtime and the commands of the `aidx` binary.
 
 pub mod admin;
+pub mod audit;
 pub mod backtest;
 pub mod client;
 pub mod demo;

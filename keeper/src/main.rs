@@ -118,6 +118,20 @@ enum Command {
         #[command(subcommand)]
         action: aidx_keeper::admin::AdminAction,
     },
+    /// Recompute NAV, weights, targets, bands and caps from chain state alone and check the
+    /// invariants; exits non-zero naming every violation.
+    Audit {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Also replay the index's history from its events and compare with the state.
+        #[arg(long)]
+        events: bool,
+        /// Write a chart of weight, target and band per constituent (SVG).
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Mint shares: in kind (`--shares`) or with one constituent (`--single SYMBOL --amount X`).
     Mint {
         #[command(flatten)]
@@ -273,6 +287,28 @@ async fn run(command: Command) -> Result<()> {
             aidx_keeper::admin::run(&mut c, &book, &signer, action, dry_run, &mut stdout).await?;
             if !dry_run {
                 state::save(&mut c, &book, &chain.state).await?;
+            }
+        }
+        Command::Audit {
+            chain,
+            events,
+            chart,
+            json,
+        } => {
+            let (mut c, book) = state::load(&chain.state).await?;
+            let report = aidx_keeper::audit::audit(&mut c, &book, events).await?;
+            if json {
+                serde_json::to_writer_pretty(&mut stdout, &report)?;
+                println!();
+            } else {
+                aidx_keeper::audit::print(&report, &mut stdout)?;
+            }
+            if let Some(path) = chart {
+                std::fs::write(&path, aidx_keeper::audit::chart(&report))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            if !report.violations.is_empty() {
+                bail!("{} invariant violations", report.violations.len());
             }
         }
         Command::Nav { chain, json } => {

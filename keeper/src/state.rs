@@ -76,6 +76,9 @@ struct SavedChain {
     unix_timestamp: i64,
     book: Book,
     accounts: Vec<SavedAccount>,
+    /// The chain's event log (base64 of each logged event).
+    #[serde(default)]
+    events: Vec<String>,
 }
 
 /// Writes the chain's touched accounts and `book` to `path`.
@@ -99,6 +102,7 @@ pub async fn save(chain: &mut Embedded, book: &Book, path: &Path) -> Result<()> 
         unix_timestamp: clock.unix_timestamp,
         book: book.clone(),
         accounts,
+        events: chain.event_log.iter().map(|e| B64.encode(e)).collect(),
     };
     let json = serde_json::to_string(&saved)?;
     std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
@@ -144,6 +148,9 @@ pub async fn load(path: &Path) -> Result<(Embedded, Book)> {
     })
     .await?;
     chain.remember(&keys);
+    for e in &saved.events {
+        chain.event_log.push(B64.decode(e).context("event log")?);
+    }
     chain
         .ctx
         .warp_to_slot(saved.slot.max(1) + 2)
