@@ -4,9 +4,8 @@ use crate::errors::AidxError;
 use anchor_lang::prelude::*;
 
 /// The seven AI sub-sectors of the methodology, plus host chains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-#[borsh(use_discriminant = true)]
 pub enum SubSector {
     /// Decentralized compute marketplaces.
     Compute = 0,
@@ -65,9 +64,8 @@ impl SubSector {
 }
 
 /// Which side of the optional pure-play / host-chain split a constituent counts in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-#[borsh(use_discriminant = true)]
 pub enum Bucket {
     PurePlay = 0,
     Host = 1,
@@ -84,9 +82,8 @@ impl Bucket {
 }
 
 /// Lifecycle of a constituent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-#[borsh(use_discriminant = true)]
 pub enum ConstituentStatus {
     Active = 0,
     /// Target 0, sold through rebalancing; removable once its vault is empty.

@@ -36,8 +36,21 @@ pub const MIN_REVIEW_PERIOD_SECS: u32 = 7 * 86_400;
 pub const MAX_REVIEW_PERIOD_SECS: u32 = 366 * 86_400;
 
 /// Every tunable of an index. Stored inside [`crate::state::Index`].
-#[zero_copy]
-#[derive(Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+// Plain `repr(C)` + Pod rather than `#[zero_copy]`: it is both an instruction argument (Borsh)
+// and part of the zero-copy index, and `#[zero_copy]` with the Borsh derives implements the
+// IDL trait twice.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    AnchorSerialize,
+    AnchorDeserialize,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct IndexParams {
     /// precision: WEIGHT_SCALE. Largest weight of one constituent.
     pub max_weight: u64,
