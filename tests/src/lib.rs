@@ -256,6 +256,45 @@ impl TestContext {
         mint.pubkey()
     }
 
+    /// Creates a plain mint under `token_program` whose mint and freeze authority are the payer
+    /// (so the payer can freeze any account of it, an index vault included).
+    pub async fn create_mint_with_freeze(&mut self, token_program: Pubkey, decimals: u8) -> Pubkey {
+        use solana_sdk::program_pack::Pack;
+        let mint = Keypair::new();
+        let payer = self.payer();
+        let space = anchor_spl::token::spl_token::state::Mint::LEN;
+        let rent = self
+            .chain
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .unwrap()
+            .minimum_balance(space);
+        let ixs = [
+            system_instruction::create_account(
+                &payer,
+                &mint.pubkey(),
+                rent,
+                space as u64,
+                &token_program,
+            ),
+            spl_token_2022::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &payer,
+                Some(&payer),
+                decimals,
+            )
+            .unwrap(),
+        ];
+        self.chain
+            .send_ok(&ixs, &[&mint])
+            .await
+            .expect("create freezable mint");
+        mint.pubkey()
+    }
+
     /// Index parameters used by default in tests: the methodology's defaults.
     pub fn default_args(&self) -> InitializeIndexArgs {
         let p = self.payer();

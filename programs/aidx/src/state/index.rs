@@ -18,8 +18,7 @@ pub struct Index {
     pub methodology_authority: Pubkey,
     /// Can pause operations.
     pub guardian: Pubkey,
-    /// Will receive the streaming management fee as shares. Mint and redeem fees are not paid
-    /// to it: their shares are withheld or burned, so their value stays with the holders.
+    /// Claims the fee shares (management, mint and redeem fees) collected in `fee_shares`.
     pub fee_recipient: Pubkey,
     /// The share mint; its mint and freeze authority is this account.
     pub share_mint: Pubkey,
