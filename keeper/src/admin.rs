@@ -1,8 +1,8 @@
 //! `aidx admin ...`: the operator's instructions, each simulated first; `--dry-run` prints what
 //! would happen and sends nothing.
 
+use crate::chain::Chain;
 use crate::client::{self, AidxEvent};
-use crate::embedded::Embedded;
 use crate::state::Book;
 use aidx::instructions::SetRolesArgs;
 use aidx::math::WEIGHT_SCALE;
@@ -153,8 +153,8 @@ fn key_of(book: &Book, name_or_key: &str) -> Result<Pubkey> {
 }
 
 /// Builds the action's instruction, simulates it, and (unless `dry_run`) sends it.
-pub async fn run(
-    chain: &mut Embedded,
+pub async fn run<C: Chain>(
+    chain: &mut C,
     book: &Book,
     signer_name: &str,
     action: AdminAction,
@@ -164,7 +164,7 @@ pub async fn run(
     let signer = book.wallet(signer_name)?;
     let me = signer.pubkey();
     let index_key = book.index_key()?;
-    let index = chain.index(&index_key).await?;
+    let index = chain.load_index(&index_key).await?;
     let ix: Instruction = match action {
         AdminAction::SetParams(changes) => {
             client::set_params(&index_key, &index, &me, changes.apply(index.params)?)
@@ -199,19 +199,19 @@ pub async fn run(
         AdminAction::Remove { symbol } => {
             let row = book.row_of(&symbol)?;
             let c = index.constituents()[row];
-            chain.create_ata(&me, &c.mint, &c.token_program).await?;
+            chain.ensure_ata(&me, &c.mint, &c.token_program).await?;
             client::remove_constituent(&index_key, &index, &me, row)
         }
         AdminAction::AccrueFees => client::accrue_fees(&index_key, &index),
         AdminAction::ClaimFees => {
             chain
-                .create_ata(&me, &index.share_mint, &client::TOKEN_PROGRAM_ID)
+                .ensure_ata(&me, &index.share_mint, &client::TOKEN_PROGRAM_ID)
                 .await?;
             client::claim_fees(&index_key, &index)
         }
     };
     let sim = chain
-        .simulate(std::slice::from_ref(&ix), &[&signer])
+        .simulate_ixs(std::slice::from_ref(&ix), &[&signer])
         .await?
         .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
     if dry_run {
@@ -222,7 +222,7 @@ pub async fn run(
         return Ok(sim.events);
     }
     let o = chain
-        .send(&[ix], &[&signer])
+        .send_ixs(&[ix], &[&signer])
         .await?
         .map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))?;
     for e in &o.events {

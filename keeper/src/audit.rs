@@ -2,8 +2,8 @@
 //! (index account, vaults, share mint, stored prices and methodology inputs), check the
 //! invariants, and optionally replay the index's history from its events and compare.
 
+use crate::chain::Chain;
 use crate::client::{self, AidxEvent};
-use crate::embedded::Embedded;
 use crate::state::Book;
 use crate::table::{pct, render, ui_amount, Align};
 use aidx::math::fees::management_fee_shares;
@@ -76,10 +76,10 @@ fn symbol(book: &Book, row: usize, mint: &Pubkey) -> String {
 }
 
 /// Audits the index named in `book`; with `replay`, also replays the chain's event log.
-pub async fn audit(chain: &mut Embedded, book: &Book, replay: bool) -> Result<AuditReport> {
+pub async fn audit<C: Chain>(chain: &mut C, book: &Book, replay: bool) -> Result<AuditReport> {
     let index_key = book.index_key()?;
-    let index = chain.index(&index_key).await?;
-    let now = chain.clock().await?.unix_timestamp;
+    let index = chain.load_index(&index_key).await?;
+    let now = chain.get_clock().await?.unix_timestamp;
     let mut violations = vec![];
 
     // Structure, as the program checks it at the end of every instruction.
@@ -99,7 +99,7 @@ pub async fn audit(chain: &mut Embedded, book: &Book, replay: bool) -> Result<Au
     }
 
     // Share mint and supply.
-    let mint_data = chain.account_data(&index.share_mint).await?;
+    let mint_data = chain.data_of(&index.share_mint).await?;
     match MintState::unpack_from_slice(&mint_data[..MintState::LEN.min(mint_data.len())]) {
         Ok(m) => {
             if m.supply != index.share_supply {
@@ -129,7 +129,7 @@ pub async fn audit(chain: &mut Embedded, book: &Book, replay: bool) -> Result<Au
         ),
     }
     if index.is_seeded() {
-        let dead = chain.token_balance(&index.dead_shares).await.unwrap_or(0);
+        let dead = chain.balance_of(&index.dead_shares).await.unwrap_or(0);
         if dead < DEAD_SHARES {
             v(
                 &mut violations,
@@ -152,7 +152,7 @@ pub async fn audit(chain: &mut Embedded, book: &Book, replay: bool) -> Result<Au
                 format!("{sym}: vault is not the PDA of (index, mint)"),
             );
         }
-        let vault_amount = match chain.account(&c.vault).await? {
+        let vault_amount = match chain.get_account(&c.vault).await? {
             Some(acc) if acc.owner == c.token_program && acc.data.len() >= TokenState::LEN => {
                 match TokenState::unpack_from_slice(&acc.data[..TokenState::LEN]) {
                     Ok(t) => {
@@ -293,9 +293,10 @@ pub async fn audit(chain: &mut Embedded, book: &Book, replay: bool) -> Result<Au
     let nav_mid = nav(&h, PriceSide::Mid, Rounding::Down)?;
     let mut events_replayed = None;
     if replay {
-        let fee_balance = chain.token_balance(&index.fee_shares).await.unwrap_or(0);
-        events_replayed = Some(chain.event_log.len());
-        for violation in replay_events(&chain.event_log, &index_key, &index, fee_balance) {
+        let fee_balance = chain.balance_of(&index.fee_shares).await.unwrap_or(0);
+        let log = chain.index_events(&index_key).await?;
+        events_replayed = Some(log.len());
+        for violation in replay_events(&log, &index_key, &index, fee_balance) {
             violations.push(violation);
         }
     }

@@ -4,6 +4,7 @@
 //! bounds from simulating the transaction (prices refreshed in the same transaction) and
 //! taking `--max-slippage-bps` off what it would give.
 
+use crate::chain::Chain;
 use crate::client::{self, AidxEvent};
 use crate::embedded::{Embedded, TxOutcome};
 use crate::state::Book;
@@ -87,12 +88,12 @@ fn usd(v: u128) -> String {
 
 /// Reads NAV: refreshes prices from the push-feed accounts and reports NAV in one simulated
 /// transaction (nothing is committed).
-pub async fn nav(chain: &mut Embedded, book: &Book) -> Result<NavView> {
+pub async fn nav<C: Chain>(chain: &mut C, book: &Book) -> Result<NavView> {
     let index_key = book.index_key()?;
-    let index = chain.index(&index_key).await?;
+    let index = chain.load_index(&index_key).await?;
     let feeds = client::price_feed_accounts(&index);
     let sim = chain
-        .simulate(
+        .simulate_ixs(
             &[
                 client::refresh_prices(&index_key, &feeds),
                 client::report_nav(&index_key),
@@ -218,11 +219,11 @@ fn tables(
 }
 
 /// Reads the addresses of the lookup tables named in the book.
-async fn load_tables(chain: &mut Embedded, book: &Book) -> Result<Vec<(String, Vec<Pubkey>)>> {
+async fn load_tables<C: Chain>(chain: &mut C, book: &Book) -> Result<Vec<(String, Vec<Pubkey>)>> {
     let mut out = vec![];
     for (name, key) in &book.lookup_tables {
         let key = Pubkey::from_str(key)?;
-        let data = chain.account_data(&key).await?;
+        let data = chain.data_of(&key).await?;
         let table =
             solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(&data)
                 .map_err(|e| anyhow!("lookup table {key}: {e:?}"))?;
@@ -231,29 +232,29 @@ async fn load_tables(chain: &mut Embedded, book: &Book) -> Result<Vec<(String, V
     Ok(out)
 }
 
-async fn send(
-    chain: &mut Embedded,
+async fn send<C: Chain>(
+    chain: &mut C,
     ixs: &[Instruction],
     signer: &Keypair,
     tables: &[AddressLookupTableAccount],
 ) -> Result<TxOutcome> {
     let r = if tables.is_empty() {
-        chain.send(ixs, &[signer]).await?
+        chain.send_ixs(ixs, &[signer]).await?
     } else {
-        chain.send_v0(ixs, &[signer], tables).await?
+        chain.send_ixs_v0(ixs, &[signer], tables).await?
     };
     r.map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
 }
 
 /// Simulates `ixs` with no slippage bound and picks the quoted figure out of its events.
-async fn quote(
-    chain: &mut Embedded,
+async fn quote<C: Chain>(
+    chain: &mut C,
     ixs: &[Instruction],
     signer: &Keypair,
     pick: impl Fn(&AidxEvent) -> Option<u64>,
 ) -> Result<u64> {
     let sim = chain
-        .simulate(ixs, &[signer])
+        .simulate_ixs(ixs, &[signer])
         .await?
         .map_err(|f| anyhow!("simulation failed: {f}\n{}", f.logs.join("\n")))?;
     sim.events
@@ -263,8 +264,8 @@ async fn quote(
 }
 
 /// Builds, bounds and sends a holder's request; returns the events.
-pub async fn execute(
-    chain: &mut Embedded,
+pub async fn execute<C: Chain>(
+    chain: &mut C,
     book: &Book,
     holder_name: &str,
     request: Request,
@@ -273,7 +274,7 @@ pub async fn execute(
     check_bps(max_slippage_bps)?;
     let holder = book.wallet(holder_name)?;
     let index_key = book.index_key()?;
-    let index = chain.index(&index_key).await?;
+    let index = chain.load_index(&index_key).await?;
     let accounts = client::holder_atas(&index, &holder.pubkey());
     let chain_tables = load_tables(chain, book).await?;
     let luts = tables(book, &chain_tables, holder_name)?;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod backtest;
+pub mod chain;
 pub mod client;
 pub mod demo;
 pub mod embedded;

@@ -9,8 +9,8 @@
 //! auction reward (which grows until the trade pays) must cover the route's cost; if they do
 //! not, the transaction fails and nothing moves.
 
+use crate::chain::Chain;
 use crate::client::{self, AidxEvent};
-use crate::embedded::Embedded;
 use crate::state::Book;
 use crate::table::{pct, render, ui_amount, Align};
 use aidx::events::RebalanceSwapped;
@@ -197,12 +197,12 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
 }
 
 /// The plan at prices refreshed in a simulation (nothing is sent).
-pub async fn plan_now(chain: &mut Embedded, book: &Book) -> Result<Plan> {
+pub async fn plan_now<C: Chain>(chain: &mut C, book: &Book) -> Result<Plan> {
     let index_key = book.index_key()?;
-    let mut index = chain.index(&index_key).await?;
+    let mut index = chain.load_index(&index_key).await?;
     let feeds = client::price_feed_accounts(&index);
     let sim = chain
-        .simulate(&[client::refresh_prices(&index_key, &feeds)], &[])
+        .simulate_ixs(&[client::refresh_prices(&index_key, &feeds)], &[])
         .await?
         .map_err(|f| anyhow!("refreshing prices failed: {f}\n{}", f.logs.join("\n")))?;
     for e in sim.events {
@@ -213,7 +213,7 @@ pub async fn plan_now(chain: &mut Embedded, book: &Book) -> Result<Plan> {
             }
         }
     }
-    let now = chain.clock().await?.unix_timestamp;
+    let now = chain.get_clock().await?.unix_timestamp;
     plan(&index, book, now)
 }
 
@@ -313,8 +313,8 @@ pub struct RebalanceReport {
 /// simulated output less `max_slippage_bps` becomes the bound, then it is sent. After a round
 /// the plan is made again from the new state, at most `retries` more rounds, stopping when
 /// nothing is out of band or a round did nothing. With `dry_run`, nothing is sent.
-pub async fn rebalance(
-    chain: &mut Embedded,
+pub async fn rebalance<C: Chain>(
+    chain: &mut C,
     book: &Book,
     keeper: &Keypair,
     max_slippage_bps: u16,
@@ -326,17 +326,17 @@ pub async fn rebalance(
     let mut report = RebalanceReport::default();
     let mut attempts_left = retries + 1;
     loop {
-        let index = chain.index(&index_key).await?;
+        let index = chain.load_index(&index_key).await?;
         let feeds = client::price_feed_accounts(&index);
         let refresh = client::refresh_prices(&index_key, &feeds);
         if !dry_run {
             chain
-                .send(&[refresh.clone(), client::poke_rebalance(&index_key)], &[])
+                .send_ixs(&[refresh.clone(), client::poke_rebalance(&index_key)], &[])
                 .await?
                 .map_err(|f| anyhow!("refresh failed: {f}\n{}", f.logs.join("\n")))?;
         }
-        let index = chain.index(&index_key).await?;
-        let now = chain.clock().await?.unix_timestamp;
+        let index = chain.load_index(&index_key).await?;
+        let now = chain.get_clock().await?.unix_timestamp;
         let p = plan(&index, book, now)?;
         if p.swaps.is_empty() {
             return Ok(report);
@@ -358,7 +358,7 @@ pub async fn rebalance(
                 )
             };
             let sim = chain
-                .simulate(&[refresh.clone(), build(0)], &[keeper])
+                .simulate_ixs(&[refresh.clone(), build(0)], &[keeper])
                 .await?;
             let quoted = match sim {
                 Ok(o) => o.events.into_iter().find_map(|e| match e {
@@ -392,7 +392,7 @@ pub async fn rebalance(
             }
             let min = crate::holder::less_slippage(q.amount_out, max_slippage_bps)?;
             match chain
-                .send(&[refresh.clone(), build(min)], &[keeper])
+                .send_ixs(&[refresh.clone(), build(min)], &[keeper])
                 .await?
             {
                 Ok(o) => {
