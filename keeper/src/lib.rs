@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod holder;
 pub mod pyth;
 pub mod rebalance;
+pub mod rpc;
 pub mod state;
 pub mod table;
 pub mod targets;

@@ -1,5 +1,6 @@
 //! `aidx`: the keeper, holder and auditor command line of the aidx index.
 
+use aidx_keeper::chain::Chain;
 use aidx_keeper::holder::{self, Request};
 use aidx_keeper::{rebalance, state, targets};
 use anyhow::{bail, Context, Result};
@@ -17,13 +18,97 @@ struct Cli {
     command: Command,
 }
 
-/// Where the chain is: a saved embedded runtime (a cluster backend is not built yet).
+/// Where the chain is: a saved embedded runtime (`--state`), or a cluster (`--url`, with
+/// defaults from the Solana CLI config file when neither is given).
 #[derive(Args)]
 struct ChainArgs {
     /// Saved embedded chain (written by `aidx demo --save-state FILE`); updated in place by
     /// commands that send transactions.
-    #[arg(long, env = "AIDX_STATE")]
-    state: PathBuf,
+    #[arg(long, env = "AIDX_STATE", conflicts_with = "url")]
+    state: Option<PathBuf>,
+    /// JSON-RPC URL of a cluster.
+    #[arg(long, env = "AIDX_URL")]
+    url: Option<String>,
+    /// Keypair file that pays and signs on a cluster (every wallet name resolves to it).
+    #[arg(long, env = "AIDX_KEYPAIR")]
+    keypair: Option<PathBuf>,
+    /// Commitment on a cluster: processed, confirmed or finalized.
+    #[arg(long, env = "AIDX_COMMITMENT")]
+    commitment: Option<String>,
+    /// The index account on a cluster.
+    #[arg(long, env = "AIDX_INDEX")]
+    index: Option<String>,
+    /// Constituent symbols on a cluster, table order (comma-separated), for readable output.
+    #[arg(long, env = "AIDX_SYMBOLS", value_delimiter = ',')]
+    symbols: Vec<String>,
+    /// Priority fee on a cluster, micro-lamports per compute unit.
+    #[arg(long, env = "AIDX_CU_PRICE", default_value_t = 0)]
+    compute_unit_price: u64,
+}
+
+/// An open chain.
+enum Backend {
+    Embedded(Box<aidx_keeper::embedded::Embedded>, state::Book, PathBuf),
+    Rpc(Box<aidx_keeper::rpc::Rpc>, state::Book),
+}
+
+async fn open(args: &ChainArgs) -> Result<Backend> {
+    if let Some(path) = &args.state {
+        let (c, book) = state::load(path).await?;
+        return Ok(Backend::Embedded(Box::new(c), book, path.clone()));
+    }
+    let (cfg_url, cfg_keypair, cfg_commitment) = aidx_keeper::rpc::solana_cli_defaults();
+    let url =
+        args.url.clone().or(cfg_url).ok_or_else(|| {
+            anyhow::anyhow!("give --state FILE (embedded) or --url URL (cluster)")
+        })?;
+    let keypair_path = args
+        .keypair
+        .clone()
+        .or(cfg_keypair.map(PathBuf::from))
+        .ok_or_else(|| anyhow::anyhow!("give --keypair FILE"))?;
+    let keypair = aidx_keeper::rpc::read_keypair(&keypair_path)?;
+    let index = args
+        .index
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("give --index PUBKEY"))?;
+    let book = state::Book {
+        index,
+        symbols: args.symbols.clone(),
+        fallback_wallet: Some(keypair.to_bytes().to_vec()),
+        ..Default::default()
+    };
+    let commitment = args
+        .commitment
+        .clone()
+        .or(cfg_commitment)
+        .unwrap_or_else(|| "confirmed".into());
+    let mut rpc = aidx_keeper::rpc::Rpc::new(&url, keypair, &commitment)?;
+    rpc.compute_unit_price = args.compute_unit_price;
+    Ok(Backend::Rpc(Box::new(rpc), book))
+}
+
+/// Runs `$body` with `$c` bound to the open chain and `$book` to its book; saves an embedded
+/// chain afterwards when `$save` is true.
+macro_rules! with_chain {
+    ($backend:expr, $save:expr, |$c:ident, $book:ident| $body:expr) => {
+        match $backend {
+            Backend::Embedded(mut chain, book, path) => {
+                let $c = &mut *chain;
+                let $book = &book;
+                let r = $body;
+                if $save {
+                    state::save($c, $book, &path).await?;
+                }
+                r
+            }
+            Backend::Rpc(mut rpc, book) => {
+                let $c = &mut *rpc;
+                let $book = &book;
+                $body
+            }
+        }
+    };
 }
 
 #[derive(Subcommand)]
@@ -235,15 +320,16 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::Backtest(args) => aidx_keeper::backtest::cli(&args, &mut stdout)?,
         Command::Plan { chain, json } => {
-            let (mut c, book) = state::load(&chain.state).await?;
-            let plan = rebalance::plan_now(&mut c, &book).await?;
-            let index = c.index(&book.index_key()?).await?;
-            if json {
-                serde_json::to_writer_pretty(&mut stdout, &plan)?;
-                println!();
-            } else {
-                rebalance::print_plan(&plan, &index, &mut stdout)?;
-            }
+            with_chain!(open(&chain).await?, false, |c, book| {
+                let plan = rebalance::plan_now(c, book).await?;
+                let index = c.load_index(&book.index_key()?).await?;
+                if json {
+                    serde_json::to_writer_pretty(&mut stdout, &plan)?;
+                    println!();
+                } else {
+                    rebalance::print_plan(&plan, &index, &mut stdout)?;
+                }
+            })
         }
         Command::Rebalance {
             chain,
@@ -252,30 +338,28 @@ async fn run(command: Command) -> Result<()> {
             retries,
             dry_run,
         } => {
-            let (mut c, book) = state::load(&chain.state).await?;
-            let wallet = book.wallet(&keeper)?;
-            let report = rebalance::rebalance(
-                &mut c,
-                &book,
-                &wallet,
-                max_slippage_bps,
-                retries,
-                dry_run,
-                &mut stdout,
-            )
-            .await?;
-            for line in &report.events {
-                println!("{line}");
-            }
-            println!(
-                "{} swaps done, {} failed, reward paid {}",
-                report.swaps_done,
-                report.swaps_failed,
-                rebalance::usd(report.reward_paid_usd)
-            );
-            if !dry_run {
-                state::save(&mut c, &book, &chain.state).await?;
-            }
+            with_chain!(open(&chain).await?, !dry_run, |c, book| {
+                let wallet = book.wallet(&keeper)?;
+                let report = rebalance::rebalance(
+                    c,
+                    book,
+                    &wallet,
+                    max_slippage_bps,
+                    retries,
+                    dry_run,
+                    &mut stdout,
+                )
+                .await?;
+                for line in &report.events {
+                    println!("{line}");
+                }
+                println!(
+                    "{} swaps done, {} failed, reward paid {}",
+                    report.swaps_done,
+                    report.swaps_failed,
+                    rebalance::usd(report.reward_paid_usd)
+                );
+            })
         }
         Command::Admin {
             chain,
@@ -283,11 +367,9 @@ async fn run(command: Command) -> Result<()> {
             dry_run,
             action,
         } => {
-            let (mut c, book) = state::load(&chain.state).await?;
-            aidx_keeper::admin::run(&mut c, &book, &signer, action, dry_run, &mut stdout).await?;
-            if !dry_run {
-                state::save(&mut c, &book, &chain.state).await?;
-            }
+            with_chain!(open(&chain).await?, !dry_run, |c, book| {
+                aidx_keeper::admin::run(c, book, &signer, action, dry_run, &mut stdout).await?;
+            })
         }
         Command::Audit {
             chain,
@@ -295,8 +377,9 @@ async fn run(command: Command) -> Result<()> {
             chart,
             json,
         } => {
-            let (mut c, book) = state::load(&chain.state).await?;
-            let report = aidx_keeper::audit::audit(&mut c, &book, events).await?;
+            let report = with_chain!(open(&chain).await?, false, |c, book| {
+                aidx_keeper::audit::audit(c, book, events).await?
+            });
             if json {
                 serde_json::to_writer_pretty(&mut stdout, &report)?;
                 println!();
@@ -312,8 +395,8 @@ async fn run(command: Command) -> Result<()> {
             }
         }
         Command::Nav { chain, json } => {
-            let (mut c, book) = state::load(&chain.state).await?;
-            let view = holder::nav(&mut c, &book).await?;
+            let view = with_chain!(open(&chain).await?, false, |c, book| holder::nav(c, book)
+                .await?);
             if json {
                 serde_json::to_writer_pretty(&mut stdout, &view)?;
                 println!();
@@ -326,9 +409,12 @@ async fn run(command: Command) -> Result<()> {
             set,
             conf_bps,
         } => {
-            let (mut c, book) = state::load(&chain.state).await?;
+            let Some(path) = &chain.state else {
+                bail!("aidx oracle publishes prices on the embedded chain only (--state FILE)");
+            };
+            let (mut c, book) = state::load(path).await?;
             holder::post_prices(&mut c, &book, &set, conf_bps).await?;
-            state::save(&mut c, &book, &chain.state).await?;
+            state::save(&mut c, &book, path).await?;
             println!("prices published for {} constituents", book.symbols.len());
         }
         Command::Mint {
@@ -346,10 +432,10 @@ async fn run(command: Command) -> Result<()> {
                 (None, Some(symbol), Some(amount)) => Request::MintSingle { symbol, amount },
                 _ => bail!("give --shares N (in kind) or --single SYMBOL --amount X"),
             };
-            let (mut c, book) = state::load(&chain.state).await?;
-            let events = holder::execute(&mut c, &book, &who, request, max_slippage_bps).await?;
-            holder::describe(&events, &mut stdout)?;
-            state::save(&mut c, &book, &chain.state).await?;
+            with_chain!(open(&chain).await?, true, |c, book| {
+                let events = holder::execute(c, book, &who, request, max_slippage_bps).await?;
+                holder::describe(&events, &mut stdout)?;
+            })
         }
         Command::Redeem {
             chain,
@@ -364,10 +450,10 @@ async fn run(command: Command) -> Result<()> {
                 Some(symbol) => Request::RedeemSingle { symbol, shares },
                 None => Request::RedeemInKind { shares, skip },
             };
-            let (mut c, book) = state::load(&chain.state).await?;
-            let events = holder::execute(&mut c, &book, &who, request, max_slippage_bps).await?;
-            holder::describe(&events, &mut stdout)?;
-            state::save(&mut c, &book, &chain.state).await?;
+            with_chain!(open(&chain).await?, true, |c, book| {
+                let events = holder::execute(c, book, &who, request, max_slippage_bps).await?;
+                holder::describe(&events, &mut stdout)?;
+            })
         }
     }
     Ok(())

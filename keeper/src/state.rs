@@ -34,6 +34,9 @@ pub struct Book {
     pub wallets: BTreeMap<String, Vec<u8>>,
     /// Address lookup tables by name ("index", or a wallet name).
     pub lookup_tables: BTreeMap<String, String>,
+    /// The wallet every name resolves to when not in `wallets` (a cluster's `--keypair`).
+    #[serde(skip)]
+    pub fallback_wallet: Option<Vec<u8>>,
 }
 
 impl Book {
@@ -42,12 +45,16 @@ impl Book {
     }
 
     pub fn wallet(&self, name: &str) -> Result<Keypair> {
-        let bytes = self.wallets.get(name).ok_or_else(|| {
-            anyhow!(
-                "no wallet {name:?} in the state (have: {})",
-                self.wallets.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        })?;
+        let bytes = self
+            .wallets
+            .get(name)
+            .or(self.fallback_wallet.as_ref())
+            .ok_or_else(|| {
+                anyhow!(
+                    "no wallet {name:?} in the state (have: {})",
+                    self.wallets.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?;
         Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow!("wallet {name}: {e}"))
     }
 
