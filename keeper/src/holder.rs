@@ -87,37 +87,17 @@ fn usd(v: u128) -> String {
 }
 
 /// Reads NAV: refreshes prices from the push-feed accounts and reports NAV in one simulated
-/// transaction (nothing is committed).
-pub async fn nav<C: Chain>(chain: &mut C, book: &Book) -> Result<NavView> {
+/// transaction (nothing is committed). With `stored`, NAV is computed here from the prices the
+/// index already stores (no simulation: works against any RPC node, even one that cannot run
+/// the program), the same math the program runs.
+pub async fn nav<C: Chain>(chain: &mut C, book: &Book, stored: bool) -> Result<NavView> {
     let index_key = book.index_key()?;
     let index = chain.load_index(&index_key).await?;
-    let feeds = client::price_feed_accounts(&index);
-    let sim = chain
-        .simulate_ixs(
-            &[
-                client::refresh_prices(&index_key, &feeds),
-                client::report_nav(&index_key),
-            ],
-            &[],
-        )
-        .await?
-        .map_err(|f| anyhow!("reading NAV failed: {f}\n{}", f.logs.join("\n")))?;
-    let prices: PricesRefreshed = sim
-        .events
-        .iter()
-        .find_map(|e| match e {
-            AidxEvent::PricesRefreshed(p) => Some(p.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| anyhow!("no PricesRefreshed event"))?;
-    let report: NavReported = sim
-        .events
-        .iter()
-        .find_map(|e| match e {
-            AidxEvent::NavReported(n) => Some(n.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| anyhow!("no NavReported event"))?;
+    let (prices, report) = if stored {
+        stored_report(&index_key, &index, chain.get_clock().await?.slot)?
+    } else {
+        simulated_report(chain, &index_key, &index).await?
+    };
     let constituents = index
         .constituents()
         .iter()
@@ -188,6 +168,83 @@ pub fn print_nav(v: &NavView, out: &mut impl Write) -> Result<()> {
         v.share_supply, v.nav_usd, v.nav_low_usd, v.nav_high_usd, v.value_per_share_usd
     )?;
     Ok(())
+}
+
+/// NAV from the index's stored prices, as `report_nav` computes it.
+fn stored_report(
+    index_key: &Pubkey,
+    index: &aidx::state::Index,
+    slot: u64,
+) -> Result<(PricesRefreshed, NavReported)> {
+    use aidx::math::nav::{nav as nav_at, weights, PriceSide};
+    use aidx::math::{mul_div, Rounding, ONE_SHARE};
+    let cs = index.constituents();
+    let h = index.holdings();
+    let nav_mid = nav_at(&h, PriceSide::Mid, Rounding::Down)?;
+    let prices = PricesRefreshed {
+        index: *index_key,
+        slot,
+        unix_timestamp: 0,
+        prices: cs.iter().map(|c| c.price).collect(),
+        confs: cs.iter().map(|c| c.conf).collect(),
+        publish_times: cs.iter().map(|c| c.publish_time).collect(),
+    };
+    let report = NavReported {
+        index: *index_key,
+        slot,
+        nav_mid,
+        nav_low: nav_at(&h, PriceSide::Low, Rounding::Down)?,
+        nav_high: nav_at(&h, PriceSide::High, Rounding::Up)?,
+        share_supply: index.share_supply,
+        value_per_share: if index.share_supply == 0 {
+            0
+        } else {
+            mul_div(
+                nav_mid,
+                ONE_SHARE as u128,
+                index.share_supply as u128,
+                Rounding::Down,
+            )?
+        },
+        weights: weights(&h)?,
+    };
+    Ok((prices, report))
+}
+
+/// NAV from `refresh_prices` + `report_nav`, simulated.
+async fn simulated_report<C: Chain>(
+    chain: &mut C,
+    index_key: &Pubkey,
+    index: &aidx::state::Index,
+) -> Result<(PricesRefreshed, NavReported)> {
+    let feeds = client::price_feed_accounts(index);
+    let sim = chain
+        .simulate_ixs(
+            &[
+                client::refresh_prices(index_key, &feeds),
+                client::report_nav(index_key),
+            ],
+            &[],
+        )
+        .await?
+        .map_err(|f| anyhow!("reading NAV failed: {f}\n{}", f.logs.join("\n")))?;
+    let prices = sim
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AidxEvent::PricesRefreshed(p) => Some(p.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no PricesRefreshed event"))?;
+    let report = sim
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AidxEvent::NavReported(n) => Some(n.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no NavReported event"))?;
+    Ok((prices, report))
 }
 
 /// What a holder asks for.

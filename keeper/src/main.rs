@@ -149,6 +149,9 @@ enum Command {
     Nav {
         #[command(flatten)]
         chain: ChainArgs,
+        /// Use the prices the index stores instead of refreshing them in a simulation.
+        #[arg(long)]
+        stored_prices: bool,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -170,6 +173,9 @@ enum Command {
     Plan {
         #[command(flatten)]
         chain: ChainArgs,
+        /// Use the prices the index stores instead of refreshing them in a simulation.
+        #[arg(long)]
+        stored_prices: bool,
         #[arg(long)]
         json: bool,
     },
@@ -319,9 +325,13 @@ async fn run(command: Command) -> Result<()> {
             }
         }
         Command::Backtest(args) => aidx_keeper::backtest::cli(&args, &mut stdout)?,
-        Command::Plan { chain, json } => {
+        Command::Plan {
+            chain,
+            json,
+            stored_prices,
+        } => {
             with_chain!(open(&chain).await?, false, |c, book| {
-                let plan = rebalance::plan_now(c, book).await?;
+                let plan = rebalance::plan_at(c, book, stored_prices).await?;
                 let index = c.load_index(&book.index_key()?).await?;
                 if json {
                     serde_json::to_writer_pretty(&mut stdout, &plan)?;
@@ -394,9 +404,17 @@ async fn run(command: Command) -> Result<()> {
                 bail!("{} invariant violations", report.violations.len());
             }
         }
-        Command::Nav { chain, json } => {
-            let view = with_chain!(open(&chain).await?, false, |c, book| holder::nav(c, book)
-                .await?);
+        Command::Nav {
+            chain,
+            json,
+            stored_prices,
+        } => {
+            let view = with_chain!(open(&chain).await?, false, |c, book| holder::nav(
+                c,
+                book,
+                stored_prices
+            )
+            .await?);
             if json {
                 serde_json::to_writer_pretty(&mut stdout, &view)?;
                 println!();

@@ -198,8 +198,18 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
 
 /// The plan at prices refreshed in a simulation (nothing is sent).
 pub async fn plan_now<C: Chain>(chain: &mut C, book: &Book) -> Result<Plan> {
+    plan_at(chain, book, false).await
+}
+
+/// The plan at prices refreshed in a simulation, or (`stored`) at the prices the index already
+/// stores, with no simulation (works against any RPC node).
+pub async fn plan_at<C: Chain>(chain: &mut C, book: &Book, stored: bool) -> Result<Plan> {
     let index_key = book.index_key()?;
     let mut index = chain.load_index(&index_key).await?;
+    if stored {
+        let now = chain.get_clock().await?.unix_timestamp;
+        return plan(&index, book, now);
+    }
     let feeds = client::price_feed_accounts(&index);
     let sim = chain
         .simulate_ixs(&[client::refresh_prices(&index_key, &feeds)], &[])

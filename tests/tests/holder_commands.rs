@@ -30,7 +30,7 @@ async fn holder_commands_on_a_saved_chain() {
     holder::post_prices(&mut chain, &book, &[("TAO".into(), "500".into())], 10)
         .await
         .unwrap();
-    let nav = holder::nav(&mut chain, &book).await.unwrap();
+    let nav = holder::nav(&mut chain, &book, false).await.unwrap();
     assert_eq!(nav.constituents[0].symbol, "TAO");
     assert_eq!(nav.constituents[0].price_usd, "500.0000");
     // nav simulates: nothing is committed
@@ -150,6 +150,29 @@ async fn holder_commands_on_a_saved_chain() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("above 5000"), "{err}");
+
+    // NAV from stored prices (no simulation: what works against any RPC node) equals the
+    // simulated refresh + report once the same prices are stored.
+    let index = chain.index(&index_key).await.unwrap();
+    let feeds = client::price_feed_accounts(&index);
+    chain
+        .send_ok(&[client::refresh_prices(&index_key, &feeds)], &[])
+        .await
+        .unwrap();
+    let simulated = holder::nav(&mut chain, &book, false).await.unwrap();
+    let stored = holder::nav(&mut chain, &book, true).await.unwrap();
+    assert_eq!(
+        (
+            simulated.nav_usd,
+            simulated.value_per_share_usd,
+            simulated.share_supply
+        ),
+        (
+            stored.nav_usd,
+            stored.value_per_share_usd,
+            stored.share_supply
+        )
+    );
 
     // Save and load again: the index is byte-identical.
     state::save(&mut chain, &book, &path).await.unwrap();
