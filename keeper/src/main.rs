@@ -223,6 +223,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a saved embedded chain's accounts as JSON files a local validator loads
+    /// (`solana-test-validator --account-dir DIR`); prints the index account.
+    ExportAccounts {
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Mint shares: in kind (`--shares`) or with one constituent (`--single SYMBOL --amount X`).
     Mint {
         #[command(flatten)]
@@ -403,6 +411,12 @@ async fn run(command: Command) -> Result<()> {
             if !report.violations.is_empty() {
                 bail!("{} invariant violations", report.violations.len());
             }
+        }
+        Command::ExportAccounts { state: path, dir } => {
+            let n = state::export_validator_accounts(&path, &dir)?;
+            let (_, book) = state::read(&path)?;
+            eprintln!("{n} accounts written to {}", dir.display());
+            println!("{}", book.index);
         }
         Command::Nav {
             chain,

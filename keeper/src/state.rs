@@ -115,6 +115,59 @@ pub async fn save(chain: &mut Embedded, book: &Book, path: &Path) -> Result<()> 
     std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
 }
 
+/// The accounts and book saved at `path`, without starting anything (e.g. to load them into
+/// another validator).
+pub fn read(path: &Path) -> Result<(Vec<(Pubkey, Account)>, Book)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: SavedChain =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let mut accounts = vec![];
+    for a in &saved.accounts {
+        let key = Pubkey::from_str(&a.pubkey).map_err(|e| anyhow!("{}: {e}", a.pubkey))?;
+        let owner = Pubkey::from_str(&a.owner).map_err(|e| anyhow!("{}: {e}", a.owner))?;
+        let data = B64
+            .decode(&a.data)
+            .with_context(|| format!("account {key}"))?;
+        accounts.push((
+            key,
+            Account {
+                lamports: a.lamports,
+                data,
+                owner,
+                executable: false,
+                rent_epoch: a.rent_epoch,
+            },
+        ));
+    }
+    Ok((accounts, saved.book))
+}
+
+/// Writes the saved accounts as `<pubkey>.json` files in the format `solana account
+/// --output json` prints and `solana-test-validator --account-dir` loads.
+pub fn export_validator_accounts(path: &Path, dir: &Path) -> Result<usize> {
+    let (accounts, _) = read(path)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (key, a) in &accounts {
+        let json = serde_json::json!({
+            "pubkey": key.to_string(),
+            "account": {
+                "lamports": a.lamports,
+                "data": [B64.encode(&a.data), "base64"],
+                "owner": a.owner.to_string(),
+                "executable": false,
+                "rentEpoch": 0,
+                "space": a.data.len(),
+            }
+        });
+        std::fs::write(
+            dir.join(format!("{key}.json")),
+            serde_json::to_string(&json)?,
+        )?;
+    }
+    Ok(accounts.len())
+}
+
 /// Starts an embedded runtime holding the accounts saved at `path`, at a slot after the saved
 /// one (so lookup tables are active) and a clock no earlier than the saved one.
 pub async fn load(path: &Path) -> Result<(Embedded, Book)> {
