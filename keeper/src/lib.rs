@@ -11,6 +11,7 @@ pub mod holder;
 pub mod pyth;
 pub mod rebalance;
 pub mod rpc;
+pub mod run;
 pub mod state;
 pub mod table;
 pub mod targets;

@@ -231,6 +231,16 @@ enum Command {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// The keeper loop: every interval, unless the kill switch file exists, refresh prices,
+    /// record the imbalance, and execute the rebalance plan. Configuration: a JSON file
+    /// (`interval_secs`, `kill_switch`, and optionally `keeper`, `max_slippage_bps`, `retries`,
+    /// `max_rounds`). Logs with `RUST_LOG` (default info).
+    Run {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[arg(long, env = "AIDX_RUN_CONFIG")]
+        config: PathBuf,
+    },
     /// Mint shares: in kind (`--shares`) or with one constituent (`--single SYMBOL --amount X`).
     Mint {
         #[command(flatten)]
@@ -286,6 +296,14 @@ fn read_universe(path: Option<PathBuf>) -> Result<String> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AIDX_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("aidx=info,aidx_keeper=info,error")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     // The embedded runtime captures events per thread: run everything on one.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -411,6 +429,33 @@ async fn run(command: Command) -> Result<()> {
             if !report.violations.is_empty() {
                 bail!("{} invariant violations", report.violations.len());
             }
+        }
+        Command::Run { chain, config } => {
+            let config = aidx_keeper::run::RunConfig::load(&config)?;
+            let summary = match open(&chain).await? {
+                Backend::Embedded(mut c, book, path) => {
+                    let save_to = path.clone();
+                    let book2 = book.clone();
+                    let s = aidx_keeper::run::run(&mut *c, &book, &config, |_| Ok(())).await?;
+                    state::save(&mut c, &book2, &save_to).await?;
+                    s
+                }
+                Backend::Rpc(mut r, book) => {
+                    aidx_keeper::run::run(&mut *r, &book, &config, |_| Ok(())).await?
+                }
+            };
+            println!(
+                "{} rounds, {} swaps, {} failed, reward paid {}{}",
+                summary.rounds,
+                summary.swaps,
+                summary.failed,
+                rebalance::usd(summary.reward_paid_usd),
+                if summary.stopped_by_kill_switch {
+                    " (kill switch)"
+                } else {
+                    ""
+                }
+            );
         }
         Command::ExportAccounts { state: path, dir } => {
             let n = state::export_validator_accounts(&path, &dir)?;

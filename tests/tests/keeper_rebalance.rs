@@ -90,3 +90,55 @@ async fn rebalance_after_a_thirty_percent_move_in_two_names() {
     );
     assert!(report.events.iter().any(|e| e.contains("back in band")));
 }
+
+/// `aidx run`: one round after a price move rebalances; the kill switch stops it before a round.
+#[tokio::test]
+async fn keeper_loop_rounds_and_kill_switch() {
+    use aidx_keeper::run::{run, RunConfig};
+    let path = std::env::temp_dir().join(format!("aidx-run-{}.state", std::process::id()));
+    let mut sink = Vec::new();
+    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
+        .await
+        .expect("demo");
+    let (mut chain, book) = state::load(&path).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    let index = chain.index(&book.index_key().unwrap()).await.unwrap();
+    let tao = index.constituents()[book.row_of("TAO").unwrap()].price as f64 / 1e12;
+    holder::post_prices(
+        &mut chain,
+        &book,
+        &[("TAO".into(), format!("{:.8}", tao * 1.4))],
+        10,
+    )
+    .await
+    .unwrap();
+
+    let kill = std::env::temp_dir().join(format!("aidx-kill-{}", std::process::id()));
+    std::fs::remove_file(&kill).ok();
+    let config = RunConfig {
+        interval_secs: 5,
+        keeper: "keeper".into(),
+        max_slippage_bps: 50,
+        retries: 2,
+        kill_switch: kill.clone(),
+        max_rounds: Some(1),
+    };
+    let mut rounds_seen = 0;
+    let s = run(&mut chain, &book, &config, |_| {
+        rounds_seen += 1;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (s.rounds, rounds_seen, s.failed, s.stopped_by_kill_switch),
+        (1, 1, 0, false)
+    );
+    assert!(s.swaps >= 1);
+    assert!(plan_now(&mut chain, &book).await.unwrap().swaps.is_empty());
+
+    std::fs::write(&kill, b"stop").unwrap();
+    let s = run(&mut chain, &book, &config, |_| Ok(())).await.unwrap();
+    std::fs::remove_file(&kill).ok();
+    assert_eq!((s.rounds, s.stopped_by_kill_switch), (0, true));
+}
