@@ -383,6 +383,7 @@ pub fn replay(log: &[Vec<u8>], index_key: &Pubkey) -> Replayed {
                 r.fee_shares += x.fee_shares;
             }
             AidxEvent::FeesClaimed(x) if x.index == *index_key => r.fee_shares -= x.shares,
+            AidxEvent::ShareSupplySynced(x) if x.index == *index_key => r.share_supply = x.new,
             AidxEvent::TargetsRecomputed(x) if x.index == *index_key => r.targets = x.targets,
             AidxEvent::ConstituentWindingDown(x) if x.index == *index_key => {
                 r.targets[x.row as usize] = 0

@@ -125,6 +125,7 @@ aidx_events!(
     PauseSet,
     ConstituentWindingDown,
     ConstituentRemoved,
+    ShareSupplySynced,
 );
 
 /// `initialize_index`: the share mint is a fresh keypair that must sign.

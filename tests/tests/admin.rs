@@ -1892,8 +1892,10 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
 
     // Sell X out: each swap pays in one of the others and is clipped where that one reaches
     // 12.5% of the $9_000 NAV, i.e. 125 whole tokens in for 125 X out.
+    // New targets start a new auction: recompute_targets reset the clock; the next refresh,
+    // poke or swap records it afresh.
     let started = t.index(&fx).await.imbalance_started_at;
-    assert_eq!(started, now);
+    assert_eq!(started, 0);
     let others: Vec<usize> = (0..N).filter(|i| *i != X).collect();
     for (k, &i) in others.iter().enumerate() {
         let index = t.index(&fx).await;
@@ -1920,7 +1922,8 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
             value_in: 125 * ONE_USD,
             value_out: 125 * ONE_USD,
             reward: 0,
-            auction_elapsed: now - started,
+            // the first swap records the auction start (now); the clock does not move after
+            auction_elapsed: 0,
             weights_before: b.weights(),
             weights_after: b_after.weights(),
             targets: targets.clone(),
@@ -1929,13 +1932,21 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
         };
         let last = k == others.len() - 1;
         let mut want = vec![];
+        if k == 0 {
+            want.push(AidxEvent::ImbalanceStarted(ImbalanceStarted {
+                index: fx.key,
+                at: now,
+                weights: b.weights(),
+                targets: targets.clone(),
+            }));
+        }
         if last {
             // X is at 0 and every other at exactly 12.5%: the auction ends.
             assert_eq!(b_after.weights(), targets);
             want.push(AidxEvent::ImbalanceCleared(ImbalanceCleared {
                 index: fx.key,
                 at: now,
-                started_at: started,
+                started_at: now,
                 weights: targets.clone(),
             }));
         }

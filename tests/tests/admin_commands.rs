@@ -87,7 +87,9 @@ async fn admin_commands_on_a_saved_chain() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("6086") || err.to_string().contains("UnauthorizedGuardian"),
+        err.to_string()
+            .contains(&u32::from(aidx::errors::AidxError::UnauthorizedGuardian).to_string())
+            || err.to_string().contains("UnauthorizedGuardian"),
         "{err}"
     );
     let ev = admin::run(&mut chain, &book, "admin", pause, false, &mut out)

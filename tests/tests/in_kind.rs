@@ -417,3 +417,55 @@ async fn twenty_constituent_mint_fits_one_v0_transaction() {
     events(t.chain.process_versioned(tx).await.unwrap());
     assert_eq!(t.balance(&a.shares).await, 0);
 }
+
+/// A holder burning shares with SPL Token directly (outside the program) must not freeze the
+/// index: the next operation follows the mint's supply down (ShareSupplySynced) and the burned
+/// shares' claim goes to the remaining holders.
+#[tokio::test]
+async fn shares_burned_outside_the_program_do_not_freeze_the_index() {
+    let mut t = TestContext::new().await;
+    let fx = t.create_index(3, units3).await;
+    let rich = |_| 1_000_000_000_000_000u64;
+    let a = t.holder(&fx, rich).await;
+    let b = t.holder(&fx, rich).await;
+    events(t.mint_in_kind(&fx, &a, 2 * ONE_SHARE).await);
+    events(t.mint_in_kind(&fx, &b, ONE_SHARE).await);
+    let supply = t.share_supply(&fx).await;
+
+    // b burns one raw share with the token program itself.
+    let burn = anchor_spl::token::spl_token::instruction::burn(
+        &anchor_spl::token::ID,
+        &b.shares,
+        &fx.share_mint,
+        &b.key(),
+        &[],
+        1,
+    )
+    .unwrap();
+    t.send(burn, &[&b.keypair]).await.unwrap();
+    assert_eq!(t.share_supply(&fx).await, supply - 1);
+    assert_eq!(t.index(&fx).await.share_supply, supply);
+
+    // a can still redeem; the index follows the mint, and a's payout uses the lower supply.
+    let balances = t
+        .index(&fx)
+        .await
+        .constituents()
+        .iter()
+        .map(|c| c.balance)
+        .collect::<Vec<_>>();
+    let ev = events(t.redeem_in_kind(&fx, &a, ONE_SHARE).await);
+    let [AidxEvent::ShareSupplySynced(s), AidxEvent::RedeemedInKind(r)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((s.old, s.new), (supply, supply - 1));
+    for (i, bal) in balances.iter().enumerate() {
+        assert_eq!(
+            r.amounts_out[i],
+            (ONE_SHARE as u128 * *bal as u128 / (supply - 1) as u128) as u64
+        );
+    }
+    assert_eq!(t.index(&fx).await.share_supply, t.share_supply(&fx).await);
+    // and minting works again too
+    events(t.mint_in_kind(&fx, &b, ONE_SHARE).await);
+}

@@ -75,6 +75,8 @@ pub enum AidxError {
     MintUiAmountScaled,
     #[msg("Token-2022 mint has an extension outside the allowed policy")]
     MintExtensionNotAllowed,
+    #[msg("Mint has more decimals than the index supports (18)")]
+    InvalidDecimals,
     #[msg("Mint account data is malformed")]
     InvalidMintData,
 

@@ -357,3 +357,13 @@ pub struct ConstituentRemoved {
     /// Raw units of unaccounted tokens (donations) swept out of the vault before closing it.
     pub swept: u64,
 }
+
+/// The index followed the share mint's supply down after shares were burned outside the
+/// program; their claim on the basket went to the remaining holders.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareSupplySynced {
+    pub index: Pubkey,
+    pub old: u64,
+    pub new: u64,
+}

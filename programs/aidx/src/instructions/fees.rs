@@ -3,7 +3,7 @@
 //! paid in shares into the same account. The fee recipient claims them with `claim_fees`.
 
 use crate::errors::AidxError;
-use crate::events::{emit_event, FeesAccrued};
+use crate::events::{emit_event, FeesAccrued, ShareSupplySynced};
 use crate::math::fees::management_fee_shares;
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -19,8 +19,18 @@ pub fn accrue_management_fee<'info>(
     token_program: Pubkey,
     now: i64,
 ) -> Result<u64> {
+    let mint_supply = crate::token::mint_supply(share_mint)?;
     let (fee, elapsed, rate, share_mint_key, bump) = {
         let mut ix = index.load_mut()?;
+        // Shares burned outside the program (a holder's own SPL Token burn) lower the mint's
+        // supply: the mint is the truth, and the burned shares' claim goes to everyone else.
+        if let Some((old, new)) = ix.sync_share_supply(mint_supply)? {
+            emit_event(&ShareSupplySynced {
+                index: index.key(),
+                old,
+                new,
+            });
+        }
         let elapsed = now.saturating_sub(ix.last_fee_accrual_at);
         let rate = ix.params.management_fee_bps;
         let fee = if ix.last_fee_accrual_at == 0 {

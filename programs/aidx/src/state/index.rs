@@ -1,6 +1,6 @@
 //! The index account: roles, parameters, share accounting and the constituent table.
 
-use super::{Constituent, IndexParams, INDEX_SEED, MAX_CONSTITUENTS};
+use super::{Constituent, ConstituentStatus, IndexParams, INDEX_SEED, MAX_CONSTITUENTS, PAUSE_ALL};
 use crate::errors::AidxError;
 use crate::math::nav::{self, Holding, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
@@ -162,6 +162,21 @@ impl Index {
         }
     }
 
+    /// Follows the share mint's supply down when shares were burned outside the program (only
+    /// the index can mint, so it can never be above). Returns `(old, new)` when it moved.
+    pub fn sync_share_supply(&mut self, mint_supply: u64) -> Result<Option<(u64, u64)>> {
+        require!(
+            mint_supply <= self.share_supply,
+            AidxError::ShareSupplyMismatch
+        );
+        if mint_supply == self.share_supply {
+            return Ok(None);
+        }
+        let old = self.share_supply;
+        self.share_supply = mint_supply;
+        Ok(Some((old, mint_supply)))
+    }
+
     /// The share mint's supply equals the index's share supply (after every supply change).
     pub fn check_share_supply(&self, share_mint: &AccountInfo) -> Result<()> {
         require!(
@@ -195,8 +210,15 @@ impl Index {
             self.share_supply == 0 || self.share_supply >= DEAD_SHARES,
             AidxError::InvariantViolated
         );
+        require!(self.paused & !PAUSE_ALL == 0, AidxError::InvariantViolated);
+        require!(self.review_open <= 1, AidxError::InvariantViolated);
         let rows = self.constituents();
         for (i, c) in rows.iter().enumerate() {
+            require!(
+                c.status == ConstituentStatus::Active as u8
+                    || (c.status == ConstituentStatus::WindingDown as u8 && c.target_weight == 0),
+                AidxError::InvariantViolated
+            );
             require!(c.mint != Pubkey::default(), AidxError::InvariantViolated);
             require!(
                 rows[i + 1..]

@@ -25,6 +25,9 @@ pub const PAUSE_REBALANCE: u8 = 8;
 pub const PAUSE_TARGETS: u8 = 16;
 pub const PAUSE_ALL: u8 = 31;
 
+/// The most decimals a constituent mint may have (10^decimals must stay far inside u128).
+pub const MAX_DECIMALS: u8 = 18;
+
 /// The largest constituent table. Bounded by the 10 KiB an account can be created with in
 /// one instruction and by the accounts a basket transaction can lock.
 pub const MAX_CONSTITUENTS: usize = 24;

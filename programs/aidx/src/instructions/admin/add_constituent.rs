@@ -90,6 +90,10 @@ impl AddConstituent<'_> {
             })
             .ok_or(AidxError::MathOverflow)?;
         require!(targets <= WEIGHT_SCALE, AidxError::TargetsExceedOne);
+        require!(
+            self.mint.decimals <= MAX_DECIMALS,
+            AidxError::InvalidDecimals
+        );
         SubSector::from_u8(args.sub_sector)?;
         Bucket::from_u8(args.bucket)?;
         require!(

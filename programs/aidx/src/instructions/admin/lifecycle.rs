@@ -24,6 +24,8 @@ pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
     c.status = ConstituentStatus::WindingDown as u8;
     c.target_weight = 0;
     let balance = c.balance;
+    // A new target starts a new auction.
+    index.imbalance_started_at = 0;
     index.invariant()?;
     emit_event(&ConstituentWindingDown {
         index: ctx.accounts.index.key(),

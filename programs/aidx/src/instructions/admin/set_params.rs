@@ -39,6 +39,8 @@ pub fn set_params(ctx: Context<SetParams>, params: IndexParams) -> Result<()> {
     let mut index = a.index.load_mut()?;
     let old = index.params;
     index.params = params;
+    // A new band or auction parameter starts a new auction.
+    index.imbalance_started_at = 0;
     index.invariant()?;
     emit_event(&ParamsUpdated {
         index: a.index.key(),

@@ -24,6 +24,10 @@ pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
         require!(flags & old == old, AidxError::GuardianCannotUnpause);
     }
     index.paused = flags;
+    // An auction does not run on while rebalancing is paused: it starts again after.
+    if (old ^ flags) & PAUSE_REBALANCE != 0 {
+        index.imbalance_started_at = 0;
+    }
     index.invariant()?;
     emit_event(&PauseSet {
         index: ctx.accounts.index.key(),

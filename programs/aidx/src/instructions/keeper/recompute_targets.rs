@@ -53,6 +53,8 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
         c.target_weight = r.target;
     }
     index.last_review_at = clock.unix_timestamp;
+    // New targets start a new auction: the next refresh, poke or swap records it afresh.
+    index.imbalance_started_at = 0;
     index.review_open = 0;
     index.invariant()?;
 

@@ -66,10 +66,6 @@ impl MintInKind<'_> {
             AidxError::LegAmountsMismatch
         );
         require!(
-            self.share_mint.supply == index.share_supply,
-            AidxError::ShareSupplyMismatch
-        );
-        require!(
             index.is_seeded() || args.shares >= MIN_FIRST_MINT,
             AidxError::FirstMintTooSmall
         );

@@ -61,10 +61,6 @@ impl RedeemInKind<'_> {
             AidxError::LegAmountsMismatch
         );
         require!(
-            self.share_mint.supply == index.share_supply,
-            AidxError::ShareSupplyMismatch
-        );
-        require!(
             (args.skip_mask as u64) >> index.num_constituents == 0,
             AidxError::InvalidSkipMask
         );

@@ -79,10 +79,6 @@ impl<'info> SingleAsset<'info> {
             c.token_program,
             AidxError::TokenProgramMismatch
         );
-        require!(
-            self.share_mint.supply == index.share_supply,
-            AidxError::ShareSupplyMismatch
-        );
         require!(index.is_seeded(), AidxError::NotSeeded);
         Ok(k)
     }
