@@ -234,6 +234,24 @@ impl Embedded {
         self.ctx.payer.pubkey()
     }
 
+    /// A legacy transaction of `ixs` (with the nonce instruction), signed by the payer and
+    /// `signers`, at the latest blockhash.
+    async fn legacy_tx(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction> {
+        let all = self.with_nonce(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
+        let keys = self.signer_list(signers);
+        Ok(Transaction::new_signed_with_payer(
+            &all,
+            Some(&self.ctx.payer.pubkey()),
+            &keys,
+            blockhash,
+        ))
+    }
+
     /// Signs with the payer and `signers`, processes, and returns the events or the failure.
     ///
     /// A compute-unit-limit instruction is prepended whose value differs per transaction, so
@@ -243,15 +261,7 @@ impl Embedded {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
-        let all = self.with_nonce(ixs);
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
-        let keys = self.signer_list(signers);
-        let tx = Transaction::new_signed_with_payer(
-            &all,
-            Some(&self.ctx.payer.pubkey()),
-            &keys,
-            blockhash,
-        );
+        let tx = self.legacy_tx(ixs, signers).await?;
         self.process_versioned(tx).await
     }
 
@@ -396,15 +406,7 @@ impl Embedded {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
-        let all = self.with_nonce(ixs);
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
-        let keys = self.signer_list(signers);
-        let tx = Transaction::new_signed_with_payer(
-            &all,
-            Some(&self.ctx.payer.pubkey()),
-            &keys,
-            blockhash,
-        );
+        let tx = self.legacy_tx(ixs, signers).await?;
         drain_captured();
         let r = self
             .ctx
