@@ -17,32 +17,32 @@ use std::str::FromStr;
 #[derive(Args, Debug, Default, Clone)]
 pub struct ParamChanges {
     /// Per-constituent cap, percent (15-20).
-    #[arg(long)]
+    #[arg(long, env = "AIDX_MAX_WEIGHT_PCT")]
     pub max_weight_pct: Option<u64>,
     /// Relative rebalance band, percent (5-50).
-    #[arg(long)]
+    #[arg(long, env = "AIDX_BAND_PCT")]
     pub band_pct: Option<u64>,
     /// Unlock haircut, percent (25-50).
-    #[arg(long)]
+    #[arg(long, env = "AIDX_UNLOCK_HAIRCUT_PCT")]
     pub unlock_haircut_pct: Option<u64>,
     /// Pure-play share, percent (0 or 50-90).
-    #[arg(long)]
+    #[arg(long, env = "AIDX_PURE_PLAY_PCT")]
     pub pure_play_pct: Option<u64>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_MINT_FEE_BPS")]
     pub mint_fee_bps: Option<u16>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_REDEEM_FEE_BPS")]
     pub redeem_fee_bps: Option<u16>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_MANAGEMENT_FEE_BPS")]
     pub management_fee_bps: Option<u16>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_ORACLE_MAX_AGE_SECS")]
     pub oracle_max_age_secs: Option<u32>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_ORACLE_MAX_CONF_BPS")]
     pub oracle_max_conf_bps: Option<u16>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_AUCTION_DURATION_SECS")]
     pub auction_duration_secs: Option<u32>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_AUCTION_MAX_REWARD_BPS")]
     pub auction_max_reward_bps: Option<u16>,
-    #[arg(long)]
+    #[arg(long, env = "AIDX_REVIEW_PERIOD_SECS")]
     pub review_period_secs: Option<u32>,
 }
 
@@ -89,16 +89,16 @@ pub enum AdminAction {
     SetParams(ParamChanges),
     /// Set the methodology authority, guardian and fee recipient (wallet names or keys).
     SetRoles {
-        #[arg(long)]
+        #[arg(long, env = "AIDX_METHODOLOGY_AUTHORITY")]
         methodology_authority: Option<String>,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_GUARDIAN")]
         guardian: Option<String>,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_FEE_RECIPIENT")]
         fee_recipient: Option<String>,
     },
     /// Propose a new admin (wallet name or key); it must accept.
     ProposeAdmin {
-        #[arg(long)]
+        #[arg(long, env = "AIDX_NEW_ADMIN")]
         new_admin: String,
     },
     /// Accept the admin role (run with --signer set to the proposed wallet).
@@ -106,19 +106,19 @@ pub enum AdminAction {
     /// Set the pause flags: a comma list of mint-in-kind, mint-single, redeem-single,
     /// rebalance, targets; "all"; or "none". The guardian can only add flags.
     Pause {
-        #[arg(long)]
+        #[arg(long, env = "AIDX_FLAGS")]
         flags: String,
     },
     /// Open a methodology review (targets may be recomputed before the period ends).
     OpenReview,
     /// Wind a constituent down: target 0, sold through rebalancing.
     WindDown {
-        #[arg(long)]
+        #[arg(long, env = "AIDX_SYMBOL")]
         symbol: String,
     },
     /// Remove a wound-down constituent whose balance is 0.
     Remove {
-        #[arg(long)]
+        #[arg(long, env = "AIDX_SYMBOL")]
         symbol: String,
     },
     /// Accrue the management fee now (anyone).

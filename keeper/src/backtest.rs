@@ -1352,22 +1352,32 @@ pub struct BacktestArgs {
     #[arg(long, env = "AIDX_UNIVERSE")]
     pub universe: Option<PathBuf>,
     /// Years simulated (whole years of 365 days, 1-50).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, env = "AIDX_YEARS")]
     pub years: u32,
     /// Seed of the simulated prices.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, env = "AIDX_SEED")]
     pub seed: u64,
     /// Trading cost per unit of value traded, basis points (0-1000).
-    #[arg(long, default_value_t = 30.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        allow_negative_numbers = true,
+        env = "AIDX_COST_BPS"
+    )]
     pub cost_bps: f64,
     /// Buffer band, percent of target (relative), below 100.
-    #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 20.0,
+        allow_negative_numbers = true,
+        env = "AIDX_BAND_PCT"
+    )]
     pub band_pct: f64,
     /// SVG chart of the NAV paths.
-    #[arg(long, default_value = "backtest.svg")]
+    #[arg(long, default_value = "backtest.svg", env = "AIDX_CHART")]
     pub chart: PathBuf,
     /// Print JSON instead of tables.
-    #[arg(long)]
+    #[arg(long, env = "AIDX_JSON")]
     pub json: bool,
 }
 

@@ -121,7 +121,7 @@ enum Command {
         #[arg(long, env = "AIDX_UNIVERSE")]
         universe: Option<PathBuf>,
         /// Save the final chain state here for the holder commands.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_SAVE_STATE")]
         save_state: Option<PathBuf>,
     },
     /// Target weights of a universe by the index methodology: eligibility, circulating market
@@ -131,15 +131,15 @@ enum Command {
         #[arg(long, env = "AIDX_UNIVERSE")]
         universe: Option<PathBuf>,
         /// Per-constituent cap, percent (15-20).
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, default_value_t = 15, env = "AIDX_MAX_WEIGHT_PCT")]
         max_weight_pct: u64,
         /// Unlock haircut, percent (25-50).
-        #[arg(long, default_value_t = 25)]
+        #[arg(long, default_value_t = 25, env = "AIDX_UNLOCK_HAIRCUT_PCT")]
         unlock_haircut_pct: u64,
         /// Pure-play share when splitting pure plays and host chains, percent (50-90); 0: no split.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, env = "AIDX_PURE_PLAY_PCT")]
         pure_play_pct: u64,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_JSON")]
         json: bool,
     },
     /// Backtest the quarterly buffer rebalance against a full rebalance and the uncapped
@@ -150,10 +150,10 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// Use the prices the index stores instead of refreshing them in a simulation.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_STORED_PRICES")]
         stored_prices: bool,
         /// Print JSON instead of a table.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_JSON")]
         json: bool,
     },
     /// Publish Pyth price updates on the embedded chain (its stand-in for Pyth): every
@@ -162,10 +162,10 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// SYMBOL=USD, e.g. TAO=512.5 (repeatable).
-        #[arg(long = "set", value_parser = parse_pair)]
+        #[arg(long = "set", value_parser = parse_pair, env = "AIDX_SET", value_delimiter = ',')]
         set: Vec<(String, String)>,
         /// Confidence interval, basis points of the price.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, env = "AIDX_CONF_BPS")]
         conf_bps: u64,
     },
     /// Which constituents are out of band, the swaps that bring them back, the reward now
@@ -174,9 +174,9 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// Use the prices the index stores instead of refreshing them in a simulation.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_STORED_PRICES")]
         stored_prices: bool,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_JSON")]
         json: bool,
     },
     /// Refresh prices, record the imbalance, and execute the plan's swaps from a keeper
@@ -185,15 +185,15 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// Wallet name in the state that pays in and receives.
-        #[arg(long, default_value = "keeper")]
+        #[arg(long, default_value = "keeper", env = "AIDX_KEEPER")]
         keeper: String,
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, env = "AIDX_MAX_SLIPPAGE_BPS")]
         max_slippage_bps: u16,
         /// Re-planning rounds after the first.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 2, env = "AIDX_RETRIES")]
         retries: usize,
         /// Simulate and print; send nothing.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_DRY_RUN")]
         dry_run: bool,
     },
     /// Operator instructions (admin, guardian, fee recipient), each simulated first.
@@ -201,10 +201,10 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// Wallet name in the state that signs.
-        #[arg(long, default_value = "admin")]
+        #[arg(long, default_value = "admin", env = "AIDX_SIGNER")]
         signer: String,
         /// Simulate and print the events; send nothing.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_DRY_RUN")]
         dry_run: bool,
         #[command(subcommand)]
         action: aidx_keeper::admin::AdminAction,
@@ -215,20 +215,20 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// Also replay the index's history from its events and compare with the state.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_EVENTS")]
         events: bool,
         /// Write a chart of weight, target and band per constituent (SVG).
-        #[arg(long)]
+        #[arg(long, env = "AIDX_CHART")]
         chart: Option<PathBuf>,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_JSON")]
         json: bool,
     },
     /// Write a saved embedded chain's accounts as JSON files a local validator loads
     /// (`solana-test-validator --account-dir DIR`); prints the index account.
     ExportAccounts {
-        #[arg(long)]
+        #[arg(long, env = "AIDX_STATE")]
         state: PathBuf,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_DIR")]
         dir: PathBuf,
     },
     /// The keeper loop: every interval, unless the kill switch file exists, refresh prices,
@@ -246,37 +246,37 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
         /// Wallet name in the state (e.g. alice).
-        #[arg(long)]
+        #[arg(long, env = "AIDX_HOLDER")]
         holder: String,
         /// Whole shares to mint in kind.
-        #[arg(long, conflicts_with_all = ["single", "amount"])]
+        #[arg(long, env = "AIDX_SHARES", conflicts_with_all = ["single", "amount"])]
         shares: Option<String>,
         /// Constituent to deposit.
-        #[arg(long, requires = "amount")]
+        #[arg(long, requires = "amount", env = "AIDX_SINGLE")]
         single: Option<String>,
         /// Amount of the constituent to deposit, in whole tokens.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_AMOUNT")]
         amount: Option<String>,
         /// Largest acceptable slippage against the quote, basis points.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, env = "AIDX_MAX_SLIPPAGE_BPS")]
         max_slippage_bps: u16,
     },
     /// Redeem shares: in kind (optionally skipping constituents) or for one constituent.
     Redeem {
         #[command(flatten)]
         chain: ChainArgs,
-        #[arg(long)]
+        #[arg(long, env = "AIDX_HOLDER")]
         holder: String,
         /// Whole shares to redeem.
-        #[arg(long)]
+        #[arg(long, env = "AIDX_SHARES")]
         shares: String,
         /// Constituent to receive (single-asset redeem).
-        #[arg(long, conflicts_with = "skip")]
+        #[arg(long, conflicts_with = "skip", env = "AIDX_SINGLE")]
         single: Option<String>,
         /// Constituents to skip in an in-kind redeem (paused or frozen legs; repeatable).
-        #[arg(long)]
+        #[arg(long, env = "AIDX_SKIP", value_delimiter = ',')]
         skip: Vec<String>,
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, env = "AIDX_MAX_SLIPPAGE_BPS")]
         max_slippage_bps: u16,
     },
 }
