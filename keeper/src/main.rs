@@ -224,12 +224,16 @@ enum Command {
         json: bool,
     },
     /// Write a saved embedded chain's accounts as JSON files a local validator loads
-    /// (`solana-test-validator --account-dir DIR`); prints the index account.
+    /// (`solana-test-validator --account-dir DIR`); prints the index account and the
+    /// constituent symbols (comma-separated).
     ExportAccounts {
         #[arg(long, env = "AIDX_STATE")]
         state: PathBuf,
         #[arg(long, env = "AIDX_DIR")]
         dir: PathBuf,
+        /// Also write a fresh keypair here (Solana CLI JSON format), e.g. a fee payer.
+        #[arg(long, env = "AIDX_NEW_KEYPAIR")]
+        new_keypair: Option<PathBuf>,
     },
     /// The keeper loop: every interval, unless the kill switch file exists, refresh prices,
     /// record the imbalance, and execute the rebalance plan. Configuration: a JSON file
@@ -457,11 +461,20 @@ async fn run(command: Command) -> Result<()> {
                 }
             );
         }
-        Command::ExportAccounts { state: path, dir } => {
+        Command::ExportAccounts {
+            state: path,
+            dir,
+            new_keypair,
+        } => {
+            if let Some(out) = new_keypair {
+                let k = solana_sdk::signature::Keypair::new();
+                std::fs::write(&out, serde_json::to_string(&k.to_bytes().to_vec())?)
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
             let n = state::export_validator_accounts(&path, &dir)?;
             let (_, book) = state::read(&path)?;
             eprintln!("{n} accounts written to {}", dir.display());
-            println!("{}", book.index);
+            println!("{} {}", book.index, book.symbols.join(","));
         }
         Command::Nav {
             chain,
