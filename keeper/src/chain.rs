@@ -24,6 +24,13 @@ pub trait Chain {
     /// Runs the instructions without committing anything: events and logs, or the failure.
     async fn simulate_ixs(&mut self, ixs: &[Instruction], signers: &[&Keypair])
         -> Result<TxResult>;
+    /// Runs a v0 transaction through `tables` without committing anything.
+    async fn simulate_ixs_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<TxResult>;
     /// Simulates, then sends and confirms (legacy transaction).
     async fn send_ixs(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxResult>;
     /// Simulates, then sends and confirms a v0 transaction through `tables`.
@@ -115,6 +122,14 @@ impl Chain for Embedded {
     }
     async fn send_ixs(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxResult> {
         self.send(ixs, signers).await
+    }
+    async fn simulate_ixs_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<TxResult> {
+        self.simulate_v0(ixs, signers, tables).await
     }
     async fn send_ixs_v0(
         &mut self,

@@ -400,6 +400,28 @@ impl Embedded {
         }
     }
 
+    /// [`Embedded::simulate`] for a v0 transaction through `tables`.
+    pub async fn simulate_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<std::result::Result<TxOutcome, TxFailure>> {
+        let tx = self.build_v0(ixs, signers, tables).await?;
+        drain_captured();
+        let r = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx)
+            .await
+            .context("banks client")?;
+        let logs = r.simulation_details.map(|d| d.logs).unwrap_or_default();
+        match r.result {
+            Some(result) => Ok(outcome(result, logs)),
+            None => bail!("simulation returned no result"),
+        }
+    }
+
     /// Runs a signed transaction without committing it: its events and logs, or its failure.
     pub async fn simulate(
         &mut self,

@@ -294,11 +294,12 @@ async fn send<C: Chain>(
     ixs: &[Instruction],
     signer: &Keypair,
     tables: &[AddressLookupTableAccount],
+    dry_run: bool,
 ) -> Result<TxOutcome> {
-    let r = if tables.is_empty() {
-        chain.send_ixs(ixs, &[signer]).await?
-    } else {
-        chain.send_ixs_v0(ixs, &[signer], tables).await?
+    let r = match (dry_run, tables.is_empty()) {
+        (true, _) => chain.simulate_ixs_v0(ixs, &[signer], tables).await?,
+        (false, true) => chain.send_ixs(ixs, &[signer]).await?,
+        (false, false) => chain.send_ixs_v0(ixs, &[signer], tables).await?,
     };
     r.map_err(|f| anyhow!("{f}\n{}", f.logs.join("\n")))
 }
@@ -327,6 +328,18 @@ pub async fn execute<C: Chain>(
     holder_name: &str,
     request: Request,
     max_slippage_bps: u16,
+) -> Result<Vec<AidxEvent>> {
+    execute_with(chain, book, holder_name, request, max_slippage_bps, false).await
+}
+
+/// [`execute`]; with `dry_run` the final transaction is simulated, not sent.
+pub async fn execute_with<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    holder_name: &str,
+    request: Request,
+    max_slippage_bps: u16,
+    dry_run: bool,
 ) -> Result<Vec<AidxEvent>> {
     check_bps(max_slippage_bps)?;
     let holder = book.wallet(holder_name)?;
@@ -357,7 +370,7 @@ pub async fn execute<C: Chain>(
                 min_shares_out: shares,
             };
             let ix = client::mint_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
-            send(chain, &[ix], &holder, &luts).await?
+            send(chain, &[ix], &holder, &luts, dry_run).await?
         }
         Request::RedeemInKind { shares, skip } => {
             let mut skip_mask = 0u32;
@@ -380,7 +393,7 @@ pub async fn execute<C: Chain>(
                 skip_mask,
             };
             let ix = client::redeem_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
-            send(chain, &[ix], &holder, &luts).await?
+            send(chain, &[ix], &holder, &luts, dry_run).await?
         }
         Request::MintSingle { symbol, amount } => {
             let row = book.row_of(&symbol)?;
@@ -404,7 +417,7 @@ pub async fn execute<C: Chain>(
             })
             .await?;
             let ix = build(less_slippage(quoted, max_slippage_bps)?);
-            send(chain, &[refresh, ix], &holder, &[]).await?
+            send(chain, &[refresh, ix], &holder, &[], dry_run).await?
         }
         Request::RedeemSingle { symbol, shares } => {
             let row = book.row_of(&symbol)?;
@@ -426,7 +439,7 @@ pub async fn execute<C: Chain>(
             })
             .await?;
             let ix = build(less_slippage(quoted, max_slippage_bps)?);
-            send(chain, &[refresh, ix], &holder, &[]).await?
+            send(chain, &[refresh, ix], &holder, &[], dry_run).await?
         }
     };
     Ok(outcome.events)

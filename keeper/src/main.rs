@@ -195,6 +195,9 @@ enum Command {
         /// Simulate and print; send nothing.
         #[arg(long, env = "AIDX_DRY_RUN")]
         dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long, env = "AIDX_JSON")]
+        json: bool,
     },
     /// Operator instructions (admin, guardian, fee recipient), each simulated first.
     Admin {
@@ -206,6 +209,9 @@ enum Command {
         /// Simulate and print the events; send nothing.
         #[arg(long, env = "AIDX_DRY_RUN")]
         dry_run: bool,
+        /// Print the events as JSON.
+        #[arg(long, env = "AIDX_JSON")]
+        json: bool,
         #[command(subcommand)]
         action: aidx_keeper::admin::AdminAction,
     },
@@ -264,6 +270,12 @@ enum Command {
         /// Largest acceptable slippage against the quote, basis points.
         #[arg(long, default_value_t = 50, env = "AIDX_MAX_SLIPPAGE_BPS")]
         max_slippage_bps: u16,
+        /// Simulate the transaction and print what it would do; send nothing.
+        #[arg(long, env = "AIDX_DRY_RUN")]
+        dry_run: bool,
+        /// Print the events as JSON.
+        #[arg(long, env = "AIDX_JSON")]
+        json: bool,
     },
     /// Redeem shares: in kind (optionally skipping constituents) or for one constituent.
     Redeem {
@@ -282,6 +294,12 @@ enum Command {
         skip: Vec<String>,
         #[arg(long, default_value_t = 50, env = "AIDX_MAX_SLIPPAGE_BPS")]
         max_slippage_bps: u16,
+        /// Simulate the transaction and print what it would do; send nothing.
+        #[arg(long, env = "AIDX_DRY_RUN")]
+        dry_run: bool,
+        /// Print the events as JSON.
+        #[arg(long, env = "AIDX_JSON")]
+        json: bool,
     },
 }
 
@@ -289,6 +307,20 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
         .ok_or_else(|| format!("expected SYMBOL=USD, got {s:?}"))
+}
+
+/// Events as JSON (`[{"event": name, "detail": ...}]`), or the human text already rendered.
+fn print_events(events: &[aidx_keeper::client::AidxEvent], json: bool, text: &[u8]) -> Result<()> {
+    if json {
+        let v: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| serde_json::json!({ "event": e.name(), "detail": format!("{e:?}") }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", String::from_utf8_lossy(text));
+    }
+    Ok(())
 }
 
 fn read_universe(path: Option<PathBuf>) -> Result<String> {
@@ -377,6 +409,7 @@ async fn run(command: Command) -> Result<()> {
             max_slippage_bps,
             retries,
             dry_run,
+            json,
         } => {
             with_chain!(open(&chain).await?, !dry_run, |c, book| {
                 let wallet = book.wallet(&keeper)?;
@@ -390,25 +423,34 @@ async fn run(command: Command) -> Result<()> {
                     &mut stdout,
                 )
                 .await?;
-                for line in &report.events {
-                    println!("{line}");
+                if json {
+                    serde_json::to_writer_pretty(&mut stdout, &report)?;
+                    println!();
+                } else {
+                    for line in &report.events {
+                        println!("{line}");
+                    }
+                    println!(
+                        "{} swaps done, {} failed, reward paid {}",
+                        report.swaps_done,
+                        report.swaps_failed,
+                        rebalance::usd(report.reward_paid_usd)
+                    );
                 }
-                println!(
-                    "{} swaps done, {} failed, reward paid {}",
-                    report.swaps_done,
-                    report.swaps_failed,
-                    rebalance::usd(report.reward_paid_usd)
-                );
             })
         }
         Command::Admin {
             chain,
             signer,
             dry_run,
+            json,
             action,
         } => {
             with_chain!(open(&chain).await?, !dry_run, |c, book| {
-                aidx_keeper::admin::run(c, book, &signer, action, dry_run, &mut stdout).await?;
+                let mut text = Vec::new();
+                let events =
+                    aidx_keeper::admin::run(c, book, &signer, action, dry_run, &mut text).await?;
+                print_events(&events, json, &text)?;
             })
         }
         Command::Audit {
@@ -514,6 +556,8 @@ async fn run(command: Command) -> Result<()> {
             single,
             amount,
             max_slippage_bps,
+            dry_run,
+            json,
         } => {
             let request = match (shares, single, amount) {
                 (Some(s), None, None) => Request::MintInKind {
@@ -522,9 +566,12 @@ async fn run(command: Command) -> Result<()> {
                 (None, Some(symbol), Some(amount)) => Request::MintSingle { symbol, amount },
                 _ => bail!("give --shares N (in kind) or --single SYMBOL --amount X"),
             };
-            with_chain!(open(&chain).await?, true, |c, book| {
-                let events = holder::execute(c, book, &who, request, max_slippage_bps).await?;
-                holder::describe(&events, &mut stdout)?;
+            with_chain!(open(&chain).await?, !dry_run, |c, book| {
+                let events =
+                    holder::execute_with(c, book, &who, request, max_slippage_bps, dry_run).await?;
+                let mut text = Vec::new();
+                holder::describe(&events, &mut text)?;
+                print_events(&events, json, &text)?;
             })
         }
         Command::Redeem {
@@ -534,15 +581,20 @@ async fn run(command: Command) -> Result<()> {
             single,
             skip,
             max_slippage_bps,
+            dry_run,
+            json,
         } => {
             let shares = holder::parse_shares(&shares)?;
             let request = match single {
                 Some(symbol) => Request::RedeemSingle { symbol, shares },
                 None => Request::RedeemInKind { shares, skip },
             };
-            with_chain!(open(&chain).await?, true, |c, book| {
-                let events = holder::execute(c, book, &who, request, max_slippage_bps).await?;
-                holder::describe(&events, &mut stdout)?;
+            with_chain!(open(&chain).await?, !dry_run, |c, book| {
+                let events =
+                    holder::execute_with(c, book, &who, request, max_slippage_bps, dry_run).await?;
+                let mut text = Vec::new();
+                holder::describe(&events, &mut text)?;
+                print_events(&events, json, &text)?;
             })
         }
     }

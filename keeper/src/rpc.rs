@@ -251,6 +251,15 @@ impl Chain for Rpc {
     async fn send_ixs(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxResult> {
         self.send_tx(ixs, signers, &[]).await
     }
+    async fn simulate_ixs_v0(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<TxResult> {
+        let tx = self.build(ixs, signers, tables).await?;
+        self.simulate_tx(&tx).await
+    }
     async fn send_ixs_v0(
         &mut self,
         ixs: &[Instruction],
