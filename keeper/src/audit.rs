@@ -7,7 +7,6 @@ use crate::client::{self, AidxEvent};
 use crate::state::Book;
 use crate::table::{pct, render, ui_amount, Align};
 use aidx::math::fees::management_fee_shares;
-use aidx::math::methodology::compute_targets;
 use aidx::math::nav::{band_excess, nav, weights, PriceSide};
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, WEIGHT_SCALE};
@@ -619,24 +618,4 @@ pub fn chart(r: &AuditReport) -> String {
         );
     }
     s + "</svg>\n"
-}
-
-/// Whether the stored targets equal the methodology run on the stored inputs and prices (true
-/// right after a recompute at unchanged prices).
-pub fn targets_match_stored_inputs(index: &Index) -> bool {
-    let p = aidx::math::methodology::MethodologyParams {
-        max_weight: index.params.max_weight,
-        unlock_haircut: index.params.unlock_haircut,
-        pure_play_share: index.params.pure_play_share,
-        min_volume_usd: aidx::math::methodology::DEFAULT_MIN_VOLUME_USD as u128,
-        min_depth_usd: aidx::math::methodology::DEFAULT_MIN_DEPTH_USD as u128,
-    };
-    let facts: Vec<_> = index.constituents().iter().map(|c| c.facts()).collect();
-    compute_targets(&facts, &p)
-        .map(|rows| {
-            rows.iter()
-                .zip(index.constituents())
-                .all(|(r, c)| r.target == c.target_weight)
-        })
-        .unwrap_or(false)
 }

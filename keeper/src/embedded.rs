@@ -8,6 +8,7 @@
 //! processed with `process_transaction_with_metadata`, which runs the bank on the calling
 //! thread under a current-thread Tokio runtime, so each runtime (test) sees only its own events.
 
+use crate::chain::Chain;
 use crate::client::AidxEvent;
 use anchor_lang::solana_program::system_instruction;
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -381,10 +382,7 @@ impl Embedded {
     }
 
     pub async fn account_data(&mut self, key: &Pubkey) -> Result<Vec<u8>> {
-        self.account(key)
-            .await?
-            .map(|a| a.data)
-            .ok_or_else(|| anyhow!("account {key} does not exist"))
+        Chain::data_of(self, key).await
     }
 
     /// Adds accounts to those [`Embedded::export`] saves (accounts preloaded at start).
@@ -469,26 +467,17 @@ impl Embedded {
 
     /// Reads the index account.
     pub async fn index(&mut self, key: &Pubkey) -> Result<aidx::state::Index> {
-        let data = self.account_data(key).await?;
-        Ok(crate::client::decode_index(&data)?)
+        Chain::load_index(self, key).await
     }
 
     /// Amount held by a token account (either program).
     pub async fn token_balance(&mut self, key: &Pubkey) -> Result<u64> {
-        let data = self.account_data(key).await?;
-        let base = data
-            .get(..anchor_spl::token::spl_token::state::Account::LEN)
-            .ok_or_else(|| anyhow!("{key} is not a token account"))?;
-        Ok(anchor_spl::token::spl_token::state::Account::unpack_from_slice(base)?.amount)
+        Chain::balance_of(self, key).await
     }
 
     /// Supply of a mint (either program).
     pub async fn mint_supply(&mut self, key: &Pubkey) -> Result<u64> {
-        let data = self.account_data(key).await?;
-        let base = data
-            .get(..anchor_spl::token::spl_token::state::Mint::LEN)
-            .ok_or_else(|| anyhow!("{key} is not a mint"))?;
-        Ok(anchor_spl::token::spl_token::state::Mint::unpack_from_slice(base)?.supply)
+        Chain::supply_of(self, key).await
     }
 
     /// Creates a plain mint under `token_program` whose mint authority is the payer.

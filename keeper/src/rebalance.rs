@@ -17,7 +17,7 @@ use aidx::events::RebalanceSwapped;
 use aidx::instructions::RebalanceSwapArgs;
 use aidx::math::auction::{reward, SwapLegs};
 use aidx::math::nav::{band_excess, nav, weights, Holding, PriceSide};
-use aidx::math::{mul_div, Rounding, USD_SCALE, WEIGHT_SCALE};
+use aidx::math::{mul_div, Rounding, WEIGHT_SCALE};
 use aidx::state::Index;
 use anyhow::{anyhow, Result};
 use serde::Serialize;
@@ -447,5 +447,3 @@ pub async fn rebalance<C: Chain>(
 pub fn usd(v: u128) -> String {
     format!("${}", ui_amount(v, 12, 4))
 }
-
-const _: () = assert!(USD_SCALE == 1_000_000_000_000);

@@ -3,9 +3,7 @@
 use crate::table::{pct, render, ui_amount, Align};
 use crate::universe::Token;
 use aidx::events::MethodologyInputRow;
-use aidx::math::methodology::{
-    compute_targets, MethodologyParams, TargetRow, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
-};
+use aidx::math::methodology::{compute_targets, MethodologyParams, TargetRow};
 use aidx::math::WEIGHT_SCALE;
 use aidx::state::{Bucket, IndexParams, SubSector};
 use anyhow::Result;
@@ -14,13 +12,7 @@ use std::io::Write;
 
 /// The methodology parameters an index's parameters imply (floors at their defaults).
 pub fn methodology_params(p: &IndexParams) -> MethodologyParams {
-    MethodologyParams {
-        max_weight: p.max_weight,
-        unlock_haircut: p.unlock_haircut,
-        pure_play_share: p.pure_play_share,
-        min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
-        min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
-    }
+    p.methodology()
 }
 
 /// The on-chain methodology input row of a universe token (whole units; saturating at u64).

@@ -51,7 +51,10 @@ pub mod aidx {
         instructions::redeem_in_kind(ctx, args)
     }
 
-    pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()> {
+    pub fn mint_single<'info>(
+        ctx: Context<'info, SingleAsset<'info>>,
+        args: MintSingleArgs,
+    ) -> Result<()> {
         instructions::mint_single(ctx, args)
     }
 

@@ -46,7 +46,7 @@ pub fn accrue_management_fee<'info>(
         (fee, elapsed, rate, ix.share_mint, ix.bump)
     };
     if fee > 0 {
-        mint_fee_shares(
+        mint_shares(
             index,
             share_mint,
             fee_shares,
@@ -66,11 +66,12 @@ pub fn accrue_management_fee<'info>(
     Ok(fee)
 }
 
-/// Mints `amount` shares to the fee-share account, signed by the index.
-pub fn mint_fee_shares<'info>(
+/// Mints `amount` shares to `to` (a holder's or the fee-share account), signed by the index.
+/// Nothing happens for 0.
+pub fn mint_shares<'info>(
     index: &AccountLoader<'info, Index>,
     share_mint: &AccountInfo<'info>,
-    fee_shares: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
     token_program: Pubkey,
     share_mint_key: &Pubkey,
     bump: u8,
@@ -85,7 +86,7 @@ pub fn mint_fee_shares<'info>(
             token_program,
             MintTo {
                 mint: share_mint.clone(),
-                to: fee_shares.clone(),
+                to: to.clone(),
                 authority: index.to_account_info(),
             },
             &[seeds],

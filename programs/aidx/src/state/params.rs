@@ -103,6 +103,19 @@ impl Default for IndexParams {
 }
 
 impl IndexParams {
+    /// The methodology's parameters for this index (liquidity floors at their defaults): what
+    /// `recompute_targets` runs and what the keeper runs off-chain.
+    pub fn methodology(&self) -> crate::math::methodology::MethodologyParams {
+        use crate::math::methodology::{DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD};
+        crate::math::methodology::MethodologyParams {
+            max_weight: self.max_weight,
+            unlock_haircut: self.unlock_haircut,
+            pure_play_share: self.pure_play_share,
+            min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
+            min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
+        }
+    }
+
     /// The default oracle max age, seconds.
     pub const fn default_max_age() -> i64 {
         60

@@ -5,7 +5,7 @@
 use crate::errors::AidxError;
 use crate::events::{emit_event, MethodologyInputRow, TargetsRecomputed};
 use crate::math::methodology::{
-    compute_targets, Ineligible, MethodologyParams, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
+    compute_targets, Ineligible, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
 };
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -29,13 +29,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
     for c in index.constituents() {
         require!(index.price_is_fresh(c, &clock), AidxError::StalePrice);
     }
-    let params = MethodologyParams {
-        max_weight: index.params.max_weight,
-        unlock_haircut: index.params.unlock_haircut,
-        pure_play_share: index.params.pure_play_share,
-        min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
-        min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
-    };
+    let params = index.params.methodology();
     // A winding-down constituent has no market cap for the methodology: target 0.
     let facts: Vec<_> = index
         .constituents()

@@ -7,13 +7,13 @@
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, MintedInKind};
-use crate::instructions::fees::accrue_management_fee;
+use crate::instructions::fees::{accrue_management_fee, mint_shares};
 use crate::math::fees::fee_on;
 use crate::math::shares::{mint_deposit, seed_deposit, DEAD_SHARES, MIN_FIRST_MINT};
 use crate::state::*;
 use crate::token::legs::load_legs;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 use anchor_spl::token_2022::Token2022;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -137,27 +137,20 @@ pub fn mint_in_kind<'info>(
     for (leg, amount) in legs.iter().zip(&amounts) {
         leg.pull(&holder_info, *amount)?;
     }
-    let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
-    let mint_shares = |to: AccountInfo<'info>, amount: u64| {
-        if amount == 0 {
-            return Ok(());
-        }
-        token::mint_to(
-            CpiContext::new_with_signer(
-                token_program,
-                MintTo {
-                    mint: share_mint_info.clone(),
-                    to,
-                    authority: accounts.index.to_account_info(),
-                },
-                &[seeds],
-            ),
+    let mint_to = |to: &AccountInfo<'info>, amount: u64| {
+        mint_shares(
+            &accounts.index,
+            &share_mint_info,
+            to,
+            token_program,
+            &share_mint_key,
+            bump,
             amount,
         )
     };
-    mint_shares(accounts.holder_shares.to_account_info(), net)?;
-    mint_shares(fee_info.clone(), fee)?;
-    mint_shares(accounts.dead_shares.to_account_info(), dead)?;
+    mint_to(&accounts.holder_shares.to_account_info(), net)?;
+    mint_to(&fee_info, fee)?;
+    mint_to(&accounts.dead_shares.to_account_info(), dead)?;
 
     // Effects, then reconciliation of every vault and of the share supply.
     let index_key = accounts.index.key();

@@ -7,14 +7,13 @@
 use super::single::SingleAsset;
 use crate::errors::AidxError;
 use crate::events::{emit_event, MintedSingle};
-use crate::instructions::fees::mint_fee_shares;
+use crate::instructions::fees::mint_shares;
 use crate::math::fees::fee_on;
 use crate::math::nav::{nav, weights, PriceSide};
 use crate::math::{mul_div, Rounding};
 use crate::state::*;
 use crate::token::{reconcile_vault, token_amount};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, MintTo};
 use anchor_spl::token_interface::{self, TransferChecked};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -76,7 +75,10 @@ fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Res
     })
 }
 
-pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()> {
+pub fn mint_single<'info>(
+    ctx: Context<'info, SingleAsset<'info>>,
+    args: MintSingleArgs,
+) -> Result<()> {
     let clock = Clock::get()?;
     let a = &ctx.accounts;
     let row = a.prepare(PAUSE_MINT_SINGLE, clock.unix_timestamp)?;
@@ -103,29 +105,21 @@ pub fn mint_single(ctx: Context<SingleAsset>, args: MintSingleArgs) -> Result<()
         args.amount_in,
         a.mint.decimals,
     )?;
-    let seeds: &[&[u8]] = &[INDEX_SEED, share_mint_key.as_ref(), &[bump]];
-    token::mint_to(
-        CpiContext::new_with_signer(
-            a.share_token_program.key(),
-            MintTo {
-                mint: a.share_mint.to_account_info(),
-                to: a.holder_shares.to_account_info(),
-                authority: a.index.to_account_info(),
-            },
-            &[seeds],
-        ),
-        q.shares,
-    )?;
-
-    mint_fee_shares(
-        &a.index,
-        &a.share_mint.to_account_info(),
-        &a.fee_shares.to_account_info(),
-        a.share_token_program.key(),
-        &share_mint_key,
-        bump,
-        q.fee_shares,
-    )?;
+    let share_mint = a.share_mint.to_account_info();
+    let token_program = a.share_token_program.key();
+    let mint_to = |to: &AccountInfo<'info>, amount: u64| {
+        mint_shares(
+            &a.index,
+            &share_mint,
+            to,
+            token_program,
+            &share_mint_key,
+            bump,
+            amount,
+        )
+    };
+    mint_to(&a.holder_shares.to_account_info(), q.shares)?;
+    mint_to(&a.fee_shares.to_account_info(), q.fee_shares)?;
 
     let index_key = a.index.key();
     let mut index = a.index.load_mut()?;
