@@ -44,6 +44,9 @@ pub struct ParamChanges {
     pub auction_max_reward_bps: Option<u16>,
     #[arg(long, env = "AIDX_REVIEW_PERIOD_SECS")]
     pub review_period_secs: Option<u32>,
+    /// Largest age of the prices a single-asset mint / redeem or a swap is priced at.
+    #[arg(long, env = "AIDX_TRADE_MAX_AGE_SECS")]
+    pub trade_max_age_secs: Option<u16>,
 }
 
 impl ParamChanges {
@@ -78,6 +81,7 @@ impl ParamChanges {
             .auction_max_reward_bps
             .unwrap_or(p.auction_max_reward_bps);
         p.review_period_secs = self.review_period_secs.unwrap_or(p.review_period_secs);
+        p.trade_max_age_secs = self.trade_max_age_secs.unwrap_or(p.trade_max_age_secs);
         p.validate().map_err(|e| anyhow!("{e}"))?;
         Ok(p)
     }

@@ -1319,7 +1319,11 @@ fn bounds() -> Vec<Bound> {
         },
         Bound {
             name: "oracle_max_age_secs",
-            set: |p, v| p.oracle_max_age_secs = v as u32,
+            // (With the trade age at its minimum, which may not exceed the oracle max age.)
+            set: |p, v| {
+                p.oracle_max_age_secs = v as u32;
+                p.trade_max_age_secs = MIN_TRADE_MAX_AGE_SECS;
+            },
             refused: vec![
                 0,
                 MIN_ORACLE_MAX_AGE_SECS as u64 - 1,
@@ -1401,6 +1405,14 @@ fn bounds() -> Vec<Bound> {
             accepted: vec![0, MAX_AUCTION_REWARD_BPS as u64],
             error: AidxError::InvalidAuctionReward,
         },
+        // At most the oracle max age (60 s in the parameters these run against).
+        Bound {
+            name: "trade_max_age_secs",
+            set: |p, v| p.trade_max_age_secs = v as u16,
+            refused: vec![0, 61, u16::MAX as u64],
+            accepted: vec![MIN_TRADE_MAX_AGE_SECS as u64, 60],
+            error: AidxError::InvalidTradeMaxAge,
+        },
     ]
 }
 
@@ -1480,10 +1492,10 @@ async fn set_params_enforces_every_bound() {
             accepted += 1;
         }
     }
-    assert_eq!(accepted, 25);
+    assert_eq!(accepted, 27);
 
     // Padding: every byte must be zero.
-    for k in 0..10 {
+    for k in 0..8 {
         let mut p = base;
         p._padding[k] = 1;
         assert_aidx_error(

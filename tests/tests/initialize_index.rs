@@ -30,7 +30,8 @@ fn custom_args() -> InitializeIndexArgs {
             management_fee_bps: 150,
             oracle_max_conf_bps: 77,
             auction_max_reward_bps: 33,
-            _padding: [0; 10],
+            trade_max_age_secs: 7,
+            _padding: [0; 8],
         },
         methodology_authority: Pubkey::new_unique(),
         guardian: Pubkey::new_unique(),
@@ -207,7 +208,11 @@ fn bounds() -> Vec<Bound> {
         },
         Bound {
             name: "oracle_max_age_secs",
-            set: |p, v| p.oracle_max_age_secs = u32::try_from(v).unwrap(),
+            // (With the trade age at its minimum, which may not exceed the oracle max age.)
+            set: |p, v| {
+                p.oracle_max_age_secs = u32::try_from(v).unwrap();
+                p.trade_max_age_secs = MIN_TRADE_MAX_AGE_SECS;
+            },
             min: Some(MIN_ORACLE_MAX_AGE_SECS as u64),
             max: MAX_ORACLE_MAX_AGE_SECS as u64,
             err: AidxError::InvalidOracleMaxAge,
@@ -232,6 +237,14 @@ fn bounds() -> Vec<Bound> {
             min: None,
             max: MAX_AUCTION_REWARD_BPS as u64,
             err: AidxError::InvalidAuctionReward,
+        },
+        // At most the oracle max age (60 s in the default arguments these run against).
+        Bound {
+            name: "trade_max_age_secs",
+            set: |p, v| p.trade_max_age_secs = u16::try_from(v).unwrap(),
+            min: Some(MIN_TRADE_MAX_AGE_SECS as u64),
+            max: IndexParams::default_max_age() as u64,
+            err: AidxError::InvalidTradeMaxAge,
         },
         Bound {
             name: "review_period_secs",
@@ -312,8 +325,23 @@ async fn every_parameter_bound_is_enforced_and_inclusive() {
         cases += 1;
     }
 
+    // The trade age may not exceed the oracle max age, whatever that is.
+    for (v, want) in [(20, Ok(())), (21, Err(AidxError::InvalidTradeMaxAge))] {
+        let mut args = base.clone();
+        args.params.oracle_max_age_secs = 20;
+        args.params.trade_max_age_secs = v;
+        check_init(
+            &mut t,
+            &format!("trade_max_age_secs = {v} of 20"),
+            args,
+            want,
+        )
+        .await;
+        cases += 1;
+    }
+
     // Every padding byte must be zero.
-    for i in 0..10 {
+    for i in 0..8 {
         let mut args = base.clone();
         args.params._padding[i] = 1;
         check_init(
@@ -348,8 +376,8 @@ async fn every_parameter_bound_is_enforced_and_inclusive() {
         cases += 1;
     }
     println!("{cases} initialize_index parameter cases");
-    // 8 bounds with a minimum (4 values each), 4 without (3 values each)
-    assert_eq!(cases, 8 * 4 + 4 * 3 + 2 + 10 + 3);
+    // 9 bounds with a minimum (4 values each), 4 without (3 values each)
+    assert_eq!(cases, 9 * 4 + 4 * 3 + 2 + 2 + 8 + 3);
 }
 
 /// Both ends of every bound at once form a valid parameter set.

@@ -59,6 +59,8 @@ const K: u64 = 10;
 /// constituent, equal weights at equal prices.
 const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
 const MAX_AGE: i64 = IndexParams::default_max_age();
+/// The default trade max age: prices a swap or a single-asset operation is valued at.
+const TRADE_AGE: i64 = aidx::state::DEFAULT_TRADE_MAX_AGE_SECS as i64;
 const ONE_USD: u128 = USD_SCALE;
 const W: u128 = WEIGHT_SCALE as u128;
 /// Position of the swap in a `[refresh_prices, rebalance_swap]` transaction (the runtime
@@ -1749,15 +1751,22 @@ async fn bad_prices_stop_the_swap() {
     let index = t.index(&fx).await;
     let alone = |index: &Index| swap_ix(&fx, index, &caller.key(), &small);
 
-    // In a later slot at exactly the max age the stored prices are still fresh: a swap alone
-    // (no refresh) goes through.
-    t.warp_to_time(t0 + MAX_AGE).await;
+    // In a later slot at exactly the trade max age the stored prices still price a swap: a
+    // swap alone (no refresh) goes through.
+    t.warp_to_time(t0 + TRADE_AGE).await;
     let ev = events(t.send(alone(&index), &[&caller.keypair]).await);
     assert!(matches!(ev.last(), Some(AidxEvent::RebalanceSwapped(_))));
-    // One second more: stale.
-    t.warp_to_time(t0 + MAX_AGE + 1).await;
+    // One second more: fresh (under the oracle max age) but too old to trade at.
+    t.warp_to_time(t0 + TRADE_AGE + 1).await;
     let (before, balances) = snapshot(&mut t, &fx, &caller).await;
     let index = t.index(&fx).await;
+    let r = t.send(alone(&index), &[&caller.keypair]).await;
+    assert_failed_at(&r, ALONE_IX, code(AidxError::PriceTooOldToTrade));
+    // At the oracle max age, the same; one second more: stale.
+    t.warp_to_time(t0 + MAX_AGE).await;
+    let r = t.send(alone(&index), &[&caller.keypair]).await;
+    assert_failed_at(&r, ALONE_IX, code(AidxError::PriceTooOldToTrade));
+    t.warp_to_time(t0 + MAX_AGE + 1).await;
     let r = t.send(alone(&index), &[&caller.keypair]).await;
     assert_failed_at(&r, ALONE_IX, code(AidxError::StalePrice));
     // Far later, the same.
@@ -2113,7 +2122,8 @@ async fn a_poke_clears_what_a_mint_brought_back_in_band() {
         })]
     );
     // 200 tokens of row 1 ($140 at mid): 840 / 7_840 = 10.71%, the others 12.76%: all in band.
-    t.warp_to_time(t0 + 30).await;
+    // (Within the trade max age of the prices stored at t0.)
+    t.warp_to_time(t0 + TRADE_AGE).await;
     let ev = events(t.mint_single(&fx, &caller, 1, whole(1, 200), 0).await);
     assert!(matches!(&ev[..], [AidxEvent::MintedSingle(_)]), "{ev:?}");
     let m = Model::of(&t.index(&fx).await);
@@ -2123,6 +2133,7 @@ async fn a_poke_clears_what_a_mint_brought_back_in_band() {
     assert!(!m.any_out());
     assert_eq!(m.started_at, t0);
     // The poke, alone: the prices stored at t0 are still fresh 30 s later.
+    t.warp_to_time(t0 + 30).await;
     assert_eq!(
         poke_checked_via(&mut t, &fx, Via::Alone).await,
         vec![AidxEvent::ImbalanceCleared(ImbalanceCleared {

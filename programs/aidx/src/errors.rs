@@ -233,6 +233,11 @@ pub enum AidxError {
     CapInfeasible,
     #[msg("No eligible constituent")]
     NoEligibleConstituent,
+    // ---- appended (codes above are fixed)
+    #[msg("Trade price age must be at least 1 s and at most the oracle max age")]
+    InvalidTradeMaxAge,
+    #[msg("A price this trade is valued at was published longer ago than the trade max age")]
+    PriceTooOldToTrade,
 }
 
 impl From<MathError> for AidxError {

@@ -127,6 +127,24 @@ impl Index {
                     <= self.params.oracle_max_age_secs as i64)
     }
 
+    /// Every constituent that holds a balance, and row `also`, has a price published at most
+    /// `trade_max_age_secs` ago: what a single-asset mint or redeem and a rebalance swap are
+    /// priced at. (A price stored in this slot is not enough: its update may be up to the oracle
+    /// max age old, chosen by whoever stored it.)
+    pub fn require_trade_prices(&self, clock: &Clock, also: usize) -> Result<()> {
+        for (i, c) in self.constituents().iter().enumerate() {
+            if c.balance > 0 || i == also {
+                require!(c.price > 0, AidxError::StalePrice);
+                require!(
+                    clock.unix_timestamp.saturating_sub(c.publish_time)
+                        <= i64::from(self.params.trade_max_age_secs),
+                    AidxError::PriceTooOldToTrade
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Every constituent that holds a balance, and row `also`, has a fresh price.
     pub fn require_fresh_prices(&self, clock: &Clock, also: usize) -> Result<()> {
         for (i, c) in self.constituents().iter().enumerate() {

@@ -23,6 +23,10 @@ pub const MAX_MANAGEMENT_FEE_BPS: u16 = 500;
 /// Oracle price age bounds, seconds.
 pub const MIN_ORACLE_MAX_AGE_SECS: u32 = 5;
 pub const MAX_ORACLE_MAX_AGE_SECS: u32 = 600;
+/// Bounds of the age of the prices a trade (single-asset mint or redeem, rebalance swap) is
+/// priced at, seconds; at most the oracle max age.
+pub const MIN_TRADE_MAX_AGE_SECS: u16 = 1;
+pub const DEFAULT_TRADE_MAX_AGE_SECS: u16 = 10;
 /// precision: BPS. Bounds of the widest confidence / price accepted.
 pub const MIN_ORACLE_MAX_CONF_BPS: u16 = 1;
 pub const MAX_ORACLE_MAX_CONF_BPS: u16 = 500;
@@ -76,13 +80,17 @@ pub struct IndexParams {
     pub oracle_max_conf_bps: u16,
     /// precision: BPS. Largest reward paid to a rebalancing caller.
     pub auction_max_reward_bps: u16,
-    pub _padding: [u8; 10],
+    /// Largest age (clock time minus publish time) of every price a trade is priced at,
+    /// seconds; tighter than `oracle_max_age_secs`, so that whoever stores a price cannot choose
+    /// an old one to trade against the index.
+    pub trade_max_age_secs: u16,
+    pub _padding: [u8; 8],
 }
 
 impl Default for IndexParams {
     /// The methodology's defaults: cap 15%, band 20%, haircut 25%, no bucket split,
-    /// no fees, prices at most 60 s old with confidence within 2%, a 6-hour auction with a
-    /// reward of at most 0.5%, quarterly reviews.
+    /// no fees, prices at most 60 s old (10 s for trades) with confidence within 2%, a 6-hour
+    /// auction with a reward of at most 0.5%, quarterly reviews.
     fn default() -> Self {
         IndexParams {
             max_weight: MIN_MAX_WEIGHT,
@@ -97,7 +105,8 @@ impl Default for IndexParams {
             management_fee_bps: 0,
             oracle_max_conf_bps: 200,
             auction_max_reward_bps: 50,
-            _padding: [0; 10],
+            trade_max_age_secs: DEFAULT_TRADE_MAX_AGE_SECS,
+            _padding: [0; 8],
         }
     }
 }
@@ -173,7 +182,12 @@ impl IndexParams {
             (MIN_REVIEW_PERIOD_SECS..=MAX_REVIEW_PERIOD_SECS).contains(&self.review_period_secs),
             AidxError::InvalidReviewPeriod
         );
-        require!(self._padding == [0; 10], AidxError::InvalidPadding);
+        require!(
+            self.trade_max_age_secs >= MIN_TRADE_MAX_AGE_SECS
+                && u32::from(self.trade_max_age_secs) <= self.oracle_max_age_secs,
+            AidxError::InvalidTradeMaxAge
+        );
+        require!(self._padding == [0; 8], AidxError::InvalidPadding);
         Ok(())
     }
 }

@@ -94,6 +94,8 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         let (i, o) = a.rows(&index)?;
         index.require_fresh_prices(&clock, i)?;
         index.require_fresh_prices(&clock, o)?;
+        index.require_trade_prices(&clock, i)?;
+        index.require_trade_prices(&clock, o)?;
         let h = index.holdings();
         let w = weights(&h).map_err(AidxError::from)?;
         let (ti, to) = (
