@@ -38,6 +38,13 @@ impl Holding {
         }
     }
 
+    /// Raw units per whole token, `10^decimals` (an error past u128, never a panic).
+    fn unit(&self) -> Result<u128, MathError> {
+        10u128
+            .checked_pow(u32::from(self.decimals))
+            .ok_or(MathError::Overflow)
+    }
+
     /// precision: USD_SCALE. Value of `amount` raw units at `side`.
     pub fn value_of(
         &self,
@@ -45,12 +52,7 @@ impl Holding {
         side: PriceSide,
         rounding: Rounding,
     ) -> Result<u128, MathError> {
-        mul_div(
-            amount as u128,
-            self.price_at(side)?,
-            10u128.pow(self.decimals as u32),
-            rounding,
-        )
+        mul_div(amount as u128, self.price_at(side)?, self.unit()?, rounding)
     }
 
     /// precision: USD_SCALE. Value of the balance at `side`.
@@ -65,12 +67,7 @@ impl Holding {
         side: PriceSide,
         rounding: Rounding,
     ) -> Result<u64, MathError> {
-        let a = mul_div(
-            value,
-            10u128.pow(self.decimals as u32),
-            self.price_at(side)?,
-            rounding,
-        )?;
+        let a = mul_div(value, self.unit()?, self.price_at(side)?, rounding)?;
         u64::try_from(a).map_err(|_| MathError::Overflow)
     }
 }
