@@ -247,6 +247,12 @@ async fn run_sequence(seed: u64, steps: usize, counts: &mut Counts) {
             op -= 1; // nothing to redeem: mint instead
         }
         let what = format!("seed {seed} step {step} {} holder {h}", OPS[op]);
+        // A trade is priced only at prices published within the trade max age: traders usually
+        // post a current update first; one time in four they trade on whatever is stored.
+        if matches!(op, 2 | 3 | 5) && rng.below(4) != 0 {
+            let r = t.set_prices(&fx, &usd, CONF_BPS).await;
+            ok_or_aidx_error(&r, &what);
+        }
         let ok = match op {
             0..=3 => {
                 // accrue the management fee first, so that the operation accrues none and
