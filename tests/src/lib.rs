@@ -629,14 +629,35 @@ impl TestContext {
     }
 }
 
-/// The custom error code of a failed transaction, if it failed with one.
-pub fn custom_code(r: &TxResult) -> Option<u32> {
+/// The failing instruction and custom error code of a failed transaction, if it failed with one.
+pub fn failed_at(r: &TxResult) -> Option<(u8, u32)> {
     match r {
         Err(TxFailure {
-            error: TransactionError::InstructionError(_, InstructionError::Custom(c)),
+            error: TransactionError::InstructionError(ix, InstructionError::Custom(c)),
             ..
-        }) => Some(*c),
+        }) => Some((*ix, *c)),
         _ => None,
+    }
+}
+
+/// The custom error code of a failed transaction, if it failed with one.
+pub fn custom_code(r: &TxResult) -> Option<u32> {
+    failed_at(r).map(|(_, c)| c)
+}
+
+/// Asserts the transaction failed in instruction `ix` (the harness's compute-budget
+/// instruction is 0) with exactly this custom code (an aidx or Anchor error, or a raw code).
+#[track_caller]
+pub fn assert_failed_at(r: &TxResult, ix: u8, expected: impl Into<u32> + std::fmt::Debug) {
+    let label = format!("{expected:?}");
+    let want = expected.into();
+    if failed_at(r) != Some((ix, want)) {
+        panic!(
+            "expected instruction {ix} to fail with {label} ({want}), got {:?}",
+            r.as_ref()
+                .map(|o| &o.events)
+                .map_err(|f| (&f.error, &f.logs))
+        );
     }
 }
 

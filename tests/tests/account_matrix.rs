@@ -484,14 +484,18 @@ fn describe(r: &TxResult) -> String {
     }
 }
 
+/// The committed IDL.
+fn idl() -> serde_json::Value {
+    serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../programs/aidx/idl/aidx.json"
+    )))
+    .unwrap()
+}
+
 fn error_name(code: u32) -> String {
     if code >= 6000 {
-        let idl: serde_json::Value = serde_json::from_str(include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../programs/aidx/idl/aidx.json"
-        )))
-        .unwrap();
-        for e in idl["errors"].as_array().unwrap() {
+        for e in idl()["errors"].as_array().unwrap() {
             if e["code"].as_u64() == Some(u64::from(code)) {
                 return e["name"].as_str().unwrap().to_string();
             }
@@ -621,14 +625,13 @@ impl World {
                 .unwrap();
             b_shares.insert(owner, acc);
         }
-        for fr in [&a.fee_recipient, &b.fee_recipient] {
-            let fx = if fr.pubkey() == a.fee_recipient.pubkey() {
-                &a.fx
-            } else {
-                &b.fx
-            };
+        for s in [&a, &b] {
             t.chain
-                .create_ata(&fr.pubkey(), &fx.share_mint, &TOKEN_PROGRAM_ID)
+                .create_ata(
+                    &s.fee_recipient.pubkey(),
+                    &s.fx.share_mint,
+                    &TOKEN_PROGRAM_ID,
+                )
                 .await
                 .unwrap();
         }
@@ -1287,12 +1290,7 @@ struct Coverage {
 }
 
 fn idl_accounts() -> BTreeMap<String, Vec<String>> {
-    let idl: serde_json::Value = serde_json::from_str(include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../programs/aidx/idl/aidx.json"
-    )))
-    .unwrap();
-    idl["instructions"]
+    idl()["instructions"]
         .as_array()
         .unwrap()
         .iter()
@@ -1323,6 +1321,27 @@ fn the_table_covers_every_instruction_and_account_of_the_idl() {
         })
         .collect();
     assert_eq!(table, idl, "the matrix table and the IDL disagree");
+}
+
+/// Records a case that did not fail with `want`; with `AIDX_MATRIX_DISCOVER` set, prints every
+/// outcome instead (and the last log lines of a failure without a custom code), which is how
+/// the rules of [`expected`] are maintained.
+fn check(discover: bool, label: &str, want: &Want, r: &TxResult, failures: &mut Vec<String>) {
+    if discover {
+        println!("DISCOVER {label} | {}", describe(r));
+        if let Err(f) = r {
+            if !matches!(
+                f.error,
+                TransactionError::InstructionError(_, InstructionError::Custom(_))
+            ) {
+                for l in f.logs.iter().rev().take(4).rev() {
+                    println!("    {l}");
+                }
+            }
+        }
+    } else if !want.matches(r) {
+        failures.push(format!("{label}: expected {want:?}, got {}", describe(r)));
+    }
 }
 
 async fn run_instruction(spec: &Spec, cov: &mut Coverage, failures: &mut Vec<String>) {
@@ -1371,45 +1390,16 @@ async fn run_instruction(spec: &Spec, cov: &mut Coverage, failures: &mut Vec<Str
                 duplicate,
                 owner,
             });
-            if discover {
-                eprintln!("TRY {} | {slot} | {wrong:?}", spec.name);
-            }
-            if want.is_none() {
+            let Some(want) = want else {
                 cov.not_wrong += 1;
                 continue;
-            }
+            };
             let r = w.send(ix).await;
             cases += 1;
             tried += 1;
             *cov.per_wrong.entry(wrong).or_default() += 1;
-            match want {
-                None => unreachable!(),
-                Some(want) => {
-                    if discover {
-                        println!(
-                            "DISCOVER {} | {slot} | {kind:?} | {wrong:?} | {}",
-                            spec.name,
-                            describe(&r)
-                        );
-                        if let Err(f) = &r {
-                            if !matches!(
-                                f.error,
-                                TransactionError::InstructionError(_, InstructionError::Custom(_))
-                            ) {
-                                for l in f.logs.iter().rev().take(4).rev() {
-                                    println!("    {l}");
-                                }
-                            }
-                        }
-                    } else if !want.matches(&r) {
-                        failures.push(format!(
-                            "{} / {slot} ({kind:?}) / {wrong:?}: expected {want:?}, got {}",
-                            spec.name,
-                            describe(&r)
-                        ));
-                    }
-                }
-            }
+            let label = format!("{} / {slot} ({kind:?}) / {wrong:?}", spec.name);
+            check(discover, &label, &want, &r, failures);
         }
         assert!(tried > 0, "{} / {slot}: no substitution tried", spec.name);
         cov.min_per_account = cov.min_per_account.min(tried);
@@ -1424,19 +1414,8 @@ async fn run_instruction(spec: &Spec, cov: &mut Coverage, failures: &mut Vec<Str
         Remaining::Legs => Want::Aidx(AidxError::LegAccountsMismatch),
         Remaining::Prices => Want::Aidx(AidxError::PriceAccountsMismatch),
     };
-    if discover {
-        println!(
-            "DISCOVER {} | (last account missing) | {}",
-            spec.name,
-            describe(&r)
-        );
-    } else if !want.matches(&r) {
-        failures.push(format!(
-            "{} / last account missing: expected {want:?}, got {}",
-            spec.name,
-            describe(&r)
-        ));
-    }
+    let label = format!("{} / last account missing", spec.name);
+    check(discover, &label, &want, &r, failures);
     let after = w.snapshot().await;
     let moved: Vec<String> = before
         .iter()

@@ -30,16 +30,10 @@ use aidx::math::{ONE_SHARE, USD_SCALE};
 use aidx::oracle::{MAX_EXPONENT, MIN_EXPONENT};
 use aidx::state::{Index, IndexParams, DEFAULT_TRADE_MAX_AGE_SECS};
 use aidx_keeper::client::{self, AidxEvent, TOKEN_PROGRAM_ID};
-use aidx_keeper::embedded::TxFailure;
 use aidx_keeper::pyth::price_update_account;
 use aidx_tests::*;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
-use solana_sdk::{
-    account::Account,
-    instruction::{Instruction, InstructionError},
-    pubkey::Pubkey,
-    transaction::TransactionError,
-};
+use solana_sdk::{account::Account, instruction::Instruction, pubkey::Pubkey};
 
 /// Constituents: enough for a 15% cap to hold (1 / 0.15 < 8).
 const N: usize = 8;
@@ -441,31 +435,6 @@ fn swap_ix(
             min_amount_out: 0,
         },
     )
-}
-
-/// The failing instruction and custom code of a failed transaction.
-fn failure(r: &TxResult) -> Option<(u8, u32)> {
-    match r {
-        Err(TxFailure {
-            error: TransactionError::InstructionError(ix, InstructionError::Custom(c)),
-            ..
-        }) => Some((*ix, *c)),
-        _ => None,
-    }
-}
-
-/// Asserts the transaction failed in instruction `ix` with exactly this aidx error.
-#[track_caller]
-fn assert_failed_at(r: &TxResult, ix: u8, e: AidxError) {
-    let want = u32::from(e);
-    if failure(r) != Some((ix, want)) {
-        panic!(
-            "expected instruction {ix} to fail with {e:?} ({want}), got {:?}",
-            r.as_ref()
-                .map(|o| &o.events)
-                .map_err(|f| (&f.error, &f.logs))
-        );
-    }
 }
 
 /// Everything an attack could move: the stored rows (balance, price, confidence, publish time),

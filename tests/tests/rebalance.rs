@@ -35,19 +35,12 @@ use aidx::state::{Index, IndexParams};
 use aidx_keeper::client::{
     self, vault_address, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
 };
-use aidx_keeper::embedded::TxFailure;
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::solana_program::system_instruction;
 use anchor_lang::AnchorDeserialize;
 use anchor_spl::token_2022::spl_token_2022;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
-use solana_sdk::{
-    instruction::{Instruction, InstructionError},
-    pubkey::Pubkey,
-    signature::Keypair,
-    signer::Signer,
-    transaction::TransactionError,
-};
+use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 use aidx_tests::*;
 
@@ -747,30 +740,6 @@ async fn send_swap(t: &mut TestContext, fx: &IndexFixture, caller: &Holder, r: &
     send_refreshed(t, fx, ix, &[&caller.keypair]).await
 }
 
-/// The failing instruction and custom code of a failed transaction.
-fn failure(r: &TxResult) -> Option<(u8, u32)> {
-    match r {
-        Err(TxFailure {
-            error: TransactionError::InstructionError(ix, InstructionError::Custom(c)),
-            ..
-        }) => Some((*ix, *c)),
-        _ => None,
-    }
-}
-
-/// Asserts the transaction failed in instruction `ix` with exactly this custom code.
-#[track_caller]
-fn assert_failed_at(r: &TxResult, ix: u8, want: u32) {
-    if failure(r) != Some((ix, want)) {
-        panic!(
-            "expected instruction {ix} to fail with {want}, got {:?}",
-            r.as_ref()
-                .map(|o| &o.events)
-                .map_err(|f| (&f.error, &f.logs))
-        );
-    }
-}
-
 /// Everything a swap could move: the index's model, the vaults and the caller's accounts.
 async fn snapshot(t: &mut TestContext, fx: &IndexFixture, caller: &Holder) -> (Model, Vec<u64>) {
     let m = Model::of(&t.index(fx).await);
@@ -1121,11 +1090,7 @@ async fn legs_must_move_toward_target() {
         ix.accounts[to] = ix.accounts[from].clone();
     }
     let r = send_refreshed(&mut t, &fx, ix.clone(), &[&caller.keypair]).await;
-    assert_failed_at(
-        &r,
-        SWAP_IX,
-        AnchorError::ConstraintDuplicateMutableAccount.into(),
-    );
+    assert_failed_at(&r, SWAP_IX, AnchorError::ConstraintDuplicateMutableAccount);
     // With distinct writable accounts (the out-leg vault left as row 0's, a second account of
     // row 1 owned by the caller), the handler sees the same constituent twice.
     let second = extra_token_account(
@@ -2296,7 +2261,7 @@ async fn substituted_accounts() {
     let (before, balances) = snapshot(&mut t, &fx, &caller).await;
     for (what, ix, want) in cases {
         let r = send_refreshed(&mut t, &fx, ix, &[&caller.keypair]).await;
-        if failure(&r) != Some((SWAP_IX, want)) {
+        if failed_at(&r) != Some((SWAP_IX, want)) {
             panic!(
                 "{what}: expected {want}, got {:?}",
                 r.map(|o| o.events).map_err(|f| (f.error, f.logs))
@@ -2312,7 +2277,7 @@ async fn substituted_accounts() {
     let mut ix = base.clone();
     ix.accounts[0].is_signer = false;
     let r = send_refreshed(&mut t, &fx, ix, &[]).await;
-    assert_failed_at(&r, SWAP_IX, AnchorError::AccountNotSigner.into());
+    assert_failed_at(&r, SWAP_IX, AnchorError::AccountNotSigner);
 
     // min_amount_out: one above the quote is refused, exactly the quote goes through.
     let now = t.now().await;

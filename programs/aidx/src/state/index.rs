@@ -127,30 +127,36 @@ impl Index {
                     <= self.params.oracle_max_age_secs as i64)
     }
 
-    /// Every constituent that holds a balance, and row `also`, has a price published at most
-    /// `trade_max_age_secs` ago: what a single-asset mint or redeem and a rebalance swap are
-    /// priced at. (A price stored in this slot is not enough: its update may be up to the oracle
-    /// max age old, chosen by whoever stored it.)
-    pub fn require_trade_prices(&self, clock: &Clock, also: usize) -> Result<()> {
-        for (i, c) in self.constituents().iter().enumerate() {
-            if c.balance > 0 || i == also {
-                require!(c.price > 0, AidxError::StalePrice);
-                require!(
-                    clock.unix_timestamp.saturating_sub(c.publish_time)
-                        <= i64::from(self.params.trade_max_age_secs),
-                    AidxError::PriceTooOldToTrade
-                );
-            }
+    /// The rows whose price an operation is valued at: every constituent that holds a balance,
+    /// and the rows in `also`.
+    fn priced_rows<'a>(&'a self, also: &'a [usize]) -> impl Iterator<Item = &'a Constituent> {
+        self.constituents()
+            .iter()
+            .enumerate()
+            .filter(move |(i, c)| c.balance > 0 || also.contains(i))
+            .map(|(_, c)| c)
+    }
+
+    /// Every priced row (see [`Index::priced_rows`]) has a fresh price.
+    pub fn require_fresh_prices(&self, clock: &Clock, also: &[usize]) -> Result<()> {
+        for c in self.priced_rows(also) {
+            require!(self.price_is_fresh(c, clock), AidxError::StalePrice);
         }
         Ok(())
     }
 
-    /// Every constituent that holds a balance, and row `also`, has a fresh price.
-    pub fn require_fresh_prices(&self, clock: &Clock, also: usize) -> Result<()> {
-        for (i, c) in self.constituents().iter().enumerate() {
-            if c.balance > 0 || i == also {
-                require!(self.price_is_fresh(c, clock), AidxError::StalePrice);
-            }
+    /// What a trade (single-asset mint or redeem, rebalance swap) is valued at: every priced
+    /// row has a fresh price, and one published at most `trade_max_age_secs` ago. (A price
+    /// stored in this slot is not enough: its update may be up to the oracle max age old,
+    /// chosen by whoever stored it.)
+    pub fn require_trade_prices(&self, clock: &Clock, also: &[usize]) -> Result<()> {
+        self.require_fresh_prices(clock, also)?;
+        for c in self.priced_rows(also) {
+            require!(
+                clock.unix_timestamp.saturating_sub(c.publish_time)
+                    <= i64::from(self.params.trade_max_age_secs),
+                AidxError::PriceTooOldToTrade
+            );
         }
         Ok(())
     }

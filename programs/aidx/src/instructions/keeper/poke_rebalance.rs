@@ -47,7 +47,7 @@ pub fn poke_rebalance(ctx: Context<PokeRebalance>) -> Result<()> {
     let index_key = ctx.accounts.index.key();
     let mut index = ctx.accounts.index.load_mut()?;
     require!(index.is_seeded(), AidxError::NotSeeded);
-    index.require_fresh_prices(&clock, usize::MAX)?;
+    index.require_fresh_prices(&clock, &[])?;
     let w = weights(&index.holdings()).map_err(AidxError::from)?;
     update_imbalance(&mut index, index_key, &w, clock.unix_timestamp)?;
     index.invariant()

@@ -92,10 +92,7 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         index.require_not_paused(PAUSE_REBALANCE)?;
         require!(index.is_seeded(), AidxError::NotSeeded);
         let (i, o) = a.rows(&index)?;
-        index.require_fresh_prices(&clock, i)?;
-        index.require_fresh_prices(&clock, o)?;
-        index.require_trade_prices(&clock, i)?;
-        index.require_trade_prices(&clock, o)?;
+        index.require_trade_prices(&clock, &[i, o])?;
         let h = index.holdings();
         let w = weights(&h).map_err(AidxError::from)?;
         let (ti, to) = (

@@ -17,7 +17,7 @@ pub fn report_nav(ctx: Context<ReportNav>) -> Result<()> {
     let clock = Clock::get()?;
     let index = ctx.accounts.index.load()?;
     require!(index.is_seeded(), AidxError::NotSeeded);
-    index.require_fresh_prices(&clock, usize::MAX)?;
+    index.require_fresh_prices(&clock, &[])?;
     let h = index.holdings();
     let nav_mid = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;
     emit_event(&NavReported {

@@ -37,8 +37,7 @@ struct Quote {
 
 fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Result<Quote> {
     require!(args.amount_in > 0, AidxError::ZeroAmount);
-    index.require_fresh_prices(clock, row)?;
-    index.require_trade_prices(clock, row)?;
+    index.require_trade_prices(clock, &[row])?;
     let before = index.holdings();
     let deposit_value = before[row]
         .value_of(args.amount_in, PriceSide::Low, Rounding::Down)
