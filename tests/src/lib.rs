@@ -143,6 +143,16 @@ pub fn mixed_program(i: usize) -> Pubkey {
 }
 
 /// A constituent of an [`IndexFixture`].
+/// The decimals of constituent `i` in a [`TestContext::create_index`] index: 6, 9, 8, 0 repeating.
+pub fn mixed_decimals(i: usize) -> u8 {
+    [6u8, 9, 8, 0][i % 4]
+}
+
+/// Raw units of `tokens` whole tokens of constituent `i` of such an index.
+pub fn whole(i: usize, tokens: u64) -> u64 {
+    10u64.pow(u32::from(mixed_decimals(i))) * tokens
+}
+
 #[derive(Clone, Debug)]
 pub struct ConstituentFixture {
     pub mint: Pubkey,
@@ -359,7 +369,7 @@ impl TestContext {
         self.indexes_made += 1;
         for i in 0..n {
             let program = mixed_program(i);
-            let decimals = [6u8, 9, 8, 0][i % 4];
+            let decimals = mixed_decimals(i);
             let mint = self.create_mint(program, decimals, &[]).await;
             let args = AddConstituentArgs {
                 sub_sector: (i % 8) as u8,

@@ -37,14 +37,6 @@ use std::collections::{BTreeMap, BTreeSet};
 const N: usize = 8;
 const SEED_SHARES: u64 = 100 * ONE_SHARE;
 
-fn decimals(i: usize) -> u8 {
-    [6u8, 9, 8, 0][i % 4]
-}
-
-fn whole(i: usize) -> u64 {
-    10u64.pow(u32::from(decimals(i)))
-}
-
 // ---------------------------------------------------------------------------------------------
 // The table.
 
@@ -564,7 +556,7 @@ async fn side(t: &mut TestContext, seed: u8, mints: &[(Pubkey, Pubkey)]) -> Inde
                 Bucket::PurePlay as u8
             },
             feed_id: test_feed_id(seed, i),
-            initial_units_per_share: whole(i),
+            initial_units_per_share: whole(i, 1),
             target_weight: WEIGHT_SCALE / N as u64,
         };
         t.add_constituent(&fx.key, &fx.admin, mint, program, args)
@@ -573,8 +565,8 @@ async fn side(t: &mut TestContext, seed: u8, mints: &[(Pubkey, Pubkey)]) -> Inde
         fx.constituents.push(ConstituentFixture {
             mint: *mint,
             token_program: *program,
-            decimals: decimals(i),
-            units_per_share: whole(i),
+            decimals: mixed_decimals(i),
+            units_per_share: whole(i, 1),
         });
     }
     let index = t.index(&fx).await;
@@ -589,7 +581,7 @@ async fn side(t: &mut TestContext, seed: u8, mints: &[(Pubkey, Pubkey)]) -> Inde
 }
 
 fn rich(i: usize) -> u64 {
-    1_000_000 * whole(i)
+    1_000_000 * whole(i, 1)
 }
 
 /// Prices at `usd` (USD_SCALE per whole token) for every row of `fx`, posted now and refreshed.
@@ -603,7 +595,10 @@ impl World {
         let mut mints = vec![];
         for i in 0..N {
             let program = mixed_program(i);
-            mints.push((t.create_mint(program, decimals(i), &[]).await, program));
+            mints.push((
+                t.create_mint(program, mixed_decimals(i), &[]).await,
+                program,
+            ));
         }
         let a = side(&mut t, 1, &mints).await;
         let b = side(&mut t, 2, &mints).await;
@@ -892,7 +887,7 @@ impl World {
                 &holder,
                 SINGLE_ROW,
                 MintSingleArgs {
-                    amount_in: whole(SINGLE_ROW),
+                    amount_in: whole(SINGLE_ROW, 1),
                     min_shares_out: 0,
                 },
             ),
@@ -920,7 +915,7 @@ impl World {
                 SWAP_IN,
                 SWAP_OUT,
                 RebalanceSwapArgs {
-                    amount_in: whole(SWAP_IN),
+                    amount_in: whole(SWAP_IN, 1),
                     min_amount_out: 0,
                 },
             ),

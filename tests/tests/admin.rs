@@ -56,16 +56,6 @@ const ONE_USD: u128 = USD_SCALE;
 const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
 const SUPPLY0: u64 = 100 * ONE_SHARE;
 
-/// Decimals of row `i`, as `create_index` cycles them.
-fn dec(i: usize) -> u32 {
-    [6u32, 9, 8, 0][i % 4]
-}
-
-/// Raw units of `tokens` whole tokens of row `i`.
-fn whole(i: usize, tokens: u64) -> u64 {
-    10u64.pow(dec(i)) * tokens
-}
-
 fn units(i: usize) -> u64 {
     whole(i, 10)
 }
@@ -1779,7 +1769,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
     let x = fx.constituents[X].mint;
     let x_program = fx.constituents[X].token_program;
     assert_eq!(x_program, TOKEN_2022_PROGRAM_ID);
-    assert_eq!(dec(X), 0);
+    assert_eq!(u32::from(mixed_decimals(X)), 0);
     let x_vault = vault_address(&fx.key, &x);
     let before_wind_down = t.index(&fx).await;
     assert_eq!(

@@ -52,16 +52,6 @@ const IX1: u8 = 1;
 const IX2: u8 = 2;
 const IX3: u8 = 3;
 
-/// Decimals of row `i`, as `create_index` cycles them.
-fn dec(i: usize) -> u32 {
-    [6u32, 9, 8, 0][i % 4]
-}
-
-/// Raw units of `tokens` whole tokens of row `i`.
-fn whole(i: usize, tokens: u64) -> u64 {
-    10u64.pow(dec(i)) * tokens
-}
-
 fn units(i: usize) -> u64 {
     whole(i, K)
 }

@@ -69,11 +69,6 @@ pub extern "C" fn aidx_callgrind_measure_end() {
     std::hint::black_box(2u8);
 }
 
-/// Raw units of `tokens` whole tokens of row `i` (decimals cycle 6, 9, 8, 0 in `create_index`).
-fn whole(i: usize, tokens: u64) -> u64 {
-    10u64.pow([6u32, 9, 8, 0][i % 4]) * tokens
-}
-
 /// Times each instruction is measured; the table reports the median (allocator state and the
 /// random keys move a count by a few percent between runs).
 const CALLGRIND_REPEATS: usize = 5;

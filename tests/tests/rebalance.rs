@@ -63,16 +63,6 @@ const SWAP_IX: u8 = 2;
 /// Position of an instruction sent alone.
 const ALONE_IX: u8 = 1;
 
-/// Decimals of row `i`, as `create_index` cycles them.
-fn dec(i: usize) -> u32 {
-    [6u32, 9, 8, 0][i % 4]
-}
-
-/// Raw units of `tokens` whole tokens of row `i`.
-fn whole(i: usize, tokens: u64) -> u64 {
-    10u64.pow(dec(i)) * tokens
-}
-
 fn units(i: usize) -> u64 {
     whole(i, K)
 }
@@ -1396,7 +1386,10 @@ fn random_amount(rng: &mut Rng, i: usize) -> u64 {
     match rng.below(10) {
         0 | 1 => u64::MAX,
         2 => rng.below(3),
-        _ => rng.range(1, 999) * 10u64.pow(rng.range(0, dec(i) as u64 + 3) as u32),
+        _ => {
+            rng.range(1, 999)
+                * 10u64.pow(rng.range(0, u32::from(mixed_decimals(i)) as u64 + 3) as u32)
+        }
     }
 }
 
@@ -1444,7 +1437,7 @@ async fn random_scenario(seed: u64, stats: &mut Stats) {
     let duration = rng.range(600, 86_400) as u32;
     // 5 to 15 tokens a share, with a random fraction: uneven, fractional seed balances.
     let seed_units: Vec<u64> = (0..n)
-        .map(|i| whole(i, rng.range(5, 15)) + rng.below(10u64.pow(dec(i))))
+        .map(|i| whole(i, rng.range(5, 15)) + rng.below(10u64.pow(u32::from(mixed_decimals(i)))))
         .collect();
     let Setup { mut t, fx, caller } = seeded_with_units(n, &seed_units, |p| {
         p.auction_max_reward_bps = max_reward_bps;
@@ -1632,7 +1625,10 @@ async fn reward_rises_linearly_from_zero_and_is_capped() {
         assert!(e.reward >= last && e.reward <= max);
         last = e.reward;
         // The pricing, restated from the event's own fields.
-        let (si, so) = (10u128.pow(dec(1)), 10u128.pow(dec(0)));
+        let (si, so) = (
+            10u128.pow(u32::from(mixed_decimals(1))),
+            10u128.pow(u32::from(mixed_decimals(0))),
+        );
         assert_eq!(
             e.value_in,
             e.amount_in as u128 * (e.price_in - e.conf_in) as u128 / si

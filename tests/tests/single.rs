@@ -28,16 +28,6 @@ const MAX_AGE: i64 = IndexParams::default_max_age();
 const ONE_USD: u128 = USD_SCALE;
 const BPS: u128 = 10_000;
 
-/// Decimals of row `i`, as `create_index` cycles them.
-fn dec(i: usize) -> u32 {
-    [6u32, 9, 8, 0][i % 4]
-}
-
-/// Raw units of `tokens` whole tokens of row `i`.
-fn whole(i: usize, tokens: u64) -> u64 {
-    10u64.pow(dec(i)) * tokens
-}
-
 fn units(i: usize) -> u64 {
     whole(i, K)
 }
@@ -1051,7 +1041,8 @@ async fn liquidity_dust_and_share_balance() {
 async fn report_nav_is_exact() {
     let mut t = TestContext::new().await;
     // Uneven composition so every rounding matters.
-    let units = |i: usize| 10u64.pow(dec(i)) * (i as u64 + 2) + 7 * i as u64 + 3;
+    let units =
+        |i: usize| 10u64.pow(u32::from(mixed_decimals(i))) * (i as u64 + 2) + 7 * i as u64 + 3;
     let fx = t.create_index(N, units).await;
     let seeder = t.holder(&fx, rich).await;
     events(t.mint_in_kind(&fx, &seeder, 3 * ONE_SHARE + 12_345).await);

@@ -72,14 +72,6 @@ impl Rng {
     }
 }
 
-fn dec(i: usize) -> u32 {
-    [6u32, 9, 8, 0][i % 4]
-}
-
-fn whole(i: usize, tokens: u64) -> u64 {
-    10u64.pow(dec(i)) * tokens
-}
-
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
