@@ -98,7 +98,26 @@ macro_rules! aidx_events {
                 }
             }
         }
+
+        $(impl Event for aidx::events::$name {
+            fn of(e: &AidxEvent) -> Option<&Self> {
+                match e {
+                    AidxEvent::$name(x) => Some(x),
+                    _ => None,
+                }
+            }
+        })*
     };
+}
+
+/// One event type of the program, as found in an [`AidxEvent`].
+pub trait Event: Clone {
+    fn of(e: &AidxEvent) -> Option<&Self>;
+}
+
+/// The events of type `E` among `events`, in order.
+pub fn events_of<E: Event>(events: &[AidxEvent]) -> Vec<E> {
+    events.iter().filter_map(E::of).cloned().collect()
 }
 
 aidx_events!(

@@ -29,7 +29,7 @@ use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{ONE_SHARE, USD_SCALE};
 use aidx::oracle::{MAX_EXPONENT, MIN_EXPONENT};
 use aidx::state::{Index, IndexParams, DEFAULT_TRADE_MAX_AGE_SECS};
-use aidx_keeper::client::{self, AidxEvent, TOKEN_PROGRAM_ID};
+use aidx_keeper::client::{self, events_of, AidxEvent, TOKEN_PROGRAM_ID};
 use aidx_keeper::pyth::price_update_account;
 use aidx_tests::*;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
@@ -463,52 +463,6 @@ fn stored_rows(index: &Index) -> Vec<(u64, u64, i64)> {
         .collect()
 }
 
-fn only<T: Clone>(ev: &[AidxEvent], pick: impl Fn(&AidxEvent) -> Option<T>) -> Vec<T> {
-    ev.iter().filter_map(pick).collect()
-}
-
-fn minted_single(e: &AidxEvent) -> Option<MintedSingle> {
-    match e {
-        AidxEvent::MintedSingle(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-fn redeemed_single(e: &AidxEvent) -> Option<RedeemedSingle> {
-    match e {
-        AidxEvent::RedeemedSingle(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-fn refreshed(e: &AidxEvent) -> Option<PricesRefreshed> {
-    match e {
-        AidxEvent::PricesRefreshed(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-fn swapped(e: &AidxEvent) -> Option<RebalanceSwapped> {
-    match e {
-        AidxEvent::RebalanceSwapped(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-fn minted_in_kind(e: &AidxEvent) -> Option<MintedInKind> {
-    match e {
-        AidxEvent::MintedInKind(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
-fn redeemed_in_kind(e: &AidxEvent) -> Option<RedeemedInKind> {
-    match e {
-        AidxEvent::RedeemedInKind(m) => Some(m.clone()),
-        _ => None,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. Stale prices.
 
@@ -545,7 +499,7 @@ async fn stale_price_cannot_price_a_single_asset_mint() {
         t.mint_single(&fx, &attacker, 0, whole(0, 10), q.shares)
             .await,
     );
-    assert_eq!(only(&ev, minted_single)[0].shares, q.shares);
+    assert_eq!(events_of::<MintedSingle>(&ev)[0].shares, q.shares);
     assert_eq!(t.balance(&attacker.shares).await, q.shares);
 
     // One second more: every stored price is stale; nothing single-asset goes through.
@@ -576,7 +530,7 @@ async fn stale_price_cannot_price_a_single_asset_mint() {
     p[0].publish_time = now;
     t.post_prices(&fx, &p).await;
     let ev = events(t.refresh_prices(&fx).await);
-    let e = &only(&ev, refreshed)[0];
+    let e = &events_of::<PricesRefreshed>(&ev)[0];
     assert_eq!(e.publish_times[0], now);
     assert!(e.publish_times[1..].iter().all(|x| *x == now - MAX_AGE));
     t.warp_to_time(now + 1).await;
@@ -617,7 +571,7 @@ async fn replayed_older_price_update_is_refused() {
         t.send(client::refresh_prices(&fx.key, &new_keys), &[])
             .await,
     );
-    let first = only(&ev, refreshed)[0].clone();
+    let first = events_of::<PricesRefreshed>(&ev)[0].clone();
     assert_eq!(first.prices[0], 900_000_000_000);
     assert_eq!(first.publish_times, vec![t0; N]);
     let stored_new = stored_rows(&t.index(&fx).await);
@@ -654,13 +608,16 @@ async fn replayed_older_price_update_is_refused() {
         t.send(client::refresh_prices(&fx.key, &new_keys), &[])
             .await,
     );
-    assert_eq!(only(&ev, refreshed), vec![first.clone()]);
+    assert_eq!(events_of::<PricesRefreshed>(&ev), vec![first.clone()]);
     let ixs = [
         client::refresh_prices(&fx.key, &new_keys),
         client::refresh_prices(&fx.key, &new_keys),
     ];
     let ev = events(t.chain.send(&ixs, &[]).await.unwrap());
-    assert_eq!(only(&ev, refreshed), vec![first.clone(), first.clone()]);
+    assert_eq!(
+        events_of::<PricesRefreshed>(&ev),
+        vec![first.clone(), first.clone()]
+    );
     assert_eq!(stored_rows(&t.index(&fx).await), stored_new);
     assert_eq!(snap(&mut t, &fx, &attacker).await, before);
 
@@ -670,12 +627,18 @@ async fn replayed_older_price_update_is_refused() {
     same_second[0] = pyth(91 * ONE_USD / 100, 50, t0);
     let keys = post_elsewhere(&mut t, &fx, &same_second).await;
     let ev = events(t.send(client::refresh_prices(&fx.key, &keys), &[]).await);
-    assert_eq!(only(&ev, refreshed)[0].prices[0], 910_000_000_000);
+    assert_eq!(
+        events_of::<PricesRefreshed>(&ev)[0].prices[0],
+        910_000_000_000
+    );
     let ev = events(
         t.send(client::refresh_prices(&fx.key, &new_keys), &[])
             .await,
     );
-    assert_eq!(only(&ev, refreshed)[0].prices[0], 900_000_000_000);
+    assert_eq!(
+        events_of::<PricesRefreshed>(&ev)[0].prices[0],
+        900_000_000_000
+    );
     assert_eq!(stored_rows(&t.index(&fx).await), stored_new);
 }
 
@@ -761,7 +724,10 @@ async fn wrong_feed_or_foreign_owner_price_account_is_refused() {
         price_update_account(feed[1], p[1], VerificationLevel::Full),
     );
     let ev = events(t.send(client::refresh_prices(&fx.key, &keys), &[]).await);
-    assert_eq!(only(&ev, refreshed)[0].prices[1], 1_000_000_000_000);
+    assert_eq!(
+        events_of::<PricesRefreshed>(&ev)[0].prices[1],
+        1_000_000_000_000
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -833,7 +799,10 @@ async fn partially_verified_update_is_refused() {
         price_update_account(feed[1], lie, VerificationLevel::Full),
     );
     let ev = events(t.refresh_prices(&fx).await);
-    assert_eq!(only(&ev, refreshed)[0].prices[1], 5 * ONE_USD as u64);
+    assert_eq!(
+        events_of::<PricesRefreshed>(&ev)[0].prices[1],
+        5 * ONE_USD as u64
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -914,7 +883,7 @@ async fn extreme_exponents_are_refused_and_edges_normalise_exactly() {
         let acc = price_update_account(feed[1], at(price, conf, exponent), VerificationLevel::Full);
         t.chain.set_account(&price_key(&fx, 1), acc);
         let ev = events(t.refresh_prices(&fx).await);
-        let e = &only(&ev, refreshed)[0];
+        let e = &events_of::<PricesRefreshed>(&ev)[0];
         assert_eq!(
             (e.prices[1], e.confs[1]),
             (want_price, want_conf),
@@ -929,7 +898,10 @@ async fn extreme_exponents_are_refused_and_edges_normalise_exactly() {
         price_update_account(feed[1], two_m, VerificationLevel::Full),
     );
     let ev = events(t.refresh_prices(&fx).await);
-    assert_eq!(only(&ev, refreshed)[0].prices[1], 2_000_000_000_000_000_000);
+    assert_eq!(
+        events_of::<PricesRefreshed>(&ev)[0].prices[1],
+        2_000_000_000_000_000_000
+    );
 
     // A mint priced through the exponent -18 edge gets exactly what exponent -8 gives.
     let edge = at(
@@ -957,7 +929,7 @@ async fn extreme_exponents_are_refused_and_edges_normalise_exactly() {
         t.mint_single(&fx, &attacker, 1, whole(1, 10), q.shares)
             .await,
     );
-    let e = &only(&ev, minted_single)[0];
+    let e = &events_of::<MintedSingle>(&ev)[0];
     assert_eq!(
         (e.deposit_value, e.nav, e.shares),
         (q.deposit_value, q.nav_high, q.shares)
@@ -1015,8 +987,8 @@ async fn switch_round_trip(drop_bps: u128, conf_bps: u64, amount: u64) -> RoundT
         redeem_single_ix(&fx, &index, &attacker, 0, qm.shares, qr.amount_out),
     ];
     let ev = events(t.chain.send(&ixs, &[&attacker.keypair]).await.unwrap());
-    let minted = only(&ev, minted_single).remove(0);
-    let redeemed = only(&ev, redeemed_single).remove(0);
+    let minted = events_of::<MintedSingle>(&ev).remove(0);
+    let redeemed = events_of::<RedeemedSingle>(&ev).remove(0);
     assert_eq!(
         (minted.deposit_value, minted.nav, minted.shares),
         (qm.deposit_value, qm.nav_high, qm.shares)
@@ -1104,7 +1076,7 @@ async fn price_switch_inside_one_transaction_pays_the_spread() {
     assert_eq!(snap(&mut t, &fx, &attacker).await, before);
     // The first two instructions alone go through: the refusal was the replay.
     let r = t.chain.send(&ixs[..2], &[&attacker.keypair]).await.unwrap();
-    assert_eq!(only(&events(r), minted_single)[0].shares, q.shares);
+    assert_eq!(events_of::<MintedSingle>(&events(r))[0].shares, q.shares);
 }
 
 /// **Attack:** the sender chooses *which* verified update to store, among all those published
@@ -1224,7 +1196,7 @@ async fn price_choice_within_the_trade_age_extracts_a_move_larger_than_the_sprea
             .await
             .unwrap(),
     );
-    assert_eq!(only(&ev, redeemed_in_kind)[0].amounts_out, payouts);
+    assert_eq!(events_of::<RedeemedInKind>(&ev)[0].amounts_out, payouts);
     let now_held = t.holder_balances(&attacker).await;
     for i in 0..N {
         let deposit = if i == 0 { amount } else { 0 };
@@ -1299,7 +1271,7 @@ async fn sandwich(around: Around, elapsed: i64) -> Sandwiched {
             let s = b0.supply as u64;
             let want = m.mint_in_kind(s);
             let ev = events(t.mint_in_kind(&fx, &attacker, s).await);
-            assert_eq!(only(&ev, minted_in_kind)[0].amounts_in, want);
+            assert_eq!(events_of::<MintedInKind>(&ev)[0].amounts_in, want);
             s
         }
         Around::Single => {
@@ -1308,7 +1280,7 @@ async fn sandwich(around: Around, elapsed: i64) -> Sandwiched {
                 t.mint_single(&fx, &attacker, 1, whole(1, 50), q.shares)
                     .await,
             );
-            assert_eq!(only(&ev, minted_single)[0].shares, q.shares);
+            assert_eq!(events_of::<MintedSingle>(&ev)[0].shares, q.shares);
             q.shares
         }
     };
@@ -1318,7 +1290,7 @@ async fn sandwich(around: Around, elapsed: i64) -> Sandwiched {
     let index = t.index(&fx).await;
     let ix = swap_ix(&fx, &index, &keeper, 1, 0, whole(1, 100));
     let ev = events(t.send(ix, &[&keeper.keypair]).await);
-    let swap = only(&ev, swapped).remove(0);
+    let swap = events_of::<RebalanceSwapped>(&ev).remove(0);
     assert_eq!(swap.amount_in, whole(1, 100), "not clipped");
     assert_eq!(swap.auction_elapsed, elapsed);
     m.bal[1] += swap.amount_in as u128;
@@ -1330,7 +1302,7 @@ async fn sandwich(around: Around, elapsed: i64) -> Sandwiched {
         Around::InKind => {
             let want = m.redeem_in_kind(shares, 0);
             let ev = events(t.redeem_in_kind(&fx, &attacker, shares).await);
-            assert_eq!(only(&ev, redeemed_in_kind)[0].amounts_out, want);
+            assert_eq!(events_of::<RedeemedInKind>(&ev)[0].amounts_out, want);
         }
         Around::Single => {
             let q = m.redeem_single(0, shares);
@@ -1338,7 +1310,7 @@ async fn sandwich(around: Around, elapsed: i64) -> Sandwiched {
                 t.redeem_single(&fx, &attacker, 0, shares, q.amount_out)
                     .await,
             );
-            assert_eq!(only(&ev, redeemed_single)[0].amount_out, q.amount_out);
+            assert_eq!(events_of::<RedeemedSingle>(&ev)[0].amount_out, q.amount_out);
         }
     }
     assert_eq!(t.balance(&attacker.shares).await, 0);
@@ -1480,9 +1452,9 @@ async fn dust_in_kind_round_trips_never_extract_value() {
         assert_eq!(dep, vec![1, 10, 1, 1, 1, 10, 1, 1], "trip {k}");
         assert_eq!(pay, vec![0, 10, 1, 0, 0, 10, 1, 0], "trip {k}");
         let ev = events(t.mint_in_kind(&fx, &attacker, 1).await);
-        assert_eq!(only(&ev, minted_in_kind)[0].amounts_in, dep);
+        assert_eq!(events_of::<MintedInKind>(&ev)[0].amounts_in, dep);
         let ev = events(t.redeem_in_kind(&fx, &attacker, 1).await);
-        assert_eq!(only(&ev, redeemed_in_kind)[0].amounts_out, pay);
+        assert_eq!(events_of::<RedeemedInKind>(&ev)[0].amounts_out, pay);
         let after = Basket::of(&t.index(&fx).await);
         assert_eq!(after, m);
         assert_rows_per_share_not_below(&before, &after, "in-kind dust");
@@ -1533,7 +1505,7 @@ async fn dust_single_asset_round_trips_never_extract_value() {
     assert_eq!(snap(&mut t, &fx, &attacker).await, before);
     // $1e-6 buys 12 raw shares (12.5 rounded down), worth 0.96 of a raw unit of row 0 back.
     let ev = events(t.mint_single(&fx, &attacker, 0, 1, 0).await);
-    assert_eq!(only(&ev, minted_single)[0].shares, 12);
+    assert_eq!(events_of::<MintedSingle>(&ev)[0].shares, 12);
     let r = t.redeem_single(&fx, &attacker, 0, 12, 0).await;
     assert_aidx_error(&r, AidxError::RedeemTooSmall);
     assert_eq!(t.balance(&attacker.shares).await, 12);
@@ -1548,14 +1520,14 @@ async fn dust_single_asset_round_trips_never_extract_value() {
         let mut m = before.clone();
         let q = m.mint_single(row, 1);
         let ev = events(t.mint_single(&fx, &attacker, row, 1, q.shares).await);
-        assert_eq!(only(&ev, minted_single)[0].shares, q.shares);
+        assert_eq!(events_of::<MintedSingle>(&ev)[0].shares, q.shares);
         let shares = t.balance(&attacker.shares).await;
         let r = m.redeem_single(1, shares);
         let ev = events(
             t.redeem_single(&fx, &attacker, 1, shares, r.amount_out)
                 .await,
         );
-        assert_eq!(only(&ev, redeemed_single)[0].amount_out, r.amount_out);
+        assert_eq!(events_of::<RedeemedSingle>(&ev)[0].amount_out, r.amount_out);
         let after = Basket::of(&t.index(&fx).await);
         assert_eq!(after, m);
         assert_per_share_not_below(&before, &after, "single dust");
@@ -1635,7 +1607,7 @@ async fn dust_rebalance_swaps_never_extract_value() {
                 t.send(swap_ix(&fx, &index, &keeper, i, o, min), &[&keeper.keypair])
                     .await,
             );
-            let e = only(&ev, swapped).remove(0);
+            let e = events_of::<RebalanceSwapped>(&ev).remove(0);
             assert_eq!(
                 (e.amount_in, e.amount_out, e.reward as u128),
                 (min, 1, reward)
@@ -1738,7 +1710,7 @@ async fn zero_and_nine_decimal_constituents_round_trip_exactly() {
         let mut m = Basket::of(&t.index(fx).await);
         let qm = m.mint_single(row, amount);
         let ev = events(t.mint_single(fx, h, row, amount, qm.shares).await);
-        let e = &only(&ev, minted_single)[0];
+        let e = &events_of::<MintedSingle>(&ev)[0];
         assert_eq!(
             (e.deposit_value, e.nav, e.shares),
             (qm.deposit_value, qm.nav_high, qm.shares)
@@ -1748,7 +1720,7 @@ async fn zero_and_nine_decimal_constituents_round_trip_exactly() {
             t.redeem_single(fx, h, out_row, qm.shares, qr.amount_out)
                 .await,
         );
-        let e = &only(&ev, redeemed_single)[0];
+        let e = &events_of::<RedeemedSingle>(&ev)[0];
         assert_eq!(
             (e.nav, e.value_out, e.amount_out),
             (qr.nav_low, qr.value_out, qr.amount_out)
@@ -1792,7 +1764,7 @@ async fn zero_and_nine_decimal_constituents_round_trip_exactly() {
         t.redeem_single(&fx, &attacker, 5, q.shares, r.amount_out)
             .await,
     );
-    assert_eq!(only(&ev, redeemed_single)[0].amount_out, 999_999_920);
+    assert_eq!(events_of::<RedeemedSingle>(&ev)[0].amount_out, 999_999_920);
 
     // 0.5% confidence: the spread on top.
     events(t.set_prices(&fx, &[ONE_USD; N], 50).await);
@@ -1850,9 +1822,9 @@ async fn zero_and_nine_decimal_constituents_round_trip_exactly() {
     );
     let held = t.holder_balances(&attacker).await;
     let ev = events(t.mint_in_kind(&fx, &attacker, s).await);
-    assert_eq!(only(&ev, minted_in_kind)[0].amounts_in, dep);
+    assert_eq!(events_of::<MintedInKind>(&ev)[0].amounts_in, dep);
     let ev = events(t.redeem_in_kind(&fx, &attacker, s).await);
-    assert_eq!(only(&ev, redeemed_in_kind)[0].amounts_out, pay);
+    assert_eq!(events_of::<RedeemedInKind>(&ev)[0].amounts_out, pay);
     let now = t.holder_balances(&attacker).await;
     let lost: Vec<u64> = held.iter().zip(&now).map(|(a, b)| a - b).collect();
     assert_eq!(lost, vec![1, 1, 0, 1, 1, 1, 0, 1]);

@@ -3,7 +3,7 @@
 use aidx::events::NavReported;
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{ONE_SHARE, USD_SCALE};
-use aidx_keeper::client::AidxEvent;
+use aidx_keeper::client::{events_of, AidxEvent};
 use aidx_keeper::demo::{run, PACKET_DATA_SIZE};
 use aidx_keeper::universe::SAMPLE_UNIVERSE;
 
@@ -44,14 +44,7 @@ async fn demo_seeds_mints_prices_and_reports() {
     assert_eq!(at, story.len(), "events out of order: {kinds:?}");
     assert!(s.rebalance_swaps >= 1);
     assert!(s.reward_paid_usd > 0);
-    let navs: Vec<&NavReported> = s
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            AidxEvent::NavReported(n) => Some(n),
-            _ => None,
-        })
-        .collect();
+    let navs = events_of::<NavReported>(&s.events);
     // Seeded at $100 a share; units per share round down, so a share is worth a little less.
     assert!(navs[0].value_per_share <= 100 * USD_SCALE);
     assert!(navs[0].value_per_share > 99 * USD_SCALE);
