@@ -10,8 +10,8 @@ use aidx::instructions::{
 use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
 use aidx::math::WEIGHT_SCALE;
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
-use aidx_keeper::client::{self, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
-use aidx_keeper::embedded::{Embedded, TxFailure, TxOutcome};
+use aidx_client::{self as client, AidxEvent, TxFailure, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+use aidx_embedded::Embedded;
 use anchor_lang::solana_program::system_instruction;
 use anchor_spl::token_2022::spl_token_2022::{
     self,
@@ -27,9 +27,10 @@ use solana_sdk::{
     transaction::TransactionError,
 };
 
-pub use aidx_keeper;
-pub use aidx_keeper::pyth::PythPrice;
-pub type TxResult = std::result::Result<TxOutcome, TxFailure>;
+pub use aidx_client;
+pub use aidx_client::pyth::PythPrice;
+pub use aidx_client::TxResult;
+pub use aidx_embedded;
 
 /// A Token-2022 mint extension a test mint is created with.
 #[derive(Clone, Debug)]

@@ -863,7 +863,7 @@ proptest! {
 // The sample universe, by hand
 // ---------------------------------------------------------------------------------------------
 
-const SAMPLE_CSV: &str = include_str!("../../../keeper/data/sample-universe.csv");
+const SAMPLE_CSV: &str = include_str!("../../../keeper/client/data/sample-universe.csv");
 
 /// "4.2" -> 4.2 * USD_SCALE, exactly (the sample has at most two decimals).
 fn usd(s: &str) -> u128 {

@@ -1,0 +1,724 @@
+//! `aidx demo`: the whole life of an index on the embedded runtime, as named steps.
+//!
+//! [`Demo::start`] lists the universe (what `aidx targets` excludes and why) and creates a mint
+//! per eligible token (pure plays on Token-2022, host chains on SPL Token); then
+//! [`Demo::create_index`] seeds an index at the methodology's targets and $100 a share,
+//! [`Demo::fund_holders`], [`Demo::in_kind`], [`Demo::publish_prices`],
+//! [`Demo::recompute_targets`], [`Demo::price_move`], [`Demo::rebalance`],
+//! [`Demo::single_asset`] and [`Demo::finish`] follow, each printing what it did.
+
+use crate::output;
+use aidx::events::NavReported;
+use aidx::instructions::{
+    AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RedeemInKindArgs,
+    RedeemSingleArgs, SetMethodologyInputsArgs,
+};
+use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
+use aidx::state::{Bucket, Index, IndexParams, SubSector};
+use aidx_client::format::{pct, ui_amount, usd};
+use aidx_client::pyth::PythPrice;
+use aidx_client::tx::PACKET_DATA_SIZE;
+use aidx_client::universe::{self, Token};
+use aidx_client::{self as client, events_of, rebalance, targets, AidxEvent, Book};
+use aidx_client::{TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
+use aidx_embedded::{state, Embedded};
+use anyhow::{anyhow, bail, Result};
+use solana_sdk::{
+    message::AddressLookupTableAccount, pubkey::Pubkey, signature::Keypair, signer::Signer,
+};
+use std::io::Write;
+use std::path::Path;
+
+/// precision: USD_SCALE. Value of one share at the first mint.
+pub const INITIAL_SHARE_PRICE: u128 = 100 * USD_SCALE;
+
+/// What the demo did, for callers that check it (the tests do).
+#[derive(Debug)]
+pub struct DemoSummary {
+    /// The index account.
+    pub index: Pubkey,
+    /// Constituents listed.
+    pub constituents: usize,
+    /// Raw shares at the end.
+    pub share_supply: u64,
+    /// precision: USD_SCALE. Value of one whole share at the universe's sample prices.
+    pub value_per_share: u128,
+    /// Every event, in order.
+    pub events: Vec<AidxEvent>,
+    /// Largest serialized basket transaction, bytes.
+    pub largest_tx: usize,
+    /// Swaps the keeper made to bring every constituent back in band.
+    pub rebalance_swaps: usize,
+    /// precision: USD_SCALE. Reward the index paid for them.
+    pub reward_paid_usd: u128,
+}
+
+/// A universe token listed in the index.
+pub struct Listed {
+    token: Token,
+    mint: Pubkey,
+    program: Pubkey,
+    decimals: u8,
+    weight: u64,
+    /// Raw units per share at the seed.
+    units: u64,
+}
+
+struct Holder {
+    name: &'static str,
+    keypair: Keypair,
+    accounts: Vec<Pubkey>,
+    shares: Pubkey,
+    table: AddressLookupTableAccount,
+}
+
+/// The demo's chain and everything its steps share.
+pub struct Demo {
+    chain: Embedded,
+    listed: Vec<Listed>,
+    params: IndexParams,
+    admin: Keypair,
+    index_key: Pubkey,
+    index_table: Option<AddressLookupTableAccount>,
+    holders: Vec<Holder>,
+    keeper: Keypair,
+    /// precision: USD_SCALE. The prices published, table order.
+    usd_prices: Vec<u128>,
+    events: Vec<AidxEvent>,
+    largest_tx: usize,
+    rebalance: rebalance::RebalanceReport,
+    last_report: Option<NavReported>,
+}
+
+/// Runs every step, printing to `out`; with `save`, writes the final chain state there for the
+/// holder commands (`aidx nav --state`, `aidx mint --state`, ...).
+pub async fn run(
+    universe_csv: &str,
+    out: &mut impl Write,
+    save: Option<&Path>,
+) -> Result<DemoSummary> {
+    let mut demo = Demo::start(universe_csv, out).await?;
+    demo.create_index(out).await?;
+    demo.fund_holders().await?;
+    demo.in_kind(out).await?;
+    demo.publish_prices(out).await?;
+    demo.recompute_targets(out).await?;
+    demo.price_move(out).await?;
+    demo.rebalance(out).await?;
+    demo.single_asset(out).await?;
+    demo.finish(out, save).await
+}
+
+impl Demo {
+    /// The universe: which tokens are excluded and why (exactly what `aidx targets` prints),
+    /// and a mint per eligible token: pure plays on Token-2022 (8 decimals), host chains on
+    /// SPL Token (9 decimals).
+    pub async fn start(universe_csv: &str, out: &mut impl Write) -> Result<Self> {
+        let mut chain = Embedded::start().await?;
+        let universe = universe::parse(universe_csv)?;
+        let params = IndexParams::default();
+        writeln!(out, "== Universe: {} tokens", universe.len())?;
+        let report = targets::report(&universe, &params.methodology())?;
+        let mut listed = vec![];
+        for (t, r) in universe.into_iter().zip(&report.tokens) {
+            if let Some(why) = &r.excluded_because {
+                writeln!(out, "   excluded {:<8} {why}", t.symbol)?;
+                continue;
+            }
+            let (program, decimals) = if t.sector == SubSector::Host {
+                (TOKEN_PROGRAM_ID, 9)
+            } else {
+                (TOKEN_2022_PROGRAM_ID, 8)
+            };
+            let mint = chain.create_mint(&program, decimals).await?;
+            // raw units per share = share price * weight / token price, in raw units
+            let value = mul_div(
+                INITIAL_SHARE_PRICE,
+                r.target as u128,
+                WEIGHT_SCALE as u128,
+                Rounding::Down,
+            )?;
+            let units = u64::try_from(mul_div(
+                value,
+                10u128.pow(decimals as u32),
+                t.price,
+                Rounding::Down,
+            )?)?;
+            listed.push(Listed {
+                token: t,
+                mint,
+                program,
+                decimals,
+                weight: r.target,
+                units,
+            });
+        }
+        let usd_prices = listed.iter().map(|l| l.token.price).collect();
+        Ok(Demo {
+            chain,
+            listed,
+            params,
+            admin: Keypair::new(),
+            index_key: Pubkey::default(),
+            index_table: None,
+            holders: vec![],
+            keeper: Keypair::new(),
+            usd_prices,
+            events: vec![],
+            largest_tx: 0,
+            rebalance: Default::default(),
+            last_report: None,
+        })
+    }
+
+    /// Initializes the index, adds every constituent with the seed composition at its target,
+    /// and creates the index's lookup table.
+    pub async fn create_index(&mut self, out: &mut impl Write) -> Result<()> {
+        let share_mint = Keypair::new();
+        let payer = self.chain.payer_key();
+        let admin = self.admin.pubkey();
+        let args = InitializeIndexArgs {
+            params: self.params,
+            methodology_authority: admin,
+            guardian: admin,
+            fee_recipient: admin,
+        };
+        let ix = client::initialize_index(&payer, &admin, &share_mint.pubkey(), args);
+        let o = self
+            .chain
+            .send_ok(&[ix], &[&self.admin, &share_mint])
+            .await?;
+        self.events.extend(o.events);
+        self.index_key = client::index_address(&share_mint.pubkey());
+        writeln!(
+            out,
+            "\n== Index {} (share mint {})",
+            self.index_key,
+            share_mint.pubkey()
+        )?;
+        writeln!(
+            out,
+            "   cap {}  band {}  seeded at {} a share at the methodology's targets",
+            pct(self.params.max_weight as u128),
+            pct(self.params.band as u128),
+            usd(INITIAL_SHARE_PRICE, 2)
+        )?;
+        for l in &self.listed {
+            let host = l.token.sector == SubSector::Host;
+            let args = AddConstituentArgs {
+                sub_sector: l.token.sector as u8,
+                bucket: if host { Bucket::Host } else { Bucket::PurePlay } as u8,
+                feed_id: l
+                    .token
+                    .feed_id
+                    .ok_or_else(|| anyhow!("{} has no feed", l.token.symbol))?,
+                initial_units_per_share: l.units,
+                target_weight: l.weight,
+            };
+            let ix =
+                client::add_constituent(&payer, &admin, &self.index_key, &l.mint, &l.program, args);
+            self.events
+                .extend(self.chain.send_ok(&[ix], &[&self.admin]).await?.events);
+        }
+        let index = self.chain.index(&self.index_key).await?;
+        let table = self
+            .chain
+            .create_lookup_table(&client::index_lookup_addresses(&self.index_key, &index))
+            .await?;
+        writeln!(
+            out,
+            "   {} constituents added; lookup table {}",
+            self.listed.len(),
+            table.key
+        )?;
+        self.index_table = Some(table);
+        Ok(())
+    }
+
+    /// Two holders, each funded with 1,000 shares' worth of every constituent and a lookup
+    /// table of their own accounts; a keeper with inventory of every constituent.
+    pub async fn fund_holders(&mut self) -> Result<()> {
+        let share_mint = self.chain.index(&self.index_key).await?.share_mint;
+        for name in ["alice", "bob"] {
+            let keypair = Keypair::new();
+            let tokens: Vec<_> = self
+                .listed
+                .iter()
+                .map(|l| {
+                    (
+                        l.mint,
+                        l.program,
+                        l.units.saturating_mul(1_000).saturating_add(1_000),
+                    )
+                })
+                .collect();
+            let accounts = self
+                .chain
+                .fund_holder(&keypair.pubkey(), 10_000_000_000, &tokens)
+                .await?;
+            let shares = self
+                .chain
+                .create_ata(&keypair.pubkey(), &share_mint, &TOKEN_PROGRAM_ID)
+                .await?;
+            let mut own = accounts.clone();
+            own.push(shares);
+            let table = self.chain.create_lookup_table(&own).await?;
+            self.holders.push(Holder {
+                name,
+                keypair,
+                accounts,
+                shares,
+                table,
+            });
+        }
+        let tokens: Vec<_> = self
+            .listed
+            .iter()
+            .map(|l| (l.mint, l.program, l.units.saturating_mul(1_000)))
+            .collect();
+        self.chain
+            .fund_holder(&self.keeper.pubkey(), 10_000_000_000, &tokens)
+            .await?;
+        Ok(())
+    }
+
+    /// Alice mints 100 shares in kind (the first mint seeds the basket), Bob 250, Alice
+    /// redeems 40: each one v0 transaction through the index's and the holder's lookup tables.
+    pub async fn in_kind(&mut self, out: &mut impl Write) -> Result<()> {
+        writeln!(out)?;
+        for (who, is_mint, whole) in [(0, true, 100), (1, true, 250), (0, false, 40)] {
+            let index = self.chain.index(&self.index_key).await?;
+            let n = index.constituents().len();
+            let h = &self.holders[who];
+            let shares = whole * ONE_SHARE;
+            let ix = if is_mint {
+                let args = MintInKindArgs {
+                    shares,
+                    max_amounts_in: vec![u64::MAX; n],
+                    min_shares_out: shares,
+                };
+                client::mint_in_kind(
+                    &self.index_key,
+                    &index,
+                    &h.keypair.pubkey(),
+                    &h.accounts,
+                    args,
+                )
+            } else {
+                let args = RedeemInKindArgs {
+                    shares,
+                    min_amounts_out: vec![0; n],
+                    skip_mask: 0,
+                };
+                client::redeem_in_kind(
+                    &self.index_key,
+                    &index,
+                    &h.keypair.pubkey(),
+                    &h.accounts,
+                    args,
+                )
+            };
+            let tables = [
+                self.index_table
+                    .clone()
+                    .ok_or_else(|| anyhow!("no index table"))?,
+                h.table.clone(),
+            ];
+            let (r, size) = self
+                .chain
+                .send_basket(&[ix], &[&h.keypair], &tables)
+                .await?;
+            let o = r?;
+            self.largest_tx = self.largest_tx.max(size);
+            for m in events_of::<aidx::events::MintedInKind>(&o.events) {
+                writeln!(
+                    out,
+                    "== {} mints {} shares in kind{} -> supply {}",
+                    h.name,
+                    ui_amount(m.shares as u128, SHARE_DECIMALS, 2),
+                    if m.dead_shares > 0 {
+                        " (first mint: seeds the basket, dead shares locked)"
+                    } else {
+                        ""
+                    },
+                    ui_amount(m.share_supply_after as u128, SHARE_DECIMALS, 6)
+                )?;
+            }
+            for r in events_of::<aidx::events::RedeemedInKind>(&o.events) {
+                writeln!(
+                    out,
+                    "== {} redeems {} shares in kind -> supply {}",
+                    h.name,
+                    ui_amount(r.shares as u128, SHARE_DECIMALS, 2),
+                    ui_amount(r.share_supply_after as u128, SHARE_DECIMALS, 6)
+                )?;
+            }
+            self.events.extend(o.events);
+        }
+        Ok(())
+    }
+
+    /// Publishes the current prices as Pyth updates (published now, 0.1% confidence) at the
+    /// push-feed addresses operators read, refreshes them through the oracle gate and reads
+    /// NAV with `report_nav`.
+    async fn publish_and_report(&mut self) -> Result<NavReported> {
+        let now = self.chain.clock().await?.unix_timestamp;
+        let prices: Vec<PythPrice> = self
+            .usd_prices
+            .iter()
+            .map(|p| PythPrice::from_usd_scaled(*p, 10, now))
+            .collect();
+        let keys = self
+            .chain
+            .post_index_prices(&self.index_key, &prices)
+            .await?;
+        let o = self
+            .chain
+            .send_ok(
+                &[
+                    client::refresh_prices(&self.index_key, &keys),
+                    client::report_nav(&self.index_key),
+                ],
+                &[],
+            )
+            .await?;
+        let report = events_of::<NavReported>(&o.events).pop();
+        self.events.extend(o.events);
+        let report = report.ok_or_else(|| anyhow!("report_nav emitted no NavReported"))?;
+        self.last_report = Some(report.clone());
+        Ok(report)
+    }
+
+    /// The universe's sample prices through the oracle gate, and the basket at them.
+    pub async fn publish_prices(&mut self, out: &mut impl Write) -> Result<()> {
+        let report = self.publish_and_report().await?;
+        writeln!(
+            out,
+            "\n== Oracle prices published (sample prices, 0.1% confidence)"
+        )?;
+        self.print_basket(out, &report).await
+    }
+
+    /// The methodology on-chain: the methodology authority posts the universe's facts, and
+    /// `recompute_targets` (prices refreshed in the same transaction) derives the targets; they
+    /// must equal what `aidx targets` computes off-chain, unit for unit.
+    pub async fn recompute_targets(&mut self, out: &mut impl Write) -> Result<()> {
+        let now = self.chain.clock().await?.unix_timestamp;
+        let inputs = SetMethodologyInputsArgs {
+            observed_at: now,
+            rows: self
+                .listed
+                .iter()
+                .map(|l| targets::input_row(&l.token))
+                .collect(),
+        };
+        let index = self.chain.index(&self.index_key).await?;
+        let keys = client::price_feed_accounts(&index);
+        let ixs = [
+            client::set_methodology_inputs(&self.index_key, &self.admin.pubkey(), inputs),
+            client::refresh_prices(&self.index_key, &keys),
+            client::recompute_targets(&self.index_key),
+        ];
+        let o = self.chain.send_ok(&ixs, &[&self.admin]).await?;
+        self.events.extend(o.events);
+        let index = self.chain.index(&self.index_key).await?;
+        let same = index
+            .constituents()
+            .iter()
+            .zip(&self.listed)
+            .filter(|(c, l)| c.target_weight == l.weight)
+            .count();
+        if same != self.listed.len() {
+            bail!(
+                "on-chain targets differ from the keeper's for {} constituents",
+                self.listed.len() - same
+            );
+        }
+        writeln!(
+            out,
+            "   targets recomputed on-chain from posted inputs and oracle prices: equal to `aidx targets` for {same}/{} constituents, unit for unit",
+            self.listed.len()
+        )?;
+        Ok(())
+    }
+
+    /// TAO +30% and FIL -30%, 30 seconds later.
+    pub async fn price_move(&mut self, out: &mut impl Write) -> Result<()> {
+        for (symbol, pct_move) in [("TAO", 30i128), ("FIL", -30)] {
+            if let Some(i) = self.row_of(symbol) {
+                self.usd_prices[i] = (self.usd_prices[i] as i128 * (100 + pct_move) / 100) as u128;
+            }
+        }
+        let now = self.chain.clock().await?.unix_timestamp;
+        self.chain.set_unix_timestamp(now + 30).await?;
+        let moved = self.publish_and_report().await?;
+        writeln!(out, "\n== Price move: TAO +30%, FIL -30%")?;
+        self.print_basket(out, &moved).await
+    }
+
+    /// The book of this chain: symbols, wallets, lookup tables (saved with --save-state).
+    fn book(&self) -> Book {
+        let mut book = Book {
+            index: self.index_key.to_string(),
+            symbols: self.listed.iter().map(|l| l.token.symbol.clone()).collect(),
+            ..Book::default()
+        };
+        book.add_wallet("admin", &self.admin);
+        book.add_wallet("keeper", &self.keeper);
+        if let Some(t) = &self.index_table {
+            book.lookup_tables.insert("index".into(), t.key.to_string());
+        }
+        for h in &self.holders {
+            book.add_wallet(h.name, &h.keypair);
+            book.lookup_tables
+                .insert(h.name.into(), h.table.key.to_string());
+        }
+        book
+    }
+
+    /// The imbalance is recorded (the auction starts), an hour passes, prices are republished,
+    /// and the keeper plans and executes the swaps that bring every constituent back inside
+    /// its band.
+    pub async fn rebalance(&mut self, out: &mut impl Write) -> Result<()> {
+        let book = self.book();
+        let index = self.chain.index(&self.index_key).await?;
+        let keys = client::price_feed_accounts(&index);
+        let o = self
+            .chain
+            .send_ok(
+                &[
+                    client::refresh_prices(&self.index_key, &keys),
+                    client::poke_rebalance(&self.index_key),
+                ],
+                &[],
+            )
+            .await?;
+        self.events.extend(o.events);
+        let clock = self.chain.clock().await?;
+        self.chain
+            .ctx
+            .warp_to_slot(clock.slot + 1)
+            .map_err(|e| anyhow!("warp: {e:?}"))?;
+        self.chain
+            .set_unix_timestamp(clock.unix_timestamp + 3_600)
+            .await?;
+        let before = self.publish_and_report().await?;
+        writeln!(out, "\n== Rebalance plan, one hour into the auction")?;
+        let plan = rebalance::plan_now(&mut self.chain, &book).await?;
+        output::plan(&plan, &self.chain.index(&self.index_key).await?, out)?;
+        let report =
+            rebalance::rebalance(&mut self.chain, &book, &self.keeper, 50, 2, false).await?;
+        for line in report.notes.iter().chain(&report.events) {
+            writeln!(out, "   {line}")?;
+        }
+        writeln!(
+            out,
+            "   {} swaps, reward paid {} ({:.5}% of NAV)",
+            report.swaps_done,
+            usd(report.reward_paid_usd, 4),
+            report.reward_paid_usd as f64 * 100.0 / before.nav_mid.max(1) as f64
+        )?;
+        self.events.extend(
+            report
+                .swapped
+                .iter()
+                .cloned()
+                .map(AidxEvent::RebalanceSwapped),
+        );
+        self.rebalance = report;
+        Ok(())
+    }
+
+    fn row_of(&self, symbol: &str) -> Option<usize> {
+        self.listed.iter().position(|l| l.token.symbol == symbol)
+    }
+
+    /// Single-asset flows at oracle prices, each within the cap-and-band rule: Bob deposits
+    /// $50 of FIL (at target after the rebalance; $200 would push it out of its band: refused),
+    /// Alice redeems 1 share into TAO, still above target (a larger single redeem would lift
+    /// SOL and LINK, which sit near the 15% cap, above it: refused).
+    pub async fn single_asset(&mut self, out: &mut impl Write) -> Result<()> {
+        let (Some(fil), Some(tao)) = (self.row_of("FIL"), self.row_of("TAO")) else {
+            return Ok(());
+        };
+        let index = self.chain.index(&self.index_key).await?;
+        let bob = &self.holders[1];
+        let fil_amount = u64::try_from(mul_div(
+            50 * USD_SCALE,
+            10u128.pow(self.listed[fil].decimals as u32),
+            self.usd_prices[fil],
+            Rounding::Down,
+        )?)?;
+        let args = MintSingleArgs {
+            amount_in: fil_amount,
+            min_shares_out: 1,
+        };
+        let ix = client::mint_single(&self.index_key, &index, &bob.keypair.pubkey(), fil, args);
+        let o = self.chain.send_ok(&[ix], &[&bob.keypair]).await?;
+        for m in events_of::<aidx::events::MintedSingle>(&o.events) {
+            writeln!(
+                out,
+                "\n== bob mints {} shares with {} FIL ({} at price - conf, NAV {} at price + conf)",
+                ui_amount(m.shares as u128, SHARE_DECIMALS, 4),
+                ui_amount(m.amount_in as u128, self.listed[fil].decimals, 4),
+                usd(m.deposit_value, 2),
+                usd(m.nav, 2),
+            )?;
+        }
+        self.events.extend(o.events);
+        let alice = &self.holders[0];
+        let index = self.chain.index(&self.index_key).await?;
+        let args = RedeemSingleArgs {
+            shares: ONE_SHARE,
+            min_amount_out: 1,
+        };
+        let ix = client::redeem_single(&self.index_key, &index, &alice.keypair.pubkey(), tao, args);
+        let o = self.chain.send_ok(&[ix], &[&alice.keypair]).await?;
+        for r in events_of::<aidx::events::RedeemedSingle>(&o.events) {
+            writeln!(
+                out,
+                "== alice redeems {} shares for {} TAO ({} of NAV at price - conf, TAO paid at price + conf)",
+                ui_amount(r.shares as u128, SHARE_DECIMALS, 2),
+                ui_amount(r.amount_out as u128, self.listed[tao].decimals, 4),
+                usd(r.value_out, 2),
+            )?;
+        }
+        self.events.extend(o.events);
+        Ok(())
+    }
+
+    /// The final basket, the holders' shares, the largest basket transaction; saves the state.
+    pub async fn finish(
+        mut self,
+        out: &mut impl Write,
+        save: Option<&Path>,
+    ) -> Result<DemoSummary> {
+        let now = self.chain.clock().await?.unix_timestamp;
+        self.chain.set_unix_timestamp(now + 30).await?;
+        let last = self.publish_and_report().await?;
+        writeln!(out, "\n== Final basket")?;
+        self.print_basket(out, &last).await?;
+        for h in &self.holders {
+            let s = self.chain.token_balance(&h.shares).await?;
+            writeln!(
+                out,
+                "  {:<6} holds {} shares",
+                h.name,
+                ui_amount(s as u128, SHARE_DECIMALS, 4)
+            )?;
+        }
+        writeln!(
+            out,
+            "largest basket transaction: {} bytes (v0, index + holder lookup tables; limit {PACKET_DATA_SIZE})",
+            self.largest_tx
+        )?;
+        writeln!(out, "{} events emitted", self.events.len())?;
+        let index = self.chain.index(&self.index_key).await?;
+        if let Some(path) = save {
+            let book = self.book();
+            state::save(&mut self.chain, &book, path).await?;
+            writeln!(out, "state saved to {}", path.display())?;
+        }
+        Ok(DemoSummary {
+            index: self.index_key,
+            constituents: self.listed.len(),
+            share_supply: index.share_supply,
+            value_per_share: last.value_per_share,
+            events: self.events,
+            largest_tx: self.largest_tx,
+            rebalance_swaps: self.rebalance.swaps_done,
+            reward_paid_usd: self.rebalance.reward_paid_usd,
+        })
+    }
+
+    /// The basket at the prices stored on-chain: balance, price, value, weight against target and
+    /// band; then NAV and value per share. Checks every vault against internal accounting.
+    async fn print_basket(&mut self, out: &mut impl Write, report: &NavReported) -> Result<()> {
+        let (chain, index_key, listed) = (&mut self.chain, &self.index_key, &self.listed);
+        let index: Index = chain.index(index_key).await?;
+        let mut rows = vec![];
+        for (i, (c, l)) in index.constituents().iter().zip(listed).enumerate() {
+            let vault_amount = chain.token_balance(&c.vault).await?;
+            if vault_amount != c.balance {
+                bail!(
+                    "{}: vault holds {vault_amount}, index accounts for {}",
+                    l.token.symbol,
+                    c.balance
+                );
+            }
+            let value = mul_div(
+                c.balance as u128,
+                c.price as u128,
+                10u128.pow(c.decimals as u32),
+                Rounding::Down,
+            )?;
+            let w = report.weights[i];
+            let half = mul_div(
+                c.target_weight as u128,
+                index.params.band as u128,
+                WEIGHT_SCALE as u128,
+                Rounding::Down,
+            )?;
+            let (lo, hi) = (
+                (c.target_weight as u128).saturating_sub(half),
+                c.target_weight as u128 + half,
+            );
+            let flag = if (w as u128) > hi {
+                "over"
+            } else if (w as u128) < lo {
+                "under"
+            } else {
+                ""
+            };
+            rows.push(vec![
+                l.token.symbol.clone(),
+                SubSector::from_u8(c.sub_sector)
+                    .map(|s| s.name())
+                    .unwrap_or("?")
+                    .to_string(),
+                if c.token_program == TOKEN_PROGRAM_ID {
+                    "spl-token"
+                } else {
+                    "token-2022"
+                }
+                .to_string(),
+                ui_amount(c.balance as u128, c.decimals, 4),
+                usd(c.price as u128, 2),
+                usd(value, 2),
+                pct(w as u128),
+                pct(c.target_weight as u128),
+                format!("{}-{}", pct(lo), pct(hi)),
+                flag.to_string(),
+            ]);
+        }
+        write!(
+            out,
+            "{}",
+            output::render(
+                &[
+                    ("token", output::Align::Left),
+                    ("sector", output::Align::Left),
+                    ("program", output::Align::Left),
+                    ("balance", output::Align::Right),
+                    ("price", output::Align::Right),
+                    ("value", output::Align::Right),
+                    ("weight", output::Align::Right),
+                    ("target", output::Align::Right),
+                    ("band", output::Align::Right),
+                    ("", output::Align::Left),
+                ],
+                &rows
+            )
+        )?;
+        writeln!(
+            out,
+            "share supply {}  NAV {} (low {}, high {})  value per share {}",
+            ui_amount(report.share_supply as u128, SHARE_DECIMALS, 6),
+            usd(report.nav_mid, 2),
+            usd(report.nav_low, 2),
+            usd(report.nav_high, 2),
+            usd(report.value_per_share, 2)
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,383 @@
+//! Everything the command line shows people: tables, event lines and JSON, rendered in one
+//! place from the data the client returns.
+
+use aidx::math::SHARE_DECIMALS;
+use aidx::math::WEIGHT_SCALE;
+use aidx::state::Index;
+use aidx_client::audit::AuditReport;
+use aidx_client::format::{pct, ui_amount, usd};
+use aidx_client::holder::NavView;
+use aidx_client::rebalance::{reward_usd, Plan, RebalanceReport};
+use aidx_client::targets::TargetsReport;
+use aidx_client::AidxEvent;
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+
+/// Writes `value` as pretty JSON and a newline.
+pub fn json(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Events as JSON: `[{"event": name, "detail": ...}]`.
+pub fn events_json(out: &mut impl Write, events: &[AidxEvent]) -> Result<()> {
+    let v: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| serde_json::json!({ "event": e.name(), "detail": format!("{e:?}") }))
+        .collect();
+    json(out, &v)
+}
+
+/// Each event on its own line, as debug text (what `aidx admin` shows).
+pub fn event_lines(out: &mut impl Write, events: &[AidxEvent], indent: &str) -> Result<()> {
+    for e in events {
+        writeln!(out, "{indent}{e:?}")?;
+    }
+    Ok(())
+}
+
+/// `aidx rebalance` as text: failures and dry-run swaps, each swap done, the totals.
+pub fn rebalance(r: &RebalanceReport, out: &mut impl Write) -> Result<()> {
+    for line in &r.notes {
+        writeln!(out, "  {line}")?;
+    }
+    for line in &r.events {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(
+        out,
+        "{} swaps done, {} failed, reward paid {}",
+        r.swaps_done,
+        r.swaps_failed,
+        usd(r.reward_paid_usd, 4)
+    )?;
+    Ok(())
+}
+
+/// Column alignment.
+#[derive(Clone, Copy)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Renders rows under a header, each column as wide as its widest cell.
+pub fn render(header: &[(&str, Align)], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = header.iter().map(|(h, _)| h.chars().count()).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            width[i] = width[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match header[i].1 {
+                Align::Left => format!("{c:<w$}", w = width[i]),
+                Align::Right => format!("{c:>w$}", w = width[i]),
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(header.iter().map(|(h, _)| *h).collect());
+    out.push('\n');
+    out.push_str(
+        &width
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  "),
+    );
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// `aidx nav` as a table.
+pub fn nav(v: &NavView, out: &mut impl Write) -> Result<()> {
+    let rows: Vec<Vec<String>> = v
+        .constituents
+        .iter()
+        .map(|c| {
+            vec![
+                c.symbol.clone(),
+                c.balance.clone(),
+                format!("${}", c.price_usd),
+                format!("±{}", c.conf_usd),
+                c.weight.clone(),
+                c.target.clone(),
+            ]
+        })
+        .collect();
+    writeln!(out, "index {}", v.index)?;
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("balance", Align::Right),
+                ("price", Align::Right),
+                ("conf", Align::Right),
+                ("weight", Align::Right),
+                ("target", Align::Right),
+            ],
+            &rows
+        )
+    )?;
+    writeln!(
+        out,
+        "share supply {}  NAV ${} (low ${}, high ${})  value per share ${}",
+        v.share_supply, v.nav_usd, v.nav_low_usd, v.nav_high_usd, v.value_per_share_usd
+    )?;
+    Ok(())
+}
+
+/// One line per event of a holder operation.
+pub fn holder_events(events: &[AidxEvent], out: &mut impl Write) -> Result<()> {
+    for e in events {
+        match e {
+            AidxEvent::MintedInKind(m) => writeln!(
+                out,
+                "minted {} shares in kind; supply {}",
+                ui_amount(m.shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(m.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            AidxEvent::RedeemedInKind(r) => writeln!(
+                out,
+                "redeemed {} shares in kind; supply {}",
+                ui_amount(r.shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(r.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            AidxEvent::MintedSingle(m) => writeln!(
+                out,
+                "minted {} shares for {} raw units (fee {} shares); supply {}",
+                ui_amount(m.shares as u128, SHARE_DECIMALS, 9),
+                m.amount_in,
+                ui_amount(m.fee_shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(m.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            AidxEvent::RedeemedSingle(r) => writeln!(
+                out,
+                "redeemed {} shares for {} raw units (fee {} shares); supply {}",
+                ui_amount(r.shares as u128, SHARE_DECIMALS, 9),
+                r.amount_out,
+                ui_amount(r.fee_shares as u128, SHARE_DECIMALS, 9),
+                ui_amount(r.share_supply_after as u128, SHARE_DECIMALS, 9)
+            )?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `aidx plan` as tables: what is out of band, the swaps and their reward now.
+pub fn plan(p: &Plan, index: &Index, out: &mut impl Write) -> Result<()> {
+    let out_rows: Vec<Vec<String>> = p
+        .deviations
+        .iter()
+        .filter(|d| d.out_of_band)
+        .map(|d| {
+            vec![
+                d.symbol.clone(),
+                pct(d.weight as u128),
+                pct(d.target as u128),
+                format!("{}-{}", pct(d.band_low as u128), pct(d.band_high as u128)),
+                if d.weight > d.target { "over" } else { "under" }.into(),
+            ]
+        })
+        .collect();
+    if out_rows.is_empty() {
+        writeln!(out, "every constituent is inside its band: nothing to do")?;
+        return Ok(());
+    }
+    writeln!(out, "out of band:")?;
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("weight", Align::Right),
+                ("target", Align::Right),
+                ("band", Align::Right),
+                ("", Align::Left)
+            ],
+            &out_rows
+        )
+    )?;
+    writeln!(
+        out,
+        "auction: {} s since the imbalance was recorded, reward now {}",
+        p.auction_elapsed,
+        pct(p.reward_now as u128)
+    )?;
+    let rows: Vec<Vec<String>> = p
+        .swaps
+        .iter()
+        .map(|s| {
+            let (ci, co) = (
+                &index.constituents()[s.row_in],
+                &index.constituents()[s.row_out],
+            );
+            vec![
+                format!("{} -> {}", s.symbol_in, s.symbol_out),
+                ui_amount(s.amount_in as u128, ci.decimals, 4),
+                ui_amount(s.expected_out as u128, co.decimals, 4),
+                usd(s.value_usd, 2),
+                usd(reward_usd(s.value_usd, s.reward), 4),
+            ]
+        })
+        .collect();
+    writeln!(out, "swaps (caller pays in -> receives out):")?;
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("swap", Align::Left),
+                ("pay in", Align::Right),
+                ("receive", Align::Right),
+                ("value", Align::Right),
+                ("reward now", Align::Right)
+            ],
+            &rows
+        )
+    )?;
+    Ok(())
+}
+
+/// `aidx targets` as tables: every step per token, then the sector breakdown.
+pub fn targets(r: &TargetsReport, out: &mut impl Write) -> Result<()> {
+    let rows: Vec<Vec<String>> = r
+        .tokens
+        .iter()
+        .map(|t| {
+            vec![
+                t.symbol.clone(),
+                t.sector.clone(),
+                t.bucket.clone(),
+                t.excluded_because.clone().unwrap_or_else(|| "yes".into()),
+                format!("${}", t.market_cap_usd),
+                pct(t.raw_weight as u128),
+                pct(t.capped_weight as u128),
+                if t.haircut > 0 {
+                    format!("-{}", pct(t.haircut as u128))
+                } else {
+                    String::new()
+                },
+                pct(t.target as u128),
+            ]
+        })
+        .collect();
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("sector", Align::Left),
+                ("bucket", Align::Left),
+                ("eligible", Align::Left),
+                ("market cap", Align::Right),
+                ("raw", Align::Right),
+                ("capped", Align::Right),
+                ("haircut", Align::Right),
+                ("target", Align::Right),
+            ],
+            &rows
+        )
+    )?;
+    let total: u64 = r.tokens.iter().map(|t| t.target).sum();
+    writeln!(
+        out,
+        "targets sum to {} ({} units of {WEIGHT_SCALE})",
+        pct(total as u128),
+        total
+    )?;
+    writeln!(out, "\nsector breakdown")?;
+    let rows: Vec<Vec<String>> = r
+        .sectors
+        .iter()
+        .map(|(s, w)| vec![s.clone(), pct(*w as u128)])
+        .collect();
+    write!(
+        out,
+        "{}",
+        render(&[("sector", Align::Left), ("target", Align::Right)], &rows)
+    )?;
+    Ok(())
+}
+
+/// `aidx audit` as a table and its verdict.
+pub fn audit(r: &AuditReport, out: &mut impl Write) -> Result<()> {
+    let rows: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                x.symbol.clone(),
+                x.status.into(),
+                x.balance.to_string(),
+                if x.surplus > 0 {
+                    format!("+{}", x.surplus)
+                } else {
+                    String::new()
+                },
+                usd(x.price as u128, 4),
+                pct(x.weight as u128),
+                pct(x.target as u128),
+                format!("{}-{}", pct(x.band_low as u128), pct(x.band_high as u128)),
+                if x.out_of_band { "out" } else { "" }.into(),
+            ]
+        })
+        .collect();
+    writeln!(out, "index {}", r.index)?;
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("status", Align::Left),
+                ("balance", Align::Right),
+                ("donated", Align::Right),
+                ("price", Align::Right),
+                ("weight", Align::Right),
+                ("target", Align::Right),
+                ("band", Align::Right),
+                ("", Align::Left),
+            ],
+            &rows
+        )
+    )?;
+    writeln!(
+        out,
+        "supply {}  NAV {} (low {}, high {})  value per share {}  management fee due {} shares",
+        ui_amount(r.share_supply as u128, SHARE_DECIMALS, 9),
+        usd(r.nav_mid, 2),
+        usd(r.nav_low, 2),
+        usd(r.nav_high, 2),
+        usd(r.value_per_share, 4),
+        ui_amount(r.pending_management_fee as u128, SHARE_DECIMALS, 9)
+    )?;
+    if let Some(n) = r.events_replayed {
+        writeln!(out, "replayed {n} events")?;
+    }
+    if r.violations.is_empty() {
+        writeln!(out, "all invariants hold")?;
+    } else {
+        for x in &r.violations {
+            writeln!(out, "VIOLATION {}: {}", x.rule, x.detail)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! `aidx admin ...` on a saved embedded chain: dry runs send nothing; changes land with their
+//! events; the guardian's limits hold through the command too.
+
+use aidx::state::{PAUSE_ALL, PAUSE_MINT_SINGLE, PAUSE_REBALANCE};
+use aidx_cli::commands::admin::{parse_flags, AdminCommand as AdminAction, ParamChanges};
+use aidx_cli::demo;
+use aidx_client::universe::SAMPLE_UNIVERSE;
+use aidx_client::AidxEvent;
+use aidx_embedded::state;
+
+/// What `aidx admin` does with the command: its events.
+async fn run_admin(
+    chain: &mut aidx_embedded::Embedded,
+    book: &aidx_client::Book,
+    signer: &str,
+    command: AdminAction,
+    dry_run: bool,
+    _out: &mut Vec<u8>,
+) -> anyhow::Result<Vec<AidxEvent>> {
+    Ok(
+        aidx_cli::commands::admin::run(chain, book, signer, command, dry_run)
+            .await?
+            .events,
+    )
+}
+
+#[tokio::test]
+async fn admin_commands_on_a_saved_chain() {
+    let path = std::env::temp_dir().join(format!("aidx-admin-{}.state", std::process::id()));
+    let mut sink = Vec::new();
+    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
+        .await
+        .expect("demo");
+    let (mut chain, book) = state::load(&path).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    let index_key = book.index_key().unwrap();
+    let mut out = Vec::new();
+
+    // Dry run: the event is shown, nothing changes.
+    let before = chain.account_data(&index_key).await.unwrap();
+    let changes = ParamChanges {
+        mint_fee_bps: Some(20),
+        ..Default::default()
+    };
+    let ev = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::SetParams(changes.clone()),
+        true,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let [AidxEvent::ParamsUpdated(p)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((p.old.mint_fee_bps, p.new.mint_fee_bps), (0, 20));
+    assert_eq!(chain.account_data(&index_key).await.unwrap(), before);
+
+    // For real.
+    run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::SetParams(changes),
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        chain.index(&index_key).await.unwrap().params.mint_fee_bps,
+        20
+    );
+
+    // A bound is checked before anything is sent.
+    let bad = ParamChanges {
+        max_weight_pct: Some(25),
+        ..Default::default()
+    };
+    let err = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::SetParams(bad),
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("InvalidMaxWeight"), "{err}");
+
+    // Pause flags by name; a stranger cannot pause.
+    assert_eq!(
+        parse_flags("mint-single,rebalance").unwrap(),
+        PAUSE_MINT_SINGLE | PAUSE_REBALANCE
+    );
+    assert_eq!(parse_flags("all").unwrap(), PAUSE_ALL);
+    assert!(parse_flags("redeem-in-kind").is_err());
+    let pause = AdminAction::Pause {
+        flags: "all".into(),
+    };
+    let err = run_admin(&mut chain, &book, "alice", pause.clone(), false, &mut out)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&u32::from(aidx::errors::AidxError::UnauthorizedGuardian).to_string())
+            || err.to_string().contains("UnauthorizedGuardian"),
+        "{err}"
+    );
+    let ev = run_admin(&mut chain, &book, "admin", pause, false, &mut out)
+        .await
+        .unwrap();
+    assert!(matches!(&ev[..], [AidxEvent::PauseSet(p)] if p.new == PAUSE_ALL));
+    assert_eq!(chain.index(&index_key).await.unwrap().paused, PAUSE_ALL);
+
+    // Wind a constituent down by symbol.
+    let ev = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::WindDown {
+            symbol: "AKT".into(),
+        },
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let [AidxEvent::ConstituentWindingDown(w)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    let row = book.row_of("AKT").unwrap();
+    assert_eq!(w.row as usize, row);
+    assert_eq!(
+        chain.index(&index_key).await.unwrap().constituents()[row].target_weight,
+        0
+    );
+}

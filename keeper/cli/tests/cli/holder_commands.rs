@@ -1,0 +1,235 @@
+//! The keeper's holder commands (`aidx nav`, `oracle`, `mint`, `redeem`) on a saved embedded
+//! chain: state round trip, slippage bounds, skip lists.
+
+use aidx::math::shares::{mint_deposit, redeem_payout};
+use aidx::math::ONE_SHARE;
+use aidx_cli::demo;
+use aidx_client::holder::{self, less_slippage, plus_slippage, Request};
+use aidx_client::universe::SAMPLE_UNIVERSE;
+use aidx_client::{self as client, AidxEvent};
+use aidx_embedded::state;
+use solana_sdk::signer::Signer;
+
+fn temp_state(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("aidx-{name}-{}.state", std::process::id()))
+}
+
+#[tokio::test]
+async fn holder_commands_on_a_saved_chain() {
+    let path = temp_state("holder");
+    let mut sink = Vec::new();
+    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
+        .await
+        .expect("demo");
+
+    // The saved state loads into a fresh runtime with the same index.
+    let (mut chain, book) = state::load(&path).await.unwrap();
+    let index_key = book.index_key().unwrap();
+    let before = chain.index(&index_key).await.unwrap();
+    assert_eq!(book.symbols.len(), before.constituents().len());
+
+    // Prices are re-published now (the saved ones may have aged), then NAV reads them.
+    chain
+        .publish_prices(&book, &[("TAO".into(), "500".into())], 10)
+        .await
+        .unwrap();
+    let nav = holder::nav(&mut chain, &book, false).await.unwrap();
+    assert_eq!(nav.constituents[0].symbol, "TAO");
+    assert_eq!(nav.constituents[0].price_usd, "500.0000");
+    // nav simulates: nothing is committed
+    assert_eq!(
+        chain.index(&index_key).await.unwrap().constituents()[0].price,
+        before.constituents()[0].price
+    );
+
+    // In kind: deposits are exactly the program's share math, within the slippage bound.
+    let alice = book.wallet("alice").unwrap();
+    let shares_ata = client::ata(
+        &alice.pubkey(),
+        &before.share_mint,
+        &client::TOKEN_PROGRAM_ID,
+    );
+    let held = chain.token_balance(&shares_ata).await.unwrap();
+    let ev = holder::execute(
+        &mut chain,
+        &book,
+        "alice",
+        Request::MintInKind {
+            shares: 3 * ONE_SHARE,
+        },
+        25,
+    )
+    .await
+    .unwrap();
+    let [AidxEvent::MintedInKind(m)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    for (c, amount) in before.constituents().iter().zip(&m.amounts_in) {
+        let need = mint_deposit(3 * ONE_SHARE, c.balance, before.share_supply).unwrap();
+        assert_eq!(*amount, need);
+        assert!(*amount <= plus_slippage(need, 25).unwrap());
+    }
+    assert_eq!(
+        chain.token_balance(&shares_ata).await.unwrap(),
+        held + 3 * ONE_SHARE
+    );
+
+    // Redeem in kind skipping SOL: SOL pays nothing and stays in the basket.
+    let sol = book.row_of("sol").unwrap();
+    let idx = chain.index(&index_key).await.unwrap();
+    let ev = holder::execute(
+        &mut chain,
+        &book,
+        "bob",
+        Request::RedeemInKind {
+            shares: 2 * ONE_SHARE,
+            skip: vec!["SOL".into()],
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let [AidxEvent::RedeemedInKind(r)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(r.skip_mask, 1 << sol);
+    for (i, (c, paid)) in idx.constituents().iter().zip(&r.amounts_out).enumerate() {
+        let full = redeem_payout(2 * ONE_SHARE, c.balance, idx.share_supply).unwrap();
+        assert_eq!(*paid, if i == sol { 0 } else { full });
+    }
+
+    // Single-asset redeem into SOL (bob's skipped SOL stayed in the basket, so SOL sits at or
+    // above its cap and redeeming into it moves it down): quoted by simulation, sent with a
+    // zero slippage bound, so it pays exactly the quote.
+    let ev = holder::execute(
+        &mut chain,
+        &book,
+        "alice",
+        Request::RedeemSingle {
+            symbol: "SOL".into(),
+            shares: ONE_SHARE / 2,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let paid = ev.iter().find_map(|e| match e {
+        AidxEvent::RedeemedSingle(r) => Some(r.amount_out),
+        _ => None,
+    });
+    assert!(paid.unwrap() > 0);
+
+    bad_requests_are_refused(&mut chain, &book).await;
+
+    // NAV from stored prices (no simulation: what works against any RPC node) equals the
+    // simulated refresh + report once the same prices are stored.
+    let index = chain.index(&index_key).await.unwrap();
+    let feeds = client::price_feed_accounts(&index);
+    chain
+        .send_ok(&[client::refresh_prices(&index_key, &feeds)], &[])
+        .await
+        .unwrap();
+    let simulated = holder::nav(&mut chain, &book, false).await.unwrap();
+    let stored = holder::nav(&mut chain, &book, true).await.unwrap();
+    assert_eq!(
+        (
+            simulated.nav_usd,
+            simulated.value_per_share_usd,
+            simulated.share_supply
+        ),
+        (
+            stored.nav_usd,
+            stored.value_per_share_usd,
+            stored.share_supply
+        )
+    );
+
+    // Save and load again: the index is byte-identical.
+    state::save(&mut chain, &book, &path).await.unwrap();
+    let data = chain.account_data(&index_key).await.unwrap();
+    let (mut again, _) = state::load(&path).await.unwrap();
+    assert_eq!(again.account_data(&index_key).await.unwrap(), data);
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn slippage_rounds_toward_the_holder_bound() {
+    assert_eq!(less_slippage(10_000, 50).unwrap(), 9_950);
+    assert_eq!(less_slippage(999, 1).unwrap(), 998); // 998.9001 rounds down
+    assert_eq!(plus_slippage(999, 1).unwrap(), 1_000); // 999.0999 rounds up
+    assert_eq!(plus_slippage(0, 5_000).unwrap(), 0);
+}
+
+/// Bad requests are refused before anything is sent, and what the program refuses is named.
+async fn bad_requests_are_refused(chain: &mut aidx_embedded::Embedded, book: &aidx_client::Book) {
+    // Bad requests are refused before anything is sent.
+    let err = holder::execute(
+        chain,
+        book,
+        "carol",
+        Request::MintInKind { shares: ONE_SHARE },
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no wallet \"carol\""), "{err}");
+    let err = holder::execute(
+        chain,
+        book,
+        "alice",
+        Request::MintSingle {
+            symbol: "XYZ".into(),
+            amount: "1".into(),
+        },
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no constituent \"XYZ\""), "{err}");
+    let err = holder::execute(
+        chain,
+        book,
+        "alice",
+        Request::MintInKind { shares: ONE_SHARE },
+        5_001,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("above 5000"), "{err}");
+
+    // A holder who cannot pay is told which constituent and how much, before anything is sent.
+    let err = holder::execute(
+        chain,
+        book,
+        "alice",
+        Request::MintInKind {
+            shares: 1_000_000 * ONE_SHARE,
+        },
+        0,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("alice holds ")
+            && err.contains(&format!(" {}; this mint needs ", book.symbols[0])),
+        "{err}"
+    );
+    // A transaction the program refuses names the program's error.
+    let err = holder::execute(
+        chain,
+        book,
+        "alice",
+        Request::RedeemInKind {
+            shares: 200 * ONE_SHARE,
+            skip: vec![],
+        },
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        "transaction failed at instruction 1: aidx InsufficientShares: Holder has fewer shares than requested (code 6055)",
+    );
+}

@@ -1,0 +1,463 @@
+//! `aidx audit`: recompute NAV, value per share, weights, bands and caps from chain state alone
+//! (index account, vaults, share mint, stored prices and methodology inputs), check the
+//! invariants, and optionally replay the index's history from its events and compare.
+
+use crate::address;
+use crate::book::Book;
+use crate::chain::Chain;
+use crate::format::pct;
+use crate::replay::replay;
+use aidx::math::fees::management_fee_shares;
+use aidx::math::nav::{band_excess, nav, weights, PriceSide};
+use aidx::math::shares::DEAD_SHARES;
+use aidx::math::{mul_div, Rounding, ONE_SHARE, WEIGHT_SCALE};
+use aidx::state::{ConstituentStatus, Index};
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token::spl_token::state::{Account as TokenState, Mint as MintState};
+use anyhow::Result;
+use serde::Serialize;
+use solana_sdk::program_pack::Pack;
+
+/// A broken invariant.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Violation {
+    /// Stable rule name.
+    pub rule: &'static str,
+    /// What is wrong, with the figures.
+    pub detail: String,
+}
+
+/// One constituent as the audit recomputes it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRow {
+    /// Symbol from the book, or the mint.
+    pub symbol: String,
+    /// `active` or `winding-down`.
+    pub status: &'static str,
+    /// Raw units the index accounts for.
+    pub balance: u64,
+    /// Raw units the vault holds.
+    pub vault: u64,
+    /// Raw units the vault holds beyond the balance (donations).
+    pub surplus: u64,
+    /// precision: USD_SCALE. The stored price.
+    pub price: u64,
+    /// When the stored price was published, unix seconds.
+    pub publish_time: i64,
+    /// precision: WEIGHT_SCALE. Weight at mid.
+    pub weight: u64,
+    /// precision: WEIGHT_SCALE.
+    pub target: u64,
+    /// precision: WEIGHT_SCALE.
+    pub band_low: u64,
+    /// precision: WEIGHT_SCALE.
+    pub band_high: u64,
+    /// precision: WEIGHT_SCALE. The per-constituent cap.
+    pub cap: u64,
+    /// Whether the weight is outside the band.
+    pub out_of_band: bool,
+}
+
+/// What the audit found.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditReport {
+    /// The index account.
+    pub index: String,
+    /// Raw shares.
+    pub share_supply: u64,
+    /// precision: USD_SCALE. NAV at mid.
+    pub nav_mid: u128,
+    /// precision: USD_SCALE. NAV at `price - conf`.
+    pub nav_low: u128,
+    /// precision: USD_SCALE. NAV at `price + conf`.
+    pub nav_high: u128,
+    /// precision: USD_SCALE. Per whole share, at mid.
+    pub value_per_share: u128,
+    /// Management fee due now and not yet accrued, raw shares.
+    pub pending_management_fee: u64,
+    /// Every constituent, table order.
+    pub rows: Vec<AuditRow>,
+    /// Every broken invariant; empty when the index is sound.
+    pub violations: Vec<Violation>,
+    /// Events replayed (with `--events`).
+    pub events_replayed: Option<usize>,
+}
+
+fn v(violations: &mut Vec<Violation>, rule: &'static str, detail: String) {
+    violations.push(Violation { rule, detail });
+}
+
+fn symbol(book: &Book, row: usize, mint: &Pubkey) -> String {
+    book.symbols
+        .get(row)
+        .cloned()
+        .unwrap_or_else(|| mint.to_string())
+}
+
+/// The share mint: supply equal to the index's, the index as mint and freeze authority; the
+/// dead shares in place.
+async fn check_share_mint<C: Chain>(
+    chain: &mut C,
+    index_key: &Pubkey,
+    index: &Index,
+    violations: &mut Vec<Violation>,
+) -> Result<()> {
+    let index_key = *index_key;
+    let mint_data = chain.data_of(&index.share_mint).await?;
+    match MintState::unpack_from_slice(&mint_data[..MintState::LEN.min(mint_data.len())]) {
+        Ok(m) => {
+            if m.supply != index.share_supply {
+                v(
+                    violations,
+                    "share-supply",
+                    format!(
+                        "share mint supply {} but the index accounts for {}",
+                        m.supply, index.share_supply
+                    ),
+                );
+            }
+            if m.mint_authority != Some(index_key).into()
+                || m.freeze_authority != Some(index_key).into()
+            {
+                v(
+                    violations,
+                    "share-mint-authority",
+                    "the share mint's mint or freeze authority is not the index".into(),
+                );
+            }
+        }
+        Err(_) => v(
+            violations,
+            "share-supply",
+            "the share mint cannot be read".into(),
+        ),
+    }
+    if index.is_seeded() {
+        let dead = chain.balance_of(&index.dead_shares).await.unwrap_or(0);
+        if dead < DEAD_SHARES {
+            v(
+                violations,
+                "dead-shares",
+                format!("dead-share account holds {dead}, expected at least {DEAD_SHARES}"),
+            );
+        }
+    }
+
+    Ok(())
+}
+
+/// Every vault: its address, owner, mint and amount against the internal balance; and the
+/// row the audit shows for it.
+async fn check_vaults<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    index_key: &Pubkey,
+    index: &Index,
+    w: &[u64],
+    violations: &mut Vec<Violation>,
+) -> Result<Vec<AuditRow>> {
+    let index_key = *index_key;
+    let mut rows = vec![];
+    for (i, c) in index.constituents().iter().enumerate() {
+        let sym = symbol(book, i, &c.mint);
+        if c.vault != address::vault_address(&index_key, &c.mint) {
+            v(
+                violations,
+                "vault-address",
+                format!("{sym}: vault is not the PDA of (index, mint)"),
+            );
+        }
+        let vault_amount = match chain.get_account(&c.vault).await? {
+            Some(acc) if acc.owner == c.token_program && acc.data.len() >= TokenState::LEN => {
+                match TokenState::unpack_from_slice(&acc.data[..TokenState::LEN]) {
+                    Ok(t) => {
+                        if t.owner != index_key || t.mint != c.mint {
+                            v(
+                                violations,
+                                "vault-ownership",
+                                format!("{sym}: vault not owned by the index or of another mint"),
+                            );
+                        }
+                        t.amount
+                    }
+                    Err(_) => {
+                        v(
+                            violations,
+                            "vault-ownership",
+                            format!("{sym}: vault is not a token account"),
+                        );
+                        0
+                    }
+                }
+            }
+            _ => {
+                v(
+                    violations,
+                    "vault-ownership",
+                    format!("{sym}: vault missing or owned by another program"),
+                );
+                0
+            }
+        };
+        if vault_amount < c.balance {
+            v(
+                violations,
+                "vault-balance",
+                format!(
+                    "{sym}: vault holds {vault_amount}, the index accounts for {}",
+                    c.balance
+                ),
+            );
+        }
+        let half = u64::try_from(mul_div(
+            c.target_weight as u128,
+            index.params.band as u128,
+            WEIGHT_SCALE as u128,
+            Rounding::Down,
+        )?)?;
+        let out_of_band = band_excess(w[i], c.target_weight, index.params.band)? > 0;
+        rows.push(AuditRow {
+            symbol: sym,
+            status: if c.status == ConstituentStatus::WindingDown as u8 {
+                "winding-down"
+            } else {
+                "active"
+            },
+            balance: c.balance,
+            vault: vault_amount,
+            surplus: vault_amount.saturating_sub(c.balance),
+            price: c.price,
+            publish_time: c.publish_time,
+            weight: w[i],
+            target: c.target_weight,
+            band_low: c.target_weight.saturating_sub(half),
+            band_high: c.target_weight + half,
+            cap: index.params.max_weight,
+            out_of_band,
+        });
+    }
+
+    Ok(rows)
+}
+
+/// Audits the index named in `book`; with `replay`, also replays the chain's event log.
+pub async fn audit<C: Chain>(chain: &mut C, book: &Book, replay: bool) -> Result<AuditReport> {
+    let index_key = book.index_key()?;
+    let index = chain.load_index(&index_key).await?;
+    let now = chain.get_clock().await?.unix_timestamp;
+    let mut violations = vec![];
+
+    // Structure, as the program checks it at the end of every instruction.
+    if let Err(e) = index.invariant() {
+        v(
+            &mut violations,
+            "structure",
+            format!("index invariant fails: {e}"),
+        );
+    }
+    if index_key != address::index_address(&index.share_mint) {
+        v(
+            &mut violations,
+            "index-address",
+            "the index is not the PDA of its share mint".into(),
+        );
+    }
+
+    check_share_mint(chain, &index_key, &index, &mut violations).await?;
+
+    // Vaults: address, owner, mint, amount against internal balances.
+    let h = index.holdings();
+    let rows = check_vaults(
+        chain,
+        book,
+        &index_key,
+        &index,
+        &weights(&h)?,
+        &mut violations,
+    )
+    .await?;
+
+    // Targets and caps.
+    let targets: u64 = index.constituents().iter().map(|c| c.target_weight).sum();
+    if index.last_review_at > 0 {
+        if targets != WEIGHT_SCALE {
+            v(
+                &mut violations,
+                "targets-sum",
+                format!("targets sum to {targets}, not {WEIGHT_SCALE}"),
+            );
+        }
+        for r in rows.iter().filter(|r| r.target > r.cap) {
+            v(
+                &mut violations,
+                "target-over-cap",
+                format!(
+                    "{}: target {} above the cap",
+                    r.symbol,
+                    pct(r.target as u128)
+                ),
+            );
+        }
+    } else if targets > WEIGHT_SCALE {
+        v(
+            &mut violations,
+            "targets-sum",
+            format!("stated targets sum to {targets}, above {WEIGHT_SCALE}"),
+        );
+    }
+    let priced = index
+        .constituents()
+        .iter()
+        .all(|c| c.price > 0 || c.balance == 0);
+    if priced && index.imbalance_started_at == 0 {
+        for r in rows.iter().filter(|r| r.weight > r.cap) {
+            v(
+                &mut violations,
+                "weight-over-cap",
+                format!(
+                    "{}: weight {} above the cap and no rebalance open",
+                    r.symbol,
+                    pct(r.weight as u128)
+                ),
+            );
+        }
+    }
+
+    // Fees.
+    if index.last_fee_accrual_at > now {
+        v(
+            &mut violations,
+            "fee-accrual",
+            format!(
+                "last accrual at {} is after now ({now})",
+                index.last_fee_accrual_at
+            ),
+        );
+    }
+    let pending = if index.last_fee_accrual_at > 0 {
+        management_fee_shares(
+            index.share_supply,
+            index.params.management_fee_bps,
+            now - index.last_fee_accrual_at,
+        )
+        .unwrap_or(0)
+    } else {
+        0
+    };
+
+    let nav_mid = nav(&h, PriceSide::Mid, Rounding::Down)?;
+    let mut events_replayed = None;
+    if replay {
+        let fee_balance = chain.balance_of(&index.fee_shares).await.unwrap_or(0);
+        let log = chain.index_events(&index_key).await?;
+        events_replayed = Some(log.len());
+        for violation in replay_events(&log, &index_key, &index, fee_balance) {
+            violations.push(violation);
+        }
+    }
+    Ok(AuditReport {
+        index: index_key.to_string(),
+        share_supply: index.share_supply,
+        nav_mid,
+        nav_low: nav(&h, PriceSide::Low, Rounding::Down)?,
+        nav_high: nav(&h, PriceSide::High, Rounding::Up)?,
+        value_per_share: if index.share_supply > 0 {
+            mul_div(
+                nav_mid,
+                ONE_SHARE as u128,
+                index.share_supply as u128,
+                Rounding::Down,
+            )?
+        } else {
+            0
+        },
+        pending_management_fee: pending,
+        rows,
+        violations,
+        events_replayed,
+    })
+}
+
+fn replay_events(
+    log: &[Vec<u8>],
+    index_key: &Pubkey,
+    index: &Index,
+    fee_balance: u64,
+) -> Vec<Violation> {
+    let mut out = vec![];
+    let r = match replay(log, index_key) {
+        Ok(r) => r,
+        Err(e) => {
+            v(&mut out, "replay-events", e.to_string());
+            return out;
+        }
+    };
+    let cs = index.constituents();
+    let mints: Vec<Pubkey> = cs.iter().map(|c| c.mint).collect();
+    if r.mints != mints {
+        v(
+            &mut out,
+            "replay-constituents",
+            format!(
+                "events describe {} constituents, the index has {}",
+                r.mints.len(),
+                mints.len()
+            ),
+        );
+        return out;
+    }
+    let balances: Vec<u64> = cs.iter().map(|c| c.balance).collect();
+    if r.balances != balances {
+        v(
+            &mut out,
+            "replay-balances",
+            "balances replayed from events differ from the index's".into(),
+        );
+    }
+    let targets: Vec<u64> = cs.iter().map(|c| c.target_weight).collect();
+    if r.targets != targets {
+        v(
+            &mut out,
+            "replay-targets",
+            "targets replayed from events differ from the index's".into(),
+        );
+    }
+    if r.share_supply != index.share_supply {
+        v(
+            &mut out,
+            "replay-supply",
+            format!(
+                "supply replayed {} but the index has {}",
+                r.share_supply, index.share_supply
+            ),
+        );
+    }
+    if r.params != Some(index.params) {
+        v(
+            &mut out,
+            "replay-params",
+            "parameters replayed from events differ from the index's".into(),
+        );
+    }
+    if r.paused != index.paused {
+        v(
+            &mut out,
+            "replay-paused",
+            format!(
+                "pause flags replayed {} but the index has {}",
+                r.paused, index.paused
+            ),
+        );
+    }
+    if r.fee_shares != fee_balance {
+        v(
+            &mut out,
+            "fee-accounting",
+            format!(
+                "fees paid in less claimed {} but the fee-share account holds {fee_balance}",
+                r.fee_shares
+            ),
+        );
+    }
+    out
+}

@@ -1,0 +1,479 @@
+//! Holder-facing commands: NAV, mint and redeem (in kind or single-asset) with slippage bounds.
+//!
+//! In-kind bounds come from the program's own share math on the current balances; single-asset
+//! bounds from simulating the transaction (prices refreshed in the same transaction) and
+//! taking `--max-slippage-bps` off what it would give.
+
+use crate::book::Book;
+use crate::chain::{Chain, TxOutcome};
+use crate::events::{events_of, AidxEvent};
+use crate::format::{parse_decimal, pct, ui_amount, USD_SCALE_DECIMALS};
+use crate::{address, instructions as ix};
+use aidx::events::{NavReported, PricesRefreshed};
+use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
+use aidx::math::shares::{mint_deposit, redeem_payout, seed_deposit, DEAD_SHARES};
+use aidx::math::{mul_div_u64, MathError, Rounding, BPS_SCALE, SHARE_DECIMALS};
+use aidx::state::Index;
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
+use solana_sdk::{
+    instruction::Instruction, message::AddressLookupTableAccount, pubkey::Pubkey,
+    signature::Keypair, signer::Signer,
+};
+use std::str::FromStr;
+
+/// The largest slippage bound accepted from the command line (50%).
+pub const MAX_SLIPPAGE_BPS: u16 = 5_000;
+
+/// `amount` less `bps`, rounded down: the least a holder accepts.
+pub fn less_slippage(amount: u64, bps: u16) -> Result<u64> {
+    Ok(mul_div_u64(
+        amount,
+        BPS_SCALE - bps as u64,
+        BPS_SCALE,
+        Rounding::Down,
+    )?)
+}
+
+/// `amount` plus `bps`, rounded up: the most a holder pays.
+pub fn plus_slippage(amount: u64, bps: u16) -> Result<u64> {
+    Ok(mul_div_u64(
+        amount,
+        BPS_SCALE + bps as u64,
+        BPS_SCALE,
+        Rounding::Up,
+    )?)
+}
+
+fn check_bps(bps: u16) -> Result<()> {
+    if bps > MAX_SLIPPAGE_BPS {
+        bail!("--max-slippage-bps {bps} is above {MAX_SLIPPAGE_BPS}");
+    }
+    Ok(())
+}
+
+/// Parses a whole-share amount ("12.5") into raw shares.
+pub fn parse_shares(s: &str) -> Result<u64> {
+    let v = parse_decimal(s, 10u128.pow(SHARE_DECIMALS as u32))?;
+    u64::try_from(v).map_err(|_| anyhow!("{s} shares is too large"))
+}
+
+/// NAV as a holder sees it, read by simulating `refresh_prices` + `report_nav`.
+#[derive(Serialize)]
+pub struct NavView {
+    /// The index account.
+    pub index: String,
+    /// Whole shares.
+    pub share_supply: String,
+    /// USD at mid prices.
+    pub nav_usd: String,
+    /// USD at `price - conf`.
+    pub nav_low_usd: String,
+    /// USD at `price + conf`.
+    pub nav_high_usd: String,
+    /// USD per whole share, at mid.
+    pub value_per_share_usd: String,
+    /// Every constituent, table order.
+    pub constituents: Vec<ConstituentView>,
+}
+
+/// One constituent in a [`NavView`].
+#[derive(Serialize)]
+pub struct ConstituentView {
+    /// Its symbol, or its mint when the book has none.
+    pub symbol: String,
+    /// Whole tokens the index accounts for.
+    pub balance: String,
+    /// USD per whole token.
+    pub price_usd: String,
+    /// Confidence, USD per whole token.
+    pub conf_usd: String,
+    /// When the price was published, unix seconds.
+    pub publish_time: i64,
+    /// Weight at mid, percent.
+    pub weight: String,
+    /// Target weight, percent.
+    pub target: String,
+}
+
+/// USD in the view's format: four decimals, no sign.
+fn usd(v: u128) -> String {
+    ui_amount(v, USD_SCALE_DECIMALS, 4)
+}
+
+/// Reads NAV: refreshes prices from the push-feed accounts and reports NAV in one simulated
+/// transaction (nothing is committed). With `stored`, NAV is computed here from the prices the
+/// index already stores (no simulation: works against any RPC node, even one that cannot run
+/// the program), the same math the program runs.
+pub async fn nav<C: Chain>(chain: &mut C, book: &Book, stored: bool) -> Result<NavView> {
+    let index_key = book.index_key()?;
+    let index = chain.load_index(&index_key).await?;
+    let (prices, report) = if stored {
+        stored_report(&index_key, &index, chain.get_clock().await?.slot)?
+    } else {
+        simulated_report(chain, &index_key, &index).await?
+    };
+    let constituents = index
+        .constituents()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ConstituentView {
+            symbol: book
+                .symbols
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| c.mint.to_string()),
+            balance: ui_amount(c.balance as u128, c.decimals, c.decimals as usize),
+            price_usd: usd(prices.prices[i] as u128),
+            conf_usd: usd(prices.confs[i] as u128),
+            publish_time: prices.publish_times[i],
+            weight: pct(report.weights[i] as u128),
+            target: pct(c.target_weight as u128),
+        })
+        .collect();
+    Ok(NavView {
+        index: index_key.to_string(),
+        share_supply: ui_amount(
+            report.share_supply as u128,
+            SHARE_DECIMALS,
+            SHARE_DECIMALS as usize,
+        ),
+        nav_usd: usd(report.nav_mid),
+        nav_low_usd: usd(report.nav_low),
+        nav_high_usd: usd(report.nav_high),
+        value_per_share_usd: usd(report.value_per_share),
+        constituents,
+    })
+}
+
+/// NAV from the index's stored prices, as `report_nav` computes it.
+fn stored_report(
+    index_key: &Pubkey,
+    index: &aidx::state::Index,
+    slot: u64,
+) -> Result<(PricesRefreshed, NavReported)> {
+    use aidx::math::nav::{nav as nav_at, weights, PriceSide};
+    use aidx::math::{mul_div, Rounding, ONE_SHARE};
+    let cs = index.constituents();
+    let h = index.holdings();
+    let nav_mid = nav_at(&h, PriceSide::Mid, Rounding::Down)?;
+    let prices = PricesRefreshed {
+        index: *index_key,
+        slot,
+        unix_timestamp: 0,
+        prices: cs.iter().map(|c| c.price).collect(),
+        confs: cs.iter().map(|c| c.conf).collect(),
+        publish_times: cs.iter().map(|c| c.publish_time).collect(),
+    };
+    let report = NavReported {
+        index: *index_key,
+        slot,
+        nav_mid,
+        nav_low: nav_at(&h, PriceSide::Low, Rounding::Down)?,
+        nav_high: nav_at(&h, PriceSide::High, Rounding::Up)?,
+        share_supply: index.share_supply,
+        value_per_share: if index.share_supply == 0 {
+            0
+        } else {
+            mul_div(
+                nav_mid,
+                ONE_SHARE as u128,
+                index.share_supply as u128,
+                Rounding::Down,
+            )?
+        },
+        weights: weights(&h)?,
+    };
+    Ok((prices, report))
+}
+
+/// NAV from `refresh_prices` + `report_nav`, simulated.
+async fn simulated_report<C: Chain>(
+    chain: &mut C,
+    index_key: &Pubkey,
+    index: &aidx::state::Index,
+) -> Result<(PricesRefreshed, NavReported)> {
+    let feeds = address::price_feed_accounts(index);
+    let sim = chain
+        .simulate_ixs(
+            &[
+                ix::refresh_prices(index_key, &feeds),
+                ix::report_nav(index_key),
+            ],
+            &[],
+        )
+        .await?
+        .map_err(|f| anyhow!("reading NAV failed: {f}"))?;
+    let prices = events_of::<PricesRefreshed>(&sim.events)
+        .pop()
+        .ok_or_else(|| anyhow!("no PricesRefreshed event"))?;
+    let report = events_of::<NavReported>(&sim.events)
+        .pop()
+        .ok_or_else(|| anyhow!("no NavReported event"))?;
+    Ok((prices, report))
+}
+
+/// What a holder asks for.
+pub enum Request {
+    /// Mint `shares` raw shares, depositing every constituent in proportion.
+    MintInKind {
+        /// Raw shares.
+        shares: u64,
+    },
+    /// Mint with `amount` (whole tokens, decimal) of constituent `symbol`.
+    MintSingle {
+        /// The constituent's symbol.
+        symbol: String,
+        /// Whole tokens, e.g. "12.5".
+        amount: String,
+    },
+    /// Redeem `shares` raw shares for every constituent in proportion, skipping `skip`.
+    RedeemInKind {
+        /// Raw shares.
+        shares: u64,
+        /// Symbols of legs to skip (a paused mint, a frozen account).
+        skip: Vec<String>,
+    },
+    /// Redeem `shares` raw shares for constituent `symbol`.
+    RedeemSingle {
+        /// The constituent's symbol.
+        symbol: String,
+        /// Raw shares.
+        shares: u64,
+    },
+}
+
+/// The lookup tables the book names for the index and for `holder`, with their addresses as
+/// the chain holds them.
+async fn tables<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    holder: &str,
+) -> Result<Vec<AddressLookupTableAccount>> {
+    let mut out = vec![];
+    for name in ["index", holder] {
+        let Some(key) = book.lookup_tables.get(name) else {
+            continue;
+        };
+        let key = Pubkey::from_str(key)?;
+        let data = chain.data_of(&key).await?;
+        let table =
+            solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(&data)
+                .map_err(|e| anyhow!("lookup table {key}: {e:?}"))?;
+        out.push(AddressLookupTableAccount {
+            key,
+            addresses: table.addresses.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+async fn send<C: Chain>(
+    chain: &mut C,
+    ixs: &[Instruction],
+    signer: &Keypair,
+    tables: &[AddressLookupTableAccount],
+    dry_run: bool,
+) -> Result<TxOutcome> {
+    let r = match (dry_run, tables.is_empty()) {
+        (true, _) => chain.simulate_ixs_v0(ixs, &[signer], tables).await?,
+        (false, true) => chain.send_ixs(ixs, &[signer]).await?,
+        (false, false) => chain.send_ixs_v0(ixs, &[signer], tables).await?,
+    };
+    Ok(r?)
+}
+
+/// Simulates `ixs` with no slippage bound and picks the quoted figure out of its events.
+async fn quote<C: Chain>(
+    chain: &mut C,
+    ixs: &[Instruction],
+    signer: &Keypair,
+    pick: impl Fn(&AidxEvent) -> Option<u64>,
+) -> Result<u64> {
+    let sim = chain
+        .simulate_ixs(ixs, &[signer])
+        .await?
+        .map_err(|f| anyhow!("quoting failed: {f}"))?;
+    sim.events
+        .iter()
+        .find_map(pick)
+        .ok_or_else(|| anyhow!("the simulation emitted no quote"))
+}
+
+/// What each constituent an in-kind mint of `shares` deposits, raw units, table order: the
+/// program's own share math on the current balances (or the seed composition before the first
+/// mint).
+pub fn in_kind_deposits(index: &Index, shares: u64) -> Result<Vec<u64>> {
+    index
+        .constituents()
+        .iter()
+        .map(|c| {
+            Ok(if index.is_seeded() {
+                mint_deposit(shares, c.balance, index.share_supply)?
+            } else {
+                seed_deposit(
+                    shares.checked_add(DEAD_SHARES).ok_or(MathError::Overflow)?,
+                    c.initial_units_per_share,
+                )?
+            })
+        })
+        .collect()
+}
+
+/// What each constituent an in-kind redeem of `shares` pays, raw units, table order.
+pub fn in_kind_payouts(index: &Index, shares: u64) -> Result<Vec<u64>> {
+    index
+        .constituents()
+        .iter()
+        .map(|c| Ok(redeem_payout(shares, c.balance, index.share_supply)?))
+        .collect()
+}
+
+/// Refuses, before anything is sent, a mint in kind the holder cannot pay: names the first
+/// constituent the holder holds too little of, in whole tokens.
+async fn check_holdings<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    holder_name: &str,
+    index: &Index,
+    accounts: &[Pubkey],
+    needs: &[u64],
+) -> Result<()> {
+    for (row, ((c, account), need)) in index
+        .constituents()
+        .iter()
+        .zip(accounts)
+        .zip(needs)
+        .enumerate()
+    {
+        let held = match chain.get_account(account).await? {
+            Some(_) => chain.balance_of(account).await?,
+            None => 0,
+        };
+        if held < *need {
+            let shown = c.decimals as usize;
+            bail!(
+                "{holder_name} holds {} {sym}; this mint needs {} {sym}",
+                ui_amount(held as u128, c.decimals, shown)
+                    .trim_end_matches('0')
+                    .trim_end_matches('.'),
+                ui_amount(*need as u128, c.decimals, shown)
+                    .trim_end_matches('0')
+                    .trim_end_matches('.'),
+                sym = book.symbol(row),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds, bounds and sends a holder's request; returns the events.
+pub async fn execute<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    holder_name: &str,
+    request: Request,
+    max_slippage_bps: u16,
+) -> Result<Vec<AidxEvent>> {
+    execute_with(chain, book, holder_name, request, max_slippage_bps, false).await
+}
+
+/// [`execute`]; with `dry_run` the final transaction is simulated, not sent.
+pub async fn execute_with<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    holder_name: &str,
+    request: Request,
+    max_slippage_bps: u16,
+    dry_run: bool,
+) -> Result<Vec<AidxEvent>> {
+    check_bps(max_slippage_bps)?;
+    let holder = book.wallet(holder_name)?;
+    let index_key = book.index_key()?;
+    let index = chain.load_index(&index_key).await?;
+    let accounts = ix::holder_atas(&index, &holder.pubkey());
+    let luts = tables(chain, book, holder_name).await?;
+    let feeds = address::price_feed_accounts(&index);
+    let refresh = ix::refresh_prices(&index_key, &feeds);
+    let outcome = match request {
+        Request::MintInKind { shares } => {
+            let needs = in_kind_deposits(&index, shares)?;
+            check_holdings(chain, book, holder_name, &index, &accounts, &needs).await?;
+            let max_amounts_in = needs
+                .iter()
+                .map(|n| plus_slippage(*n, max_slippage_bps))
+                .collect::<Result<Vec<_>>>()?;
+            let args = MintInKindArgs {
+                shares,
+                max_amounts_in,
+                min_shares_out: shares,
+            };
+            let ix = ix::mint_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
+            send(chain, &[ix], &holder, &luts, dry_run).await?
+        }
+        Request::RedeemInKind { shares, skip } => {
+            let mut skip_mask = 0u32;
+            for s in &skip {
+                skip_mask |= 1 << book.row_of(s)?;
+            }
+            let min_amounts_out = in_kind_payouts(&index, shares)?
+                .iter()
+                .map(|p| less_slippage(*p, max_slippage_bps))
+                .collect::<Result<Vec<_>>>()?;
+            let args = RedeemInKindArgs {
+                shares,
+                min_amounts_out,
+                skip_mask,
+            };
+            let ix = ix::redeem_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
+            send(chain, &[ix], &holder, &luts, dry_run).await?
+        }
+        Request::MintSingle { symbol, amount } => {
+            let row = book.row_of(&symbol)?;
+            let c = &index.constituents()[row];
+            let amount_in = u64::try_from(parse_decimal(&amount, 10u128.pow(c.decimals as u32))?)?;
+            let build = |min_shares_out| {
+                ix::mint_single(
+                    &index_key,
+                    &index,
+                    &holder.pubkey(),
+                    row,
+                    MintSingleArgs {
+                        amount_in,
+                        min_shares_out,
+                    },
+                )
+            };
+            let quoted = quote(chain, &[refresh.clone(), build(0)], &holder, |e| match e {
+                AidxEvent::MintedSingle(m) => Some(m.shares),
+                _ => None,
+            })
+            .await?;
+            let ix = build(less_slippage(quoted, max_slippage_bps)?);
+            send(chain, &[refresh, ix], &holder, &[], dry_run).await?
+        }
+        Request::RedeemSingle { symbol, shares } => {
+            let row = book.row_of(&symbol)?;
+            let build = |min_amount_out| {
+                ix::redeem_single(
+                    &index_key,
+                    &index,
+                    &holder.pubkey(),
+                    row,
+                    RedeemSingleArgs {
+                        shares,
+                        min_amount_out,
+                    },
+                )
+            };
+            let quoted = quote(chain, &[refresh.clone(), build(0)], &holder, |e| match e {
+                AidxEvent::RedeemedSingle(r) => Some(r.amount_out),
+                _ => None,
+            })
+            .await?;
+            let ix = build(less_slippage(quoted, max_slippage_bps)?);
+            send(chain, &[refresh, ix], &holder, &[], dry_run).await?
+        }
+    };
+    Ok(outcome.events)
+}

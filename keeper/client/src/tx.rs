@@ -1,0 +1,89 @@
+//! Building transactions the way both backends send them: the payer first and every other
+//! signer once, v0 messages through address lookup tables, and the size a cluster accepts.
+
+use anyhow::{bail, Result};
+use solana_sdk::{
+    hash::Hash,
+    instruction::Instruction,
+    message::{v0, AddressLookupTableAccount, VersionedMessage},
+    signature::Keypair,
+    signer::Signer,
+    transaction::VersionedTransaction,
+};
+
+/// The largest serialized transaction a cluster accepts (v0 or legacy).
+pub use solana_packet::PACKET_DATA_SIZE;
+
+/// The signers of a transaction `payer` pays for: the payer first, then each other key of
+/// `signers` once, in order.
+pub fn signer_list<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) -> Vec<&'a Keypair> {
+    let mut keys: Vec<&Keypair> = vec![payer];
+    for s in signers {
+        if !keys.iter().any(|k| k.pubkey() == s.pubkey()) {
+            keys.push(s);
+        }
+    }
+    keys
+}
+
+/// Compiles `ixs` into a v0 message paid by `payer`, resolving accounts through `tables`, and
+/// signs it with the payer and `signers`.
+pub fn build_v0(
+    payer: &Keypair,
+    ixs: &[Instruction],
+    signers: &[&Keypair],
+    tables: &[AddressLookupTableAccount],
+    blockhash: Hash,
+) -> Result<VersionedTransaction> {
+    let msg = v0::Message::try_compile(&payer.pubkey(), ixs, tables, blockhash)?;
+    Ok(VersionedTransaction::try_new(
+        VersionedMessage::V0(msg),
+        &signer_list(payer, signers),
+    )?)
+}
+
+/// The serialized size of a transaction, bytes.
+pub fn wire_size(tx: &VersionedTransaction) -> Result<usize> {
+    Ok(bincode::serialized_size(tx)? as usize)
+}
+
+/// The transaction's size, or an error when a cluster would refuse it as too large.
+pub fn check_size(tx: &VersionedTransaction) -> Result<usize> {
+    let size = wire_size(tx)?;
+    if size > PACKET_DATA_SIZE {
+        bail!("transaction is {size} bytes, over the {PACKET_DATA_SIZE}-byte packet limit");
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payer_first_and_every_signer_once() {
+        let (payer, a, b) = (Keypair::new(), Keypair::new(), Keypair::new());
+        let keys: Vec<_> = signer_list(&payer, &[&a, &payer, &b, &a])
+            .iter()
+            .map(|k| k.pubkey())
+            .collect();
+        assert_eq!(keys, vec![payer.pubkey(), a.pubkey(), b.pubkey()]);
+    }
+
+    #[test]
+    fn size_is_checked_against_the_packet() {
+        let payer = Keypair::new();
+        let memo = |n: usize| Instruction {
+            program_id: solana_sdk::pubkey::Pubkey::new_unique(),
+            accounts: vec![],
+            data: vec![7; n],
+        };
+        let small = build_v0(&payer, &[memo(10)], &[], &[], Hash::default()).unwrap();
+        assert!(check_size(&small).unwrap() < PACKET_DATA_SIZE);
+        let big = build_v0(&payer, &[memo(PACKET_DATA_SIZE)], &[], &[], Hash::default()).unwrap();
+        assert!(check_size(&big)
+            .unwrap_err()
+            .to_string()
+            .contains("packet limit"));
+    }
+}

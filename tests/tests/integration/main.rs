@@ -1,0 +1,17 @@
+//! Every integration test of the program, the client and the embedded runtime, as one test
+//! binary with a module per feature: one link instead of one per file.
+
+mod account_matrix;
+mod add_constituent;
+mod admin;
+mod attacks;
+mod bench;
+mod idl;
+mod in_kind;
+mod in_kind_accounts;
+mod initialize_index;
+mod methodology_onchain;
+mod oracle;
+mod rebalance;
+mod single;
+mod stateful;
