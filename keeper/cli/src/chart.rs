@@ -74,10 +74,12 @@ pub fn audit_svg(r: &AuditReport) -> String {
     let bottom = top + row_h * r.rows.len() as f64;
     s += &format!(
         r##"<line x1="{cap_x}" y1="{top}" x2="{cap_x}" y2="{bottom}" stroke="#999" stroke-dasharray="4 3"/>
-<text x="{cap_x}" y="{}" text-anchor="middle" fill="#555">cap</text>
+<text x="{}" y="{}" fill="#555">cap {}</text>
 <line x1="{left}" y1="{bottom}" x2="{}" y2="{bottom}" stroke="black"/>
 "##,
-        bottom + 14.0,
+        cap_x + 4.0,
+        top - 4.0,
+        pct(r.rows.first().map(|x| x.cap).unwrap_or(0) as u128),
         left + plot_w
     );
     for t in &ticks {
