@@ -1,7 +1,6 @@
 //! `aidx mint`.
 
 use super::chain::ChainArgs;
-use crate::output;
 use aidx_client::holder::{self, Request};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -45,23 +44,15 @@ impl MintArgs {
             (None, Some(symbol), Some(amount)) => Request::MintSingle { symbol, amount },
             _ => bail!("give --shares N (in kind) or --single SYMBOL --amount X"),
         };
-        let mut o = self.chain.open().await?;
-        let events = holder::execute_with(
-            &mut o.chain,
-            &o.book,
+        super::holder_request(
+            &self.chain,
             &self.holder,
             request,
             self.max_slippage_bps,
             self.dry_run,
+            self.json,
+            out,
         )
-        .await?;
-        if !self.dry_run {
-            o.save().await?;
-        }
-        if self.json {
-            output::events_json(out, &events)
-        } else {
-            output::holder_events(&events, out)
-        }
+        .await
     }
 }

@@ -93,3 +93,34 @@ pub fn read_universe(path: Option<&Path>) -> Result<String> {
         None => Ok(aidx_client::universe::SAMPLE_UNIVERSE.to_string()),
     }
 }
+
+/// Sends a holder's request (`mint`, `redeem`), saves an embedded chain unless it was a dry
+/// run, and shows the events.
+async fn holder_request(
+    chain: &chain::ChainArgs,
+    holder: &str,
+    request: aidx_client::holder::Request,
+    max_slippage_bps: u16,
+    dry_run: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut o = chain.open().await?;
+    let events = aidx_client::holder::execute_with(
+        &mut o.chain,
+        &o.book,
+        holder,
+        request,
+        max_slippage_bps,
+        dry_run,
+    )
+    .await?;
+    if !dry_run {
+        o.save().await?;
+    }
+    if json {
+        crate::output::events_json(out, &events)
+    } else {
+        crate::output::holder_events(&events, out)
+    }
+}

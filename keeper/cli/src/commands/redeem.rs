@@ -1,7 +1,6 @@
 //! `aidx redeem`.
 
 use super::chain::ChainArgs;
-use crate::output;
 use aidx_client::holder::{self, Request};
 use anyhow::Result;
 use clap::Args;
@@ -46,23 +45,15 @@ impl RedeemArgs {
                 skip: self.skip,
             },
         };
-        let mut o = self.chain.open().await?;
-        let events = holder::execute_with(
-            &mut o.chain,
-            &o.book,
+        super::holder_request(
+            &self.chain,
             &self.holder,
             request,
             self.max_slippage_bps,
             self.dry_run,
+            self.json,
+            out,
         )
-        .await?;
-        if !self.dry_run {
-            o.save().await?;
-        }
-        if self.json {
-            output::events_json(out, &events)
-        } else {
-            output::holder_events(&events, out)
-        }
+        .await
     }
 }
