@@ -8,7 +8,8 @@ use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, RedeemInKindArgs,
 };
 use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
-use aidx::math::WEIGHT_SCALE;
+use aidx::math::shares::DEAD_SHARES;
+use aidx::math::{ONE_SHARE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use aidx_client::{self as client, AidxEvent, TxFailure, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_embedded::Embedded;
@@ -143,7 +144,6 @@ pub fn mixed_program(i: usize) -> Pubkey {
     }
 }
 
-/// A constituent of an [`IndexFixture`].
 /// The decimals of constituent `i` in a [`TestContext::create_index`] index: 6, 9, 8, 0 repeating.
 pub fn mixed_decimals(i: usize) -> u8 {
     [6u8, 9, 8, 0][i % 4]
@@ -154,12 +154,15 @@ pub fn whole(i: usize, tokens: u64) -> u64 {
     10u64.pow(u32::from(mixed_decimals(i))) * tokens
 }
 
+/// A constituent of an [`IndexFixture`].
 #[derive(Clone, Debug)]
 pub struct ConstituentFixture {
     pub mint: Pubkey,
     pub token_program: Pubkey,
     pub decimals: u8,
     pub units_per_share: u64,
+    /// Its Pyth feed: the harness posts its prices at that feed's push-feed address.
+    pub feed_id: [u8; 32],
 }
 
 /// An index built by [`TestContext::create_index`].
@@ -372,6 +375,7 @@ impl TestContext {
             let program = mixed_program(i);
             let decimals = mixed_decimals(i);
             let mint = self.create_mint(program, decimals, &[]).await;
+            let feed_id = test_feed_id(self.indexes_made, i);
             let args = AddConstituentArgs {
                 sub_sector: (i % 8) as u8,
                 bucket: if i % 8 == SubSector::Host as usize {
@@ -379,7 +383,7 @@ impl TestContext {
                 } else {
                     Bucket::PurePlay as u8
                 },
-                feed_id: test_feed_id(self.indexes_made, i),
+                feed_id,
                 initial_units_per_share: units(i),
                 target_weight: WEIGHT_SCALE / n as u64,
             };
@@ -391,6 +395,7 @@ impl TestContext {
                 token_program: program,
                 decimals,
                 units_per_share: units(i),
+                feed_id,
             });
         }
         let index = self.index(&fx).await;
@@ -408,25 +413,17 @@ impl TestContext {
     /// `amount(i)`) and a share account.
     pub async fn holder(&mut self, fx: &IndexFixture, amount: impl Fn(usize) -> u64) -> Holder {
         let keypair = Keypair::new();
-        self.chain
-            .airdrop(&keypair.pubkey(), 1_000_000_000)
+        let tokens: Vec<_> = fx
+            .constituents
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.mint, c.token_program, amount(i)))
+            .collect();
+        let token_accounts = self
+            .chain
+            .fund_holder(&keypair.pubkey(), 1_000_000_000, &tokens)
             .await
             .unwrap();
-        let mut token_accounts = vec![];
-        for (i, c) in fx.constituents.iter().enumerate() {
-            let ata = self
-                .chain
-                .create_ata(&keypair.pubkey(), &c.mint, &c.token_program)
-                .await
-                .unwrap();
-            if amount(i) > 0 {
-                self.chain
-                    .mint_to(&c.mint, &ata, &c.token_program, amount(i))
-                    .await
-                    .unwrap();
-            }
-            token_accounts.push(ata);
-        }
         let shares = self
             .chain
             .create_ata(&keypair.pubkey(), &fx.share_mint, &TOKEN_PROGRAM_ID)
@@ -548,11 +545,73 @@ impl TestContext {
     }
 }
 
-/// Where the harness posts the Pyth price of constituent `row` of an index.
+/// What [`TestContext::seed`] mints: with the dead shares, a supply of [`SUPPLY0`].
+pub const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
+/// The share supply right after [`TestContext::seed`].
+pub const SUPPLY0: u64 = 100 * ONE_SHARE;
+
+/// Raw units per share of row `i` in a seeded fixture: 10 whole tokens, so the seed holds
+/// exactly 1,000 whole tokens of every row.
+pub fn units(i: usize) -> u64 {
+    whole(i, 10)
+}
+
+/// What a holder funded far beyond any test's needs holds of every constituent.
+pub fn rich(_: usize) -> u64 {
+    1_000_000_000_000_000
+}
+
+/// A seeded index on its own runtime (see [`TestContext::seeded`]).
+pub struct Seeded {
+    /// The runtime.
+    pub t: TestContext,
+    /// The index.
+    pub fx: IndexFixture,
+    /// The holder that seeded it, still rich in every constituent.
+    pub seeder: Holder,
+    /// The seed's events.
+    pub seed_events: Vec<AidxEvent>,
+}
+
+impl TestContext {
+    /// Seeds `fx`: a rich holder mints [`SEED_SHARES`] in kind. Checks that every vault then
+    /// holds exactly 100 times its units per share and that the supply is [`SUPPLY0`].
+    pub async fn seed(&mut self, fx: &IndexFixture) -> (Holder, Vec<AidxEvent>) {
+        let seeder = self.holder(fx, rich).await;
+        let ev = events(self.mint_in_kind(fx, &seeder, SEED_SHARES).await);
+        let want: Vec<u64> = fx
+            .constituents
+            .iter()
+            .map(|c| 100 * c.units_per_share)
+            .collect();
+        assert_eq!(self.vault_balances(fx).await, want, "seeded vaults");
+        assert_eq!(self.share_supply(fx).await, SUPPLY0, "seeded supply");
+        (seeder, ev)
+    }
+
+    /// A new runtime with an `n`-constituent index ([`TestContext::create_index_with`] on the
+    /// default arguments edited by `edit`, [`units`] per share), seeded by
+    /// [`TestContext::seed`]: 1,000 whole tokens of every row, supply [`SUPPLY0`].
+    pub async fn seeded(n: usize, edit: impl FnOnce(&mut InitializeIndexArgs)) -> Seeded {
+        let mut t = TestContext::new().await;
+        let mut args = t.default_args();
+        edit(&mut args);
+        let fx = t.create_index_with(args, n, units).await;
+        let (seeder, seed_events) = t.seed(&fx).await;
+        Seeded {
+            t,
+            fx,
+            seeder,
+            seed_events,
+        }
+    }
+}
+
+/// Where the harness posts the Pyth price of constituent `row` of an index: the Pyth push-feed
+/// account of its feed (shard 0), where operators read prices on a cluster and where the demo
+/// and `aidx oracle` post them.
 pub fn price_key(fx: &IndexFixture, row: usize) -> Pubkey {
-    Pubkey::new_from_array(
-        solana_sdk::hash::hashv(&[b"price", fx.key.as_ref(), &[row as u8]]).to_bytes(),
-    )
+    client::push_feed_address(0, &fx.constituents[row].feed_id)
 }
 
 impl TestContext {

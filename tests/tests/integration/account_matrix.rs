@@ -567,6 +567,7 @@ async fn side(t: &mut TestContext, seed: u8, mints: &[(Pubkey, Pubkey)]) -> Inde
             token_program: *program,
             decimals: mixed_decimals(i),
             units_per_share: whole(i, 1),
+            feed_id: test_feed_id(seed, i),
         });
     }
     let index = t.index(&fx).await;

@@ -549,6 +549,7 @@ async fn seed_composition_is_locked_after_the_first_mint() {
         token_program: TOKEN_2022_PROGRAM_ID,
         decimals: 4,
         units_per_share: 5,
+        feed_id: feed(1),
     });
     let holder = t.holder(&fx, |_| 1_000_000_000).await;
     events(t.mint_in_kind(&fx, &holder, aidx::math::ONE_SHARE).await);
@@ -953,6 +954,7 @@ async fn paused_constituent_does_not_block_redeem_in_kind() {
             token_program: program,
             decimals: 6,
             units_per_share: 1_000,
+            feed_id: feed(i as u8),
         });
     }
     let holder = t.holder(&fx, |_| 1_000_000).await;

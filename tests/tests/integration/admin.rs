@@ -52,19 +52,6 @@ const YEAR: i64 = SECONDS_PER_YEAR as i64;
 const DAY: i64 = 86_400;
 const BPS: u128 = 10_000;
 const ONE_USD: u128 = USD_SCALE;
-/// With the dead shares the seed is exactly 100 whole shares: 1_000 whole tokens of each
-/// constituent (10 per share).
-const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
-const SUPPLY0: u64 = 100 * ONE_SHARE;
-
-fn units(i: usize) -> u64 {
-    whole(i, 10)
-}
-
-fn rich(_: usize) -> u64 {
-    1_000_000_000_000_000
-}
-
 /// The documented management fee: over `dt` seconds at `bps` a year,
 /// `ceil(S * r * dt / (1e4 * YEAR - r * dt))` shares.
 /// The management fee for `dt` seconds: year by year, each year on the supply after the
@@ -128,18 +115,21 @@ struct Seeded {
     seed_events: Vec<AidxEvent>,
 }
 
-/// An `n`-constituent index (targets 1/n, params edited by `edit`) seeded in kind with exactly
-/// 1_000 whole tokens of each constituent and a supply of exactly 100 whole shares.
+/// An `n`-constituent index (targets 1/n, params edited by `edit`, this file's roles) seeded in
+/// kind by the harness with exactly 1_000 whole tokens of each constituent and a supply of
+/// exactly 100 whole shares.
 async fn seeded(n: usize, edit: impl FnOnce(&mut IndexParams)) -> Seeded {
-    let mut t = TestContext::new().await;
     let roles = Roles::new();
-    let mut params = IndexParams::default();
-    edit(&mut params);
-    let fx = t.create_index_with(roles.args(params), n, units).await;
-    let seeder = t.holder(&fx, rich).await;
-    let seed_events = events(t.mint_in_kind(&fx, &seeder, SEED_SHARES).await);
-    let want: Vec<u64> = (0..n).map(|i| whole(i, 1_000)).collect();
-    assert_eq!(t.vault_balances(&fx).await, want);
+    let aidx_tests::Seeded {
+        mut t,
+        fx,
+        seeder,
+        seed_events,
+    } = TestContext::seeded(n, |a| {
+        edit(&mut a.params);
+        *a = roles.args(a.params);
+    })
+    .await;
     assert_supply(&mut t, &fx, SUPPLY0).await;
     Seeded {
         t,
@@ -1695,6 +1685,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
         token_program: TOKEN_PROGRAM_ID,
         decimals: 6,
         units_per_share: 0,
+        feed_id: [0xab; 32],
     });
     let caller_y = t
         .chain
@@ -2171,6 +2162,7 @@ async fn redeem_in_kind_skips_a_frozen_vault() {
             token_program: program,
             decimals,
             units_per_share: u,
+            feed_id: test_feed_id(0xf0, i),
         });
     }
     let a = t.holder(&fx, rich).await;

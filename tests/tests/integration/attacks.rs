@@ -25,8 +25,7 @@ use aidx::events::{
     MintedInKind, MintedSingle, PricesRefreshed, RebalanceSwapped, RedeemedInKind, RedeemedSingle,
 };
 use aidx::instructions::{MintSingleArgs, RebalanceSwapArgs, RedeemInKindArgs, RedeemSingleArgs};
-use aidx::math::shares::DEAD_SHARES;
-use aidx::math::{ONE_SHARE, USD_SCALE};
+use aidx::math::USD_SCALE;
 use aidx::oracle::{MAX_EXPONENT, MIN_EXPONENT};
 use aidx::state::{Index, IndexParams, DEFAULT_TRADE_MAX_AGE_SECS};
 use aidx_client::pyth::price_update_account;
@@ -37,11 +36,7 @@ use solana_sdk::{account::Account, instruction::Instruction, pubkey::Pubkey};
 
 /// Constituents: enough for a 15% cap to hold (1 / 0.15 < 8).
 const N: usize = 8;
-/// Whole tokens of each constituent per whole share.
-const K: u64 = 10;
-/// With the dead shares the seed is exactly 100 whole shares: 1_000 whole tokens of each row.
-const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
-const SUPPLY0: u64 = 100 * ONE_SHARE;
+/// The default oracle max age.
 const MAX_AGE: i64 = IndexParams::default_max_age();
 /// The default trade max age: the oldest publish time a trade is priced at.
 const TRADE_AGE: i64 = DEFAULT_TRADE_MAX_AGE_SECS as i64;
@@ -51,14 +46,6 @@ const BPS: u128 = 10_000;
 const IX1: u8 = 1;
 const IX2: u8 = 2;
 const IX3: u8 = 3;
-
-fn units(i: usize) -> u64 {
-    whole(i, K)
-}
-
-fn rich(_: usize) -> u64 {
-    1_000_000_000_000_000
-}
 
 /// A Pyth price of `usd` (USD_SCALE per whole token) with exponent -8 and a confidence of
 /// `conf_bps` of it, published at `at`.
@@ -304,21 +291,9 @@ fn assert_rows_per_share_not_below(before: &Basket, after: &Basket, what: &str) 
 // ---------------------------------------------------------------------------------------------
 // Fixtures, transactions and assertions.
 
-struct Seeded {
-    t: TestContext,
-    fx: IndexFixture,
-}
-
 /// The 8-constituent index seeded in kind with exactly 1_000 whole tokens of each row.
 async fn seeded() -> Seeded {
-    let mut t = TestContext::new().await;
-    let fx = t.create_index(N, units).await;
-    let seeder = t.holder(&fx, rich).await;
-    events(t.mint_in_kind(&fx, &seeder, SEED_SHARES).await);
-    let want: Vec<u64> = (0..N).map(|i| whole(i, 1_000)).collect();
-    assert_eq!(t.vault_balances(&fx).await, want);
-    assert_eq!(t.share_supply(&fx).await, SUPPLY0);
-    Seeded { t, fx }
+    TestContext::seeded(N, |_| {}).await
 }
 
 fn feeds(index: &Index) -> Vec<[u8; 32]> {
@@ -478,7 +453,7 @@ fn stored_rows(index: &Index) -> Vec<(u64, u64, i64)> {
 /// still trades.
 #[tokio::test]
 async fn stale_price_cannot_price_a_single_asset_mint() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     events(t.set_prices(&fx, &[ONE_USD; N], 50).await);
@@ -555,7 +530,7 @@ async fn stale_price_cannot_price_a_single_asset_mint() {
 /// publish time only, so within one second the newest stored price is whichever was sent last.
 #[tokio::test]
 async fn replayed_older_price_update_is_refused() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     // The old update: $1 everywhere, 20 s ago. The new one: row 0 at $0.90, now.
@@ -657,7 +632,7 @@ async fn replayed_older_price_update_is_refused() {
 /// same address is accepted.
 #[tokio::test]
 async fn wrong_feed_or_foreign_owner_price_account_is_refused() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     let p = prices(&[ONE_USD; N], 50, t0);
@@ -742,7 +717,7 @@ async fn wrong_feed_or_foreign_owner_price_account_is_refused() {
 /// verification level, the verification level before the age.
 #[tokio::test]
 async fn partially_verified_update_is_refused() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     let p = prices(&[ONE_USD; N], 50, t0);
@@ -819,7 +794,7 @@ async fn partially_verified_update_is_refused() {
 #[tokio::test]
 async fn extreme_exponents_are_refused_and_edges_normalise_exactly() {
     assert_eq!((MIN_EXPONENT, MAX_EXPONENT), (-18, 6));
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     let p = prices(&[ONE_USD; N], 50, t0);
@@ -957,7 +932,7 @@ struct RoundTrip {
 /// the move); B, row 0 down `drop_bps` published now (the true price). The attacker sends
 /// `[refresh(A), mint_single(row 0, amount), refresh(B), redeem_single(row 0, every share)]`.
 async fn switch_round_trip(drop_bps: u128, conf_bps: u64, amount: u64) -> RoundTrip {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     let flat = |at| prices(&[ONE_USD; N], conf_bps, at);
@@ -1049,7 +1024,7 @@ async fn price_switch_inside_one_transaction_pays_the_spread() {
     assert_eq!(r.nav_true_after, 7_998_056_189_265_000_000_000_000);
 
     // The reverse order: newer update first, then back to the older one.
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     t.post_prices(&fx, &prices(&[ONE_USD; N], 50, t0 - 40))
@@ -1097,7 +1072,7 @@ async fn price_switch_inside_one_transaction_pays_the_spread() {
 async fn an_old_but_fresh_price_cannot_be_chosen_to_trade_at() {
     for age in [30, TRADE_AGE + 1, TRADE_AGE] {
         // (a) refresh(old), mint_single, refresh(new), redeem_single.
-        let Seeded { mut t, fx } = seeded().await;
+        let Seeded { mut t, fx, .. } = seeded().await;
         let attacker = t.holder(&fx, rich).await;
         let t0 = t.now().await;
         t.post_prices(&fx, &prices(&[ONE_USD; N], 50, t0 - 40))
@@ -1128,7 +1103,7 @@ async fn an_old_but_fresh_price_cannot_be_chosen_to_trade_at() {
         }
 
         // (b) mint_single on the stored old price, then redeem_in_kind.
-        let Seeded { mut t, fx } = seeded().await;
+        let Seeded { mut t, fx, .. } = seeded().await;
         let attacker = t.holder(&fx, rich).await;
         let t0 = t.now().await;
         t.post_prices(&fx, &prices(&[ONE_USD; N], 50, t0 - age))
@@ -1172,7 +1147,7 @@ async fn price_choice_within_the_trade_age_extracts_a_move_larger_than_the_sprea
     let single_gain = r.out as i128 - r.deposit as i128;
 
     // (b) mint_single at the stored old price, redeem_in_kind right after: no second update.
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     let old = prices(&[ONE_USD; N], 50, t0 - 5);
@@ -1251,7 +1226,7 @@ struct Sandwiched {
 /// seconds later the attacker enters (`around`), a keeper swaps 100 tokens of row 1 for row 0
 /// (not clipped), and the attacker leaves. Every amount is checked against [`Basket`].
 async fn sandwich(around: Around, elapsed: i64) -> Sandwiched {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     let keeper = t.holder(&fx, rich).await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
@@ -1437,7 +1412,7 @@ async fn holdings_value(t: &mut TestContext, h: &Holder, m: &Basket) -> u128 {
 /// nothing.
 #[tokio::test]
 async fn dust_in_kind_round_trips_never_extract_value() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     // Prices only to value the round trips (in kind needs none): $1, no confidence.
     events(t.set_prices(&fx, &[ONE_USD; N], 0).await);
     let attacker = t.holder(&fx, rich).await;
@@ -1493,7 +1468,7 @@ async fn dust_in_kind_round_trips_never_extract_value() {
 /// holdings at mid never rise and the value per share never falls.
 #[tokio::test]
 async fn dust_single_asset_round_trips_never_extract_value() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     events(t.set_prices(&fx, &[ONE_USD; N], 0).await);
     let attacker = t.holder(&fx, rich).await;
     let before = snap(&mut t, &fx, &attacker).await;
@@ -1557,7 +1532,7 @@ async fn dust_single_asset_round_trips_never_extract_value() {
 /// stated reward on what it paid in.
 #[tokio::test]
 async fn dust_rebalance_swaps_never_extract_value() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     // Row 0 (6 dp) and row 3 (0 dp) 30% up, rows 1 and 5 (9 dp) 30% down; no confidence.
     let moved = usd_with(&[
         (0, 13 * ONE_USD / 10),
@@ -1685,7 +1660,7 @@ fn one_hot(i: usize, amount: u64) -> Vec<u64> {
 /// 1_234_567_891 raw shares cost 13 tokens of each 0-decimal row and return 12.
 #[tokio::test]
 async fn zero_and_nine_decimal_constituents_round_trip_exactly() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     assert_eq!(
         fx.constituents
             .iter()
@@ -1847,7 +1822,7 @@ async fn zero_and_nine_decimal_constituents_round_trip_exactly() {
 /// u64: `MathOverflow`).
 #[tokio::test]
 async fn overflow_edge_amounts_are_refused_with_named_errors() {
-    let Seeded { mut t, fx } = seeded().await;
+    let Seeded { mut t, fx, .. } = seeded().await;
     events(t.set_prices(&fx, &[ONE_USD; N], 50).await);
     let whale = t.holder(&fx, |_| 0).await;
     // Everything each mint can still issue, to the whale.

@@ -29,8 +29,7 @@
 use aidx::errors::AidxError;
 use aidx::events::{ImbalanceCleared, ImbalanceStarted, PricesRefreshed, RebalanceSwapped};
 use aidx::instructions::RebalanceSwapArgs;
-use aidx::math::shares::DEAD_SHARES;
-use aidx::math::{ONE_SHARE, USD_SCALE, WEIGHT_SCALE};
+use aidx::math::{USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Index, IndexParams};
 use aidx_client::{
     self as client, vault_address, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
@@ -46,11 +45,6 @@ use aidx_tests::*;
 
 /// Constituents of the default index: enough for a 15% cap to hold (1 / 0.15 < 8).
 const N: usize = 8;
-/// Whole tokens of each constituent per whole share.
-const K: u64 = 10;
-/// With the dead shares the seed is exactly 100 whole shares: 1_000 whole tokens of each
-/// constituent, equal weights at equal prices.
-const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
 const MAX_AGE: i64 = IndexParams::default_max_age();
 /// The default trade max age: prices a swap or a single-asset operation is valued at.
 const TRADE_AGE: i64 = aidx::state::DEFAULT_TRADE_MAX_AGE_SECS as i64;
@@ -62,14 +56,6 @@ const REFRESH_IX: u8 = 1;
 const SWAP_IX: u8 = 2;
 /// Position of an instruction sent alone.
 const ALONE_IX: u8 = 1;
-
-fn units(i: usize) -> u64 {
-    whole(i, K)
-}
-
-fn rich(_: usize) -> u64 {
-    1_000_000_000_000_000
-}
 
 /// $1 for every row of an `n`-row index, except the rows listed.
 fn prices_n(n: usize, moved: &[(usize, u128)]) -> Vec<u128> {
@@ -547,10 +533,7 @@ async fn seeded_full(
     if let Some((usd, conf_bps)) = priced_first {
         assert_eq!(set_prices_checked(&mut t, &fx, usd, conf_bps).await, vec![]);
     }
-    let seeder = t.holder(&fx, rich).await;
-    events(t.mint_in_kind(&fx, &seeder, SEED_SHARES).await);
-    let want: Vec<u64> = units.iter().map(|u| 100 * u).collect();
-    assert_eq!(t.vault_balances(&fx).await, want);
+    t.seed(&fx).await;
     let caller = t.holder(&fx, rich).await;
     Setup { t, fx, caller }
 }

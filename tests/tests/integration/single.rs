@@ -18,23 +18,11 @@ use aidx_tests::*;
 
 /// Constituents of every index here: enough for a 15% cap to hold (1 / 0.15 < 8).
 const N: usize = 8;
-/// Whole tokens of each constituent per whole share.
-const K: u64 = 10;
-/// With the dead shares the seed is exactly 100 whole shares, so every seed deposit is exact:
-/// 1_000 whole tokens of each constituent, equal weights of 12.5% at equal prices.
-const SEED_SHARES: u64 = 100 * ONE_SHARE - DEAD_SHARES;
-const SUPPLY0: u64 = 100 * ONE_SHARE;
+/// The seed (the harness's `seeded`) holds exactly 1_000 whole tokens of each constituent:
+/// equal weights of 12.5% at equal prices.
 const MAX_AGE: i64 = IndexParams::default_max_age();
 const ONE_USD: u128 = USD_SCALE;
 const BPS: u128 = 10_000;
-
-fn units(i: usize) -> u64 {
-    whole(i, K)
-}
-
-fn rich(_: usize) -> u64 {
-    1_000_000_000_000_000
-}
 
 /// $1 (USD_SCALE) for every row but `row`, which is at `usd_row`.
 fn prices_with(row: usize, usd_row: u128) -> Vec<u128> {
@@ -232,22 +220,7 @@ impl Model {
 /// An 8-constituent index seeded in kind with exactly 1_000 whole tokens of each constituent
 /// (no prices yet), and the seeding holder.
 async fn seeded_with(edit: impl FnOnce(&mut IndexParams)) -> Seeded {
-    let mut t = TestContext::new().await;
-    let mut args = t.default_args();
-    edit(&mut args.params);
-    let fx = t.create_index_with(args, N, units).await;
-    let seeder = t.holder(&fx, rich).await;
-    events(t.mint_in_kind(&fx, &seeder, SEED_SHARES).await);
-    let want: Vec<u64> = (0..N).map(|i| whole(i, 1_000)).collect();
-    assert_eq!(t.vault_balances(&fx).await, want);
-    assert_eq!(t.share_supply(&fx).await, SUPPLY0);
-    Seeded { t, fx, seeder }
-}
-
-struct Seeded {
-    t: TestContext,
-    fx: IndexFixture,
-    seeder: Holder,
+    TestContext::seeded(N, |a| edit(&mut a.params)).await
 }
 
 async fn seeded() -> Seeded {
@@ -732,7 +705,9 @@ async fn report_nav(t: &mut TestContext, fx: &IndexFixture) -> TxResult {
 
 #[tokio::test]
 async fn redeem_in_kind_works_with_every_price_stale() {
-    let Seeded { mut t, fx, seeder } = seeded().await;
+    let Seeded {
+        mut t, fx, seeder, ..
+    } = seeded().await;
     let trader = t.holder(&fx, rich).await;
 
     // Never priced: nothing single-asset works.
@@ -986,7 +961,9 @@ async fn single_ops_before_the_first_mint() {
 
 #[tokio::test]
 async fn liquidity_dust_and_share_balance() {
-    let Seeded { mut t, fx, seeder } = seeded().await;
+    let Seeded {
+        mut t, fx, seeder, ..
+    } = seeded().await;
     events(t.set_prices(&fx, &[ONE_USD; N], 50).await);
 
     // The seeder's ~$7_960 of claim cannot come out of the 1_000 tokens of constituent 0.
