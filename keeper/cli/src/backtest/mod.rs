@@ -16,7 +16,8 @@
 //! `rho_m = 0.65`, `rho_s = 0.80` (the design notes' 0.65-0.80), annualised volatility
 //! `sigma_i` drawn once per token uniformly in 70%-110%, log drift `mu = 0` (the median price
 //! path is flat; the mean price grows by `sigma^2 / 2` a year). Random numbers come from
-//! xoshiro256** seeded by splitmix64 and Box-Muller normals, drawn in a fixed order (the
+//! xoshiro256** (`rand_xoshiro`, seeded through SplitMix64) with `rand_distr`'s standard
+//! uniform and ziggurat normal, drawn in a fixed order (the
 //! volatilities, then day by day: market, the eight sector factors in [`SubSector::ALL`]
 //! order, one idiosyncratic draw per token in universe order), so a seed gives one path on
 //! every machine. The run reports the realised average within-sector and cross-sector

@@ -6,58 +6,34 @@ use aidx::math::USD_SCALE;
 use aidx::state::SubSector;
 use aidx_client::universe::Token;
 use anyhow::{bail, Result};
+use rand_distr::{Distribution, StandardNormal, StandardUniform};
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+use rand_xoshiro::Xoshiro256StarStar;
 
-/// xoshiro256** seeded by splitmix64, with Box-Muller normals: small, fast, deterministic.
+/// The simulation's random numbers: xoshiro256** (`rand_xoshiro`) seeded from the run's seed
+/// through SplitMix64, uniforms of 53 bits and standard normals (`rand_distr`, ziggurat).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Rng {
-    s: [u64; 4],
-    spare: Option<f64>,
-}
+pub struct Rng(Xoshiro256StarStar);
 
 impl Rng {
+    /// The generator of `seed`: the same draws on every machine.
     pub fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let mut splitmix = || {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Rng {
-            s: [splitmix(), splitmix(), splitmix(), splitmix()],
-            spare: None,
-        }
+        Rng(Xoshiro256StarStar::seed_from_u64(seed))
     }
 
+    /// The next 64 raw bits.
     pub fn next_u64(&mut self) -> u64 {
-        let out = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = self.s[1] << 17;
-        self.s[2] ^= self.s[0];
-        self.s[3] ^= self.s[1];
-        self.s[1] ^= self.s[2];
-        self.s[0] ^= self.s[3];
-        self.s[2] ^= t;
-        self.s[3] = self.s[3].rotate_left(45);
-        out
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1), 53 bits.
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        StandardUniform.sample(&mut self.0)
     }
 
-    /// Standard normal (Box-Muller; the second value of each pair is kept for the next call).
+    /// Standard normal.
     pub fn normal(&mut self) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        let u1 = 1.0 - self.uniform(); // (0, 1]: ln is finite
-        let u2 = self.uniform();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let theta = 2.0 * std::f64::consts::PI * u2;
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
+        StandardNormal.sample(&mut self.0)
     }
 }
 
