@@ -30,5 +30,19 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    rt.block_on(cli.command.execute(&mut stdout))
+    match rt.block_on(cli.command.execute(&mut stdout)) {
+        // The reader went away (`aidx nav | head`): nothing more to say.
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        r => r,
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }

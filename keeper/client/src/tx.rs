@@ -4,8 +4,9 @@
 use anyhow::{bail, Result};
 use solana_sdk::{
     hash::Hash,
-    instruction::Instruction,
+    instruction::{AccountMeta, Instruction},
     message::{v0, AddressLookupTableAccount, VersionedMessage},
+    pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
     transaction::VersionedTransaction,
@@ -14,12 +15,25 @@ use solana_sdk::{
 /// The largest serialized transaction a cluster accepts (v0 or legacy).
 pub use solana_packet::PACKET_DATA_SIZE;
 
-/// The signers of a transaction `payer` pays for: the payer first, then each other key of
-/// `signers` once, in order.
-pub fn signer_list<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) -> Vec<&'a Keypair> {
+/// The signers of a transaction of `ixs` that `payer` pays for: the payer first, then each
+/// other key of `signers` once, in order, that some instruction asks to sign. A key no
+/// instruction needs is left out rather than refused: signing with it is what the runtime's
+/// signing refuses (`KeypairPubkeyMismatch`), and an operator's wallet passed to a
+/// permissionless instruction (`accrue_fees`) is not an error.
+pub fn signer_list<'a>(
+    payer: &'a Keypair,
+    ixs: &[Instruction],
+    signers: &[&'a Keypair],
+) -> Vec<&'a Keypair> {
+    let needed = |k: &Pubkey| {
+        ixs.iter()
+            .flat_map(|ix| &ix.accounts)
+            .any(|m| m.is_signer && m.pubkey == *k)
+    };
     let mut keys: Vec<&Keypair> = vec![payer];
     for s in signers {
-        if !keys.iter().any(|k| k.pubkey() == s.pubkey()) {
+        let k = s.pubkey();
+        if needed(&k) && !keys.iter().any(|x| x.pubkey() == k) {
             keys.push(s);
         }
     }
@@ -38,7 +52,7 @@ pub fn build_v0(
     let msg = v0::Message::try_compile(&payer.pubkey(), ixs, tables, blockhash)?;
     Ok(VersionedTransaction::try_new(
         VersionedMessage::V0(msg),
-        &signer_list(payer, signers),
+        &signer_list(payer, ixs, signers),
     )?)
 }
 
@@ -61,13 +75,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payer_first_and_every_signer_once() {
-        let (payer, a, b) = (Keypair::new(), Keypair::new(), Keypair::new());
-        let keys: Vec<_> = signer_list(&payer, &[&a, &payer, &b, &a])
+    fn payer_first_and_every_needed_signer_once() {
+        let (payer, a, b, idle) = (
+            Keypair::new(),
+            Keypair::new(),
+            Keypair::new(),
+            Keypair::new(),
+        );
+        let ix = Instruction {
+            program_id: Pubkey::new_unique(),
+            accounts: vec![
+                AccountMeta::new_readonly(a.pubkey(), true),
+                AccountMeta::new(b.pubkey(), true),
+                AccountMeta::new(idle.pubkey(), false),
+            ],
+            data: vec![],
+        };
+        let keys: Vec<_> = signer_list(&payer, &[ix.clone()], &[&a, &payer, &idle, &b, &a])
             .iter()
             .map(|k| k.pubkey())
             .collect();
         assert_eq!(keys, vec![payer.pubkey(), a.pubkey(), b.pubkey()]);
+        // An unneeded signer does not make the transaction unsignable.
+        let tx = build_v0(&payer, &[ix], &[&a, &b, &idle], &[], Hash::default()).unwrap();
+        assert_eq!(tx.signatures.len(), 3);
     }
 
     #[test]

@@ -222,7 +222,7 @@ impl Embedded {
     ) -> Result<Transaction> {
         let all = self.with_nonce(ixs);
         let blockhash = self.ctx.banks_client.get_latest_blockhash().await?;
-        let keys = tx::signer_list(&self.ctx.payer, signers);
+        let keys = tx::signer_list(&self.ctx.payer, &all, signers);
         Ok(Transaction::new_signed_with_payer(
             &all,
             Some(&self.ctx.payer.pubkey()),

@@ -138,4 +138,21 @@ async fn admin_commands_on_a_saved_chain() {
         chain.index(&index_key).await.unwrap().constituents()[row].target_weight,
         0
     );
+
+    // A permissionless instruction sent with an operator's wallet it does not need: the
+    // wallet is left out of the signatures, not a panic.
+    let ev = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::AccrueFees,
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert!(
+        ev.iter().all(|e| matches!(e, AidxEvent::FeesAccrued(_))),
+        "{ev:?}"
+    );
 }
