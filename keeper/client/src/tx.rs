@@ -4,7 +4,7 @@
 use anyhow::{bail, Result};
 use solana_sdk::{
     hash::Hash,
-    instruction::{AccountMeta, Instruction},
+    instruction::Instruction,
     message::{v0, AddressLookupTableAccount, VersionedMessage},
     pubkey::Pubkey,
     signature::Keypair,
@@ -73,6 +73,7 @@ pub fn check_size(tx: &VersionedTransaction) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solana_sdk::instruction::AccountMeta;
 
     #[test]
     fn payer_first_and_every_needed_signer_once() {
