@@ -92,10 +92,14 @@ mod tests {
             ],
             data: vec![],
         };
-        let keys: Vec<_> = signer_list(&payer, &[ix.clone()], &[&a, &payer, &idle, &b, &a])
-            .iter()
-            .map(|k| k.pubkey())
-            .collect();
+        let keys: Vec<_> = signer_list(
+            &payer,
+            std::slice::from_ref(&ix),
+            &[&a, &payer, &idle, &b, &a],
+        )
+        .iter()
+        .map(|k| k.pubkey())
+        .collect();
         assert_eq!(keys, vec![payer.pubkey(), a.pubkey(), b.pubkey()]);
         // An unneeded signer does not make the transaction unsignable.
         let tx = build_v0(&payer, &[ix], &[&a, &b, &idle], &[], Hash::default()).unwrap();
