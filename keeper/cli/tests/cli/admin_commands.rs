@@ -3,10 +3,7 @@
 
 use aidx::state::{PAUSE_ALL, PAUSE_MINT_SINGLE, PAUSE_REBALANCE};
 use aidx_cli::commands::admin::{parse_flags, AdminCommand as AdminAction, ParamChanges};
-use aidx_cli::demo;
-use aidx_client::universe::SAMPLE_UNIVERSE;
 use aidx_client::AidxEvent;
-use aidx_embedded::state;
 
 /// What `aidx admin` does with the command: its events.
 async fn run_admin(
@@ -26,13 +23,7 @@ async fn run_admin(
 
 #[tokio::test]
 async fn admin_commands_on_a_saved_chain() {
-    let path = std::env::temp_dir().join(format!("aidx-admin-{}.state", std::process::id()));
-    let mut sink = Vec::new();
-    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
-        .await
-        .expect("demo");
-    let (mut chain, book) = state::load(&path).await.unwrap();
-    std::fs::remove_file(&path).ok();
+    let (mut chain, book) = crate::demo_chain("admin").await;
     let index_key = book.index_key().unwrap();
     let mut out = Vec::new();
 

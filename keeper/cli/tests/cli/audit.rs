@@ -3,26 +3,12 @@
 
 use aidx::state::Index;
 use aidx_cli::chart::audit_svg as chart;
-use aidx_cli::demo;
 use aidx_client::audit::audit;
 use aidx_client::replay::replay;
-use aidx_client::universe::SAMPLE_UNIVERSE;
 use aidx_client::Book;
-use aidx_embedded::state;
 use aidx_embedded::Embedded;
 use anchor_lang::Discriminator;
 use solana_sdk::pubkey::Pubkey;
-
-async fn demo_chain(tag: &str) -> (Embedded, Book) {
-    let path = std::env::temp_dir().join(format!("aidx-audit-{tag}-{}.state", std::process::id()));
-    let mut sink = Vec::new();
-    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
-        .await
-        .expect("demo");
-    let loaded = state::load(&path).await.unwrap();
-    std::fs::remove_file(&path).ok();
-    loaded
-}
 
 async fn write_index(chain: &mut Embedded, key: &Pubkey, index: &Index) {
     let mut acc = chain.account(key).await.unwrap().unwrap();
@@ -50,7 +36,7 @@ async fn rules(chain: &mut Embedded, book: &Book, events: bool) -> Vec<&'static 
 
 #[tokio::test]
 async fn the_demo_passes_and_replays_exactly() {
-    let (mut chain, book) = demo_chain("pass").await;
+    let (mut chain, book) = crate::demo_chain("audit-pass").await;
     let report = audit(&mut chain, &book, true).await.unwrap();
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert!(report.events_replayed.unwrap() > 20);
@@ -89,7 +75,7 @@ async fn the_demo_passes_and_replays_exactly() {
 
 #[tokio::test]
 async fn each_corrupted_invariant_is_named() {
-    let (mut chain, book) = demo_chain("corrupt").await;
+    let (mut chain, book) = crate::demo_chain("audit-corrupt").await;
     let key = book.index_key().unwrap();
     let clean = chain.index(&key).await.unwrap();
     assert!(rules(&mut chain, &book, true).await.is_empty());

@@ -1,21 +1,12 @@
 //! `aidx plan` / `aidx rebalance` on the sample universe: after a 30% move in two names the
 //! keeper's plan brings every constituent back inside its band; dry runs send nothing.
 
-use aidx_cli::demo;
 use aidx_client as client;
 use aidx_client::rebalance::{plan_now, rebalance};
-use aidx_client::universe::SAMPLE_UNIVERSE;
-use aidx_embedded::state;
 
 #[tokio::test]
 async fn rebalance_after_a_thirty_percent_move_in_two_names() {
-    let path = std::env::temp_dir().join(format!("aidx-rebalance-{}.state", std::process::id()));
-    let mut sink = Vec::new();
-    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
-        .await
-        .expect("demo");
-    let (mut chain, book) = state::load(&path).await.unwrap();
-    std::fs::remove_file(&path).ok();
+    let (mut chain, book) = crate::demo_chain("rebalance").await;
     let index_key = book.index_key().unwrap();
     let keeper = book.wallet("keeper").unwrap();
 
@@ -95,13 +86,7 @@ async fn rebalance_after_a_thirty_percent_move_in_two_names() {
 #[tokio::test]
 async fn keeper_loop_rounds_and_kill_switch() {
     use aidx_cli::keeper::{run, RunConfig};
-    let path = std::env::temp_dir().join(format!("aidx-run-{}.state", std::process::id()));
-    let mut sink = Vec::new();
-    demo::run(SAMPLE_UNIVERSE, &mut sink, Some(&path))
-        .await
-        .expect("demo");
-    let (mut chain, book) = state::load(&path).await.unwrap();
-    std::fs::remove_file(&path).ok();
+    let (mut chain, book) = crate::demo_chain("run").await;
     let index = chain.index(&book.index_key().unwrap()).await.unwrap();
     let tao = index.constituents()[book.row_of("TAO").unwrap()].price as f64 / 1e12;
     chain

@@ -7,3 +7,20 @@ mod backtest;
 mod demo;
 mod holder_commands;
 mod keeper_rebalance;
+
+/// The demo's final chain, saved with `--save-state` and loaded back: what every command test
+/// starts from.
+pub async fn demo_chain(tag: &str) -> (aidx_embedded::Embedded, aidx_client::Book) {
+    let path = std::env::temp_dir().join(format!("aidx-{tag}-{}.state", std::process::id()));
+    let mut sink = Vec::new();
+    aidx_cli::demo::run(
+        aidx_client::universe::SAMPLE_UNIVERSE,
+        &mut sink,
+        Some(&path),
+    )
+    .await
+    .expect("demo");
+    let loaded = aidx_embedded::state::load(&path).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    loaded
+}
