@@ -21,7 +21,7 @@
 //!
 //! By default 3 sequences of 40 steps (seeds 1..=3); set `AIDX_STATEFUL_SEQUENCES` and
 //! `AIDX_STATEFUL_STEPS` to run more, e.g.
-//! `AIDX_STATEFUL_SEQUENCES=50 AIDX_STATEFUL_STEPS=200 cargo test -p aidx-tests --test stateful -- --nocapture`.
+//! `AIDX_STATEFUL_SEQUENCES=50 AIDX_STATEFUL_STEPS=200 cargo test -p aidx-tests --test integration stateful -- --nocapture`.
 
 use aidx::instructions::RebalanceSwapArgs;
 use aidx::math::shares::DEAD_SHARES;
@@ -376,9 +376,16 @@ async fn random_sequences_keep_the_invariants() {
     let sequences = env_or("AIDX_STATEFUL_SEQUENCES", 3);
     let steps = env_or("AIDX_STATEFUL_STEPS", 40);
     let mut counts = Counts::default();
+    // Progress on stderr for long runs (scripts/stateful); hidden when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::new(sequences as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, eta {eta}")
+            .expect("progress template"),
+    );
     for seed in 1..=sequences as u64 {
         run_sequence(seed, steps, &mut counts).await;
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     println!(
         "stateful: {sequences} sequences x {steps} steps = {} steps",
         counts.steps

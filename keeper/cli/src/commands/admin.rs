@@ -213,6 +213,7 @@ impl AdminArgs {
     /// Resolves, simulates and (unless a dry run) sends the action.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let mut o = self.chain.open().await?;
+        let spinner = o.spinner("simulating, sending and confirming", self.json);
         let outcome = run(
             &mut o.chain,
             &o.book,
@@ -220,7 +221,9 @@ impl AdminArgs {
             self.action,
             self.dry_run,
         )
-        .await?;
+        .await;
+        spinner.finish_and_clear();
+        let outcome = outcome?;
         if !self.dry_run {
             o.save().await?;
         }

@@ -6,6 +6,7 @@ use aidx_client::{Book, Chain, TxResult};
 use aidx_embedded::{state, Embedded};
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
+use indicatif::ProgressBar;
 use serde::Deserialize;
 use solana_sdk::{
     account::Account, clock::Clock, instruction::Instruction, message::AddressLookupTableAccount,
@@ -106,6 +107,18 @@ impl Opened {
             state::save(chain, &self.book, path).await?;
         }
         Ok(())
+    }
+
+    /// A spinner on stderr with `message` while a command waits on a cluster (sending,
+    /// confirming); hidden on the embedded runtime, with `--json`, and when stderr is not a
+    /// terminal. Finish it with `finish_and_clear`.
+    pub fn spinner(&self, message: &'static str, json: bool) -> ProgressBar {
+        if json || matches!(self.chain, Backend::Embedded { .. }) {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new_spinner().with_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
     }
 
     /// The embedded runtime, or an error naming `what` needs one.

@@ -106,6 +106,7 @@ async fn holder_request(
     out: &mut impl Write,
 ) -> Result<()> {
     let mut o = chain.open().await?;
+    let spinner = o.spinner("simulating, sending and confirming", json);
     let events = aidx_client::holder::execute_with(
         &mut o.chain,
         &o.book,
@@ -114,7 +115,9 @@ async fn holder_request(
         max_slippage_bps,
         dry_run,
     )
-    .await?;
+    .await;
+    spinner.finish_and_clear();
+    let events = events?;
     if !dry_run {
         o.save().await?;
     }

@@ -34,6 +34,7 @@ impl RebalanceArgs {
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let mut o = self.chain.open().await?;
         let wallet = o.book.wallet(&self.keeper)?;
+        let spinner = o.spinner("refreshing, planning and swapping", self.json);
         let report = rebalance::rebalance(
             &mut o.chain,
             &o.book,
@@ -42,7 +43,9 @@ impl RebalanceArgs {
             self.retries,
             self.dry_run,
         )
-        .await?;
+        .await;
+        spinner.finish_and_clear();
+        let report = report?;
         if !self.dry_run {
             o.save().await?;
         }
