@@ -97,7 +97,7 @@ pub struct ConstituentView {
 }
 
 /// USD in the view's format: four decimals, no sign.
-fn usd(v: u128) -> String {
+fn view_usd(v: u128) -> String {
     ui_amount(v, USD_SCALE_DECIMALS, 4)
 }
 
@@ -124,8 +124,8 @@ pub async fn nav<C: Chain>(chain: &mut C, book: &Book, stored: bool) -> Result<N
                 .cloned()
                 .unwrap_or_else(|| c.mint.to_string()),
             balance: ui_amount(c.balance as u128, c.decimals, c.decimals as usize),
-            price_usd: usd(prices.prices[i] as u128),
-            conf_usd: usd(prices.confs[i] as u128),
+            price_usd: view_usd(prices.prices[i] as u128),
+            conf_usd: view_usd(prices.confs[i] as u128),
             publish_time: prices.publish_times[i],
             weight: pct(report.weights[i] as u128),
             target: pct(c.target_weight as u128),
@@ -138,10 +138,10 @@ pub async fn nav<C: Chain>(chain: &mut C, book: &Book, stored: bool) -> Result<N
             SHARE_DECIMALS,
             SHARE_DECIMALS as usize,
         ),
-        nav_usd: usd(report.nav_mid),
-        nav_low_usd: usd(report.nav_low),
-        nav_high_usd: usd(report.nav_high),
-        value_per_share_usd: usd(report.value_per_share),
+        nav_usd: view_usd(report.nav_mid),
+        nav_low_usd: view_usd(report.nav_low),
+        nav_high_usd: view_usd(report.nav_high),
+        value_per_share_usd: view_usd(report.value_per_share),
         constituents,
     })
 }

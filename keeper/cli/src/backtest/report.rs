@@ -128,7 +128,7 @@ fn pct_signed(x: f64, digits: usize) -> String {
 }
 
 /// Whole USD with thousands separators.
-fn usd(x: f64) -> String {
+fn whole_usd(x: f64) -> String {
     let neg = x < 0.0;
     let digits = format!("{:.0}", x.abs());
     let mut out = String::new();
@@ -184,7 +184,7 @@ pub fn print(r: &Report, out: &mut impl Write) -> Result<()> {
         r.reviews,
         r.band * 100.0,
         r.cost_bps,
-        usd(r.initial_nav)
+        whole_usd(r.initial_nav)
     )?;
     let row = |s: &StrategyFigures| {
         vec![
@@ -194,10 +194,10 @@ pub fn print(r: &Report, out: &mut impl Write) -> Result<()> {
             pct_f(s.turnover_per_year, 1),
             s.trades.to_string(),
             pct_f(s.cost_per_year, 3),
-            usd(s.total_cost_usd),
+            whole_usd(s.total_cost_usd),
             pct_signed(s.tracking_difference, 2),
             pct_f(s.tracking_error, 2),
-            usd(s.final_nav),
+            whole_usd(s.final_nav),
         ]
     };
     let b = &r.benchmark;
@@ -211,10 +211,10 @@ pub fn print(r: &Report, out: &mut impl Write) -> Result<()> {
             pct_f(0.0, 1),
             "0".into(),
             pct_f(0.0, 3),
-            usd(0.0),
+            whole_usd(0.0),
             "-".into(),
             "-".into(),
-            usd(b.final_nav),
+            whole_usd(b.final_nav),
         ],
     ];
     write!(
