@@ -3,6 +3,7 @@
 
 use aidx_client::rpc::Rpc;
 use aidx_client::{Book, Chain, TxResult};
+#[cfg(feature = "embedded")]
 use aidx_embedded::{state, Embedded};
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
@@ -82,6 +83,7 @@ impl SolanaCliConfig {
 /// An open chain.
 pub enum Backend {
     /// A saved embedded runtime, written back to `path` by [`Opened::save`].
+    #[cfg(feature = "embedded")]
     Embedded {
         /// The runtime.
         chain: Box<Embedded>,
@@ -103,6 +105,7 @@ pub struct Opened {
 impl Opened {
     /// Writes an embedded chain back to its file (after a command that sent transactions).
     pub async fn save(&mut self) -> Result<()> {
+        #[cfg(feature = "embedded")]
         if let Backend::Embedded { chain, path } = &mut self.chain {
             state::save(chain, &self.book, path).await?;
         }
@@ -113,7 +116,7 @@ impl Opened {
     /// confirming); hidden on the embedded runtime, with `--json`, and when stderr is not a
     /// terminal. Finish it with `finish_and_clear`.
     pub fn spinner(&self, message: &'static str, json: bool) -> ProgressBar {
-        if json || matches!(self.chain, Backend::Embedded { .. }) {
+        if json || !matches!(self.chain, Backend::Rpc(_)) {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::new_spinner().with_message(message);
@@ -122,6 +125,7 @@ impl Opened {
     }
 
     /// The embedded runtime, or an error naming `what` needs one.
+    #[cfg(feature = "embedded")]
     pub fn embedded(&mut self, what: &str) -> Result<&mut Embedded> {
         match &mut self.chain {
             Backend::Embedded { chain, .. } => Ok(chain),
@@ -136,14 +140,22 @@ impl ChainArgs {
     /// Opens the chain these options name.
     pub async fn open(&self) -> Result<Opened> {
         if let Some(path) = &self.state {
-            let (chain, book) = state::load(path).await?;
-            return Ok(Opened {
-                chain: Backend::Embedded {
-                    chain: Box::new(chain),
-                    path: path.clone(),
-                },
-                book,
-            });
+            #[cfg(feature = "embedded")]
+            {
+                let (chain, book) = state::load(path).await?;
+                return Ok(Opened {
+                    chain: Backend::Embedded {
+                        chain: Box::new(chain),
+                        path: path.clone(),
+                    },
+                    book,
+                });
+            }
+            #[cfg(not(feature = "embedded"))]
+            anyhow::bail!(
+                "--state {}: this aidx is built without the embedded runtime (feature `embedded`)",
+                path.display()
+            );
         }
         let cfg = match SolanaCliConfig::default_path() {
             Some(p) => SolanaCliConfig::load(&p)?,
@@ -185,35 +197,34 @@ impl ChainArgs {
     }
 }
 
+/// Runs `$call` with `$c` bound to the open backend's chain.
+macro_rules! on_backend {
+    ($backend:expr, $c:ident => $call:expr) => {
+        match $backend {
+            #[cfg(feature = "embedded")]
+            Backend::Embedded { chain: $c, .. } => $call,
+            Backend::Rpc($c) => $call,
+        }
+    };
+}
+
 /// Both backends behind one [`Chain`]: each call goes to the open one.
 impl Chain for Backend {
     fn fee_payer(&self) -> Pubkey {
-        match self {
-            Backend::Embedded { chain, .. } => chain.fee_payer(),
-            Backend::Rpc(r) => r.fee_payer(),
-        }
+        on_backend!(self, c => c.fee_payer())
     }
     async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.get_account(key).await,
-            Backend::Rpc(r) => r.get_account(key).await,
-        }
+        on_backend!(self, c => c.get_account(key).await)
     }
     async fn get_clock(&mut self) -> Result<Clock> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.get_clock().await,
-            Backend::Rpc(r) => r.get_clock().await,
-        }
+        on_backend!(self, c => c.get_clock().await)
     }
     async fn simulate_ixs(
         &mut self,
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<TxResult> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.simulate_ixs(ixs, signers).await,
-            Backend::Rpc(r) => r.simulate_ixs(ixs, signers).await,
-        }
+        on_backend!(self, c => c.simulate_ixs(ixs, signers).await)
     }
     async fn simulate_ixs_v0(
         &mut self,
@@ -221,16 +232,10 @@ impl Chain for Backend {
         signers: &[&Keypair],
         tables: &[AddressLookupTableAccount],
     ) -> Result<TxResult> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.simulate_ixs_v0(ixs, signers, tables).await,
-            Backend::Rpc(r) => r.simulate_ixs_v0(ixs, signers, tables).await,
-        }
+        on_backend!(self, c => c.simulate_ixs_v0(ixs, signers, tables).await)
     }
     async fn send_ixs(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<TxResult> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.send_ixs(ixs, signers).await,
-            Backend::Rpc(r) => r.send_ixs(ixs, signers).await,
-        }
+        on_backend!(self, c => c.send_ixs(ixs, signers).await)
     }
     async fn send_ixs_v0(
         &mut self,
@@ -238,16 +243,10 @@ impl Chain for Backend {
         signers: &[&Keypair],
         tables: &[AddressLookupTableAccount],
     ) -> Result<TxResult> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.send_ixs_v0(ixs, signers, tables).await,
-            Backend::Rpc(r) => r.send_ixs_v0(ixs, signers, tables).await,
-        }
+        on_backend!(self, c => c.send_ixs_v0(ixs, signers, tables).await)
     }
     async fn index_events(&mut self, index: &Pubkey) -> Result<Vec<Vec<u8>>> {
-        match self {
-            Backend::Embedded { chain, .. } => chain.index_events(index).await,
-            Backend::Rpc(r) => r.index_events(index).await,
-        }
+        on_backend!(self, c => c.index_events(index).await)
     }
 }
 

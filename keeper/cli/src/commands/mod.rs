@@ -5,10 +5,13 @@ pub mod admin;
 pub mod audit;
 pub mod backtest;
 pub mod chain;
+#[cfg(feature = "embedded")]
 pub mod demo;
+#[cfg(feature = "embedded")]
 pub mod export_accounts;
 pub mod mint;
 pub mod nav;
+#[cfg(feature = "embedded")]
 pub mod oracle;
 pub mod plan;
 pub mod rebalance;
@@ -27,6 +30,7 @@ pub enum Command {
     /// Run the whole life of an index on the embedded in-process runtime: create the
     /// universe's mints, initialize and seed the index, mint and redeem in kind, publish
     /// oracle prices, move two prices, mint and redeem single-asset, print NAV and the basket.
+    #[cfg(feature = "embedded")]
     Demo(demo::DemoArgs),
     /// Target weights of a universe by the index methodology: eligibility, circulating market
     /// cap, cap with pro-rata redistribution, unlock haircut, optional pure-play / host split.
@@ -38,6 +42,7 @@ pub enum Command {
     Nav(nav::NavArgs),
     /// Publish Pyth price updates on the embedded chain (its stand-in for Pyth): every
     /// constituent's stored price, published now, with `--set SYMBOL=USD` overrides.
+    #[cfg(feature = "embedded")]
     Oracle(oracle::OracleArgs),
     /// Which constituents are out of band, the swaps that bring them back, the reward now
     /// (prices refreshed in a simulation; nothing is sent).
@@ -53,6 +58,7 @@ pub enum Command {
     /// Write a saved embedded chain's accounts as JSON files a local validator loads
     /// (`solana-test-validator --account-dir DIR`); prints the index account and the
     /// constituent symbols (comma-separated).
+    #[cfg(feature = "embedded")]
     ExportAccounts(export_accounts::ExportArgs),
     /// The keeper loop: every interval, unless the kill switch file exists, refresh prices,
     /// record the imbalance, and execute the rebalance plan. Configuration: a JSON file
@@ -69,15 +75,18 @@ impl Command {
     /// Runs the command, writing what it shows to `out`.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         match self {
+            #[cfg(feature = "embedded")]
             Command::Demo(a) => a.execute(out).await,
             Command::Targets(a) => a.execute(out),
             Command::Backtest(a) => a.execute(out),
             Command::Nav(a) => a.execute(out).await,
+            #[cfg(feature = "embedded")]
             Command::Oracle(a) => a.execute(out).await,
             Command::Plan(a) => a.execute(out).await,
             Command::Rebalance(a) => a.execute(out).await,
             Command::Admin(a) => a.execute(out).await,
             Command::Audit(a) => a.execute(out).await,
+            #[cfg(feature = "embedded")]
             Command::ExportAccounts(a) => a.execute(out),
             Command::Run(a) => a.execute(out).await,
             Command::Mint(a) => a.execute(out).await,
