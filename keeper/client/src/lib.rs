@@ -21,41 +21,12 @@
 //! - [`pyth`]: `PriceUpdateV2` accounts as the Pyth receiver writes them;
 //! - [`format`]: amounts, percentages and dollars as people read them.
 //!
-//! ## Example: an in-kind mint over JSON-RPC
+//! ## Example
 //!
-//! ```no_run
-//! use aidx_client::{holder, instructions, rpc::Rpc, Chain};
-//! use aidx::instructions::MintInKindArgs;
-//! use solana_sdk::{pubkey::Pubkey, signature::read_keypair_file, signer::Signer};
-//!
-//! # async fn run() -> anyhow::Result<()> {
-//! let payer = read_keypair_file("holder.json").map_err(|e| anyhow::anyhow!("{e}"))?;
-//! let holder = payer.insecure_clone();
-//! let mut chain = Rpc::new("https://api.devnet.solana.com", payer, "confirmed")?;
-//! let index_key: Pubkey = "11111111111111111111111111111111".parse()?;
-//! let index = chain.load_index(&index_key).await?;
-//!
-//! // 2 whole shares (9 decimals): what each constituent costs, plus 0.5% slippage.
-//! let shares = 2_000_000_000;
-//! let max_amounts_in = holder::in_kind_deposits(&index, shares)?
-//!     .into_iter()
-//!     .map(|need| holder::plus_slippage(need, 50))
-//!     .collect::<anyhow::Result<Vec<_>>>()?;
-//! let accounts = instructions::holder_atas(&index, &holder.pubkey());
-//! let ix = instructions::mint_in_kind(
-//!     &index_key,
-//!     &index,
-//!     &holder.pubkey(),
-//!     &accounts,
-//!     MintInKindArgs { shares, max_amounts_in, min_shares_out: shares },
-//! );
-//! match chain.send_ixs(&[ix], &[&holder]).await? {
-//!     Ok(outcome) => println!("{} events", outcome.events.len()),
-//!     Err(failure) => println!("{failure}"), // e.g. "... aidx InsufficientShares: ..."
-//! }
-//! # Ok(())
-//! # }
-//! ```
+//! `examples/mint_in_kind.rs` builds and sends an in-kind mint over JSON-RPC: load the index,
+//! quote every constituent's deposit with [`holder::in_kind_deposits`] and a slippage bound,
+//! build [`instructions::mint_in_kind`] and send it with [`Chain::send_ixs`]; a failure reads
+//! as the program's error by name ([`TxFailure`]).
 //!
 //! Baskets beyond a legacy transaction's accounts go through address lookup tables with
 //! [`Chain::send_ixs_v0`].
@@ -87,3 +58,22 @@ pub use book::Book;
 pub use chain::{Chain, TxFailure, TxOutcome, TxResult};
 pub use events::{events_of, AidxEvent, Event, EventError};
 pub use instructions::*;
+
+#[cfg(test)]
+mod readme {
+    /// The README's client example is the code of `examples/mint_in_kind.rs`, which
+    /// `cargo test` builds, so the README cannot show code that does not compile.
+    #[test]
+    fn the_readme_example_is_the_compiled_example() {
+        let readme = include_str!("../../../README.md");
+        let example = include_str!("../examples/mint_in_kind.rs");
+        let (_, rest) = example
+            .split_once("// README: begin\n")
+            .expect("begin marker");
+        let (body, _) = rest.split_once("// README: end").expect("end marker");
+        assert!(
+            readme.contains(&format!("```rust\n{body}```")),
+            "README.md does not show examples/mint_in_kind.rs"
+        );
+    }
+}
