@@ -87,7 +87,6 @@ pub struct Demo {
     events: Vec<AidxEvent>,
     largest_tx: usize,
     rebalance: rebalance::RebalanceReport,
-    last_report: Option<NavReported>,
 }
 
 /// Runs every step, printing to `out`; with `save`, writes the final chain state there for the
@@ -167,7 +166,6 @@ impl Demo {
             events: vec![],
             largest_tx: 0,
             rebalance: Default::default(),
-            last_report: None,
         })
     }
 
@@ -384,9 +382,7 @@ impl Demo {
             .await?;
         let report = events_of::<NavReported>(&o.events).pop();
         self.events.extend(o.events);
-        let report = report.ok_or_else(|| anyhow!("report_nav emitted no NavReported"))?;
-        self.last_report = Some(report.clone());
-        Ok(report)
+        report.ok_or_else(|| anyhow!("report_nav emitted no NavReported"))
     }
 
     /// The universe's sample prices through the oracle gate, and the basket at them.

@@ -15,6 +15,17 @@ pub fn ui_amount(raw: u128, decimals: u8, shown: usize) -> String {
     format!("{int}.{}", &frac[..shown.min(frac.len())])
 }
 
+/// A raw amount with `decimals`, every significant fraction digit shown and no trailing zeros:
+/// `13.18324905`, `351`, `0.5`.
+pub fn ui_amount_exact(raw: u128, decimals: u8) -> String {
+    let s = ui_amount(raw, decimals, decimals as usize);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A `USD_SCALE` value as dollars with `shown` fraction digits (truncated): `$1234.56`.
 pub fn usd(v: u128, shown: usize) -> String {
     format!("${}", ui_amount(v, USD_SCALE_DECIMALS, shown))
@@ -70,6 +81,10 @@ mod tests {
         assert_eq!(pct(150_000_000), "15.00%");
         assert_eq!(pct(1_234_567), "0.12%");
         assert_eq!(usd(1_234_567_890_123_456, 2), "$1234.56");
+        assert_eq!(ui_amount_exact(1_318_324_905, 8), "13.18324905");
+        assert_eq!(ui_amount_exact(35_100_000_000, 8), "351");
+        assert_eq!(ui_amount_exact(100, 0), "100");
+        assert_eq!(ui_amount_exact(5, 1), "0.5");
     }
 
     #[test]

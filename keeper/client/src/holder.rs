@@ -7,7 +7,7 @@
 use crate::book::Book;
 use crate::chain::{Chain, TxOutcome};
 use crate::events::{events_of, AidxEvent};
-use crate::format::{parse_decimal, pct, ui_amount, USD_SCALE_DECIMALS};
+use crate::format::{parse_decimal, pct, ui_amount, ui_amount_exact, USD_SCALE_DECIMALS};
 use crate::{address, instructions as ix};
 use aidx::events::{NavReported, PricesRefreshed};
 use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
@@ -351,15 +351,10 @@ async fn check_holdings<C: Chain>(
             None => 0,
         };
         if held < *need {
-            let shown = c.decimals as usize;
             bail!(
                 "{holder_name} holds {} {sym}; this mint needs {} {sym}",
-                ui_amount(held as u128, c.decimals, shown)
-                    .trim_end_matches('0')
-                    .trim_end_matches('.'),
-                ui_amount(*need as u128, c.decimals, shown)
-                    .trim_end_matches('0')
-                    .trim_end_matches('.'),
+                ui_amount_exact(held as u128, c.decimals),
+                ui_amount_exact(*need as u128, c.decimals),
                 sym = book.symbol(row),
             );
         }

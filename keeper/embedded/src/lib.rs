@@ -12,7 +12,7 @@
 pub mod state;
 
 use aidx_client::pyth::PythPrice;
-use aidx_client::tx::{self, PACKET_DATA_SIZE};
+use aidx_client::tx;
 use aidx_client::{AidxEvent, Chain, TxFailure, TxOutcome, TxResult};
 use anchor_lang::solana_program::system_instruction;
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -273,8 +273,7 @@ impl Embedded {
         tables: &[AddressLookupTableAccount],
     ) -> Result<(TxResult, usize)> {
         let tx = self.build_v0(ixs, signers, tables).await?;
-        let size = tx::check_size(&tx)
-            .with_context(|| format!("limit {PACKET_DATA_SIZE} bytes, as on a cluster"))?;
+        let size = tx::check_size(&tx)?;
         Ok((self.process_versioned(tx).await?, size))
     }
 

@@ -29,7 +29,7 @@ impl OracleArgs {
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let mut o = self.chain.open().await?;
         let book = o.book.clone();
-        o.embedded("aidx oracle publishes prices: it")?
+        o.embedded("aidx oracle (the embedded runtime's stand-in for Pyth)")?
             .publish_prices(&book, &self.set, self.conf_bps)
             .await?;
         o.save().await?;
