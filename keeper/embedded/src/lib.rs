@@ -9,6 +9,7 @@
 //! processed with `process_transaction_with_metadata`, which runs the bank on the calling
 //! thread under a current-thread Tokio runtime, so each runtime (test) sees only its own events.
 
+pub mod heap;
 pub mod state;
 
 use aidx_client::pyth::PythPrice;
@@ -40,7 +41,10 @@ fn aidx_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Pro
     // Anchor's `entry` wants one lifetime for the slice and its items; `processor!` hands
     // out independent ones. The accounts outlive the call, so unifying them is sound.
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    aidx::entry(program_id, accounts, data)
+    let was = heap::set_active(true);
+    let r = aidx::entry(program_id, accounts, data);
+    heap::set_active(was);
+    r
 }
 
 thread_local! {
@@ -54,13 +58,13 @@ pub struct CaptureStubs {
 
 impl SyscallStubs for CaptureStubs {
     fn sol_log(&self, message: &str) {
-        self.inner.sol_log(message)
+        heap::paused(|| self.inner.sol_log(message))
     }
     fn sol_log_compute_units(&self) {
-        self.inner.sol_log_compute_units()
+        heap::paused(|| self.inner.sol_log_compute_units())
     }
     fn sol_remaining_compute_units(&self) -> u64 {
-        self.inner.sol_remaining_compute_units()
+        heap::paused(|| self.inner.sol_remaining_compute_units())
     }
     fn sol_invoke_signed(
         &self,
@@ -68,59 +72,63 @@ impl SyscallStubs for CaptureStubs {
         account_infos: &[AccountInfo],
         signers_seeds: &[&[&[u8]]],
     ) -> ProgramResult {
-        self.inner
-            .sol_invoke_signed(instruction, account_infos, signers_seeds)
+        heap::paused(|| {
+            self.inner
+                .sol_invoke_signed(instruction, account_infos, signers_seeds)
+        })
     }
     fn sol_get_sysvar(&self, id: *const u8, var: *mut u8, offset: u64, length: u64) -> u64 {
-        self.inner.sol_get_sysvar(id, var, offset, length)
+        heap::paused(|| self.inner.sol_get_sysvar(id, var, offset, length))
     }
     fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {
-        self.inner.sol_get_clock_sysvar(var_addr)
+        heap::paused(|| self.inner.sol_get_clock_sysvar(var_addr))
     }
     fn sol_get_epoch_schedule_sysvar(&self, var_addr: *mut u8) -> u64 {
-        self.inner.sol_get_epoch_schedule_sysvar(var_addr)
+        heap::paused(|| self.inner.sol_get_epoch_schedule_sysvar(var_addr))
     }
     fn sol_get_fees_sysvar(&self, var_addr: *mut u8) -> u64 {
-        self.inner.sol_get_fees_sysvar(var_addr)
+        heap::paused(|| self.inner.sol_get_fees_sysvar(var_addr))
     }
     fn sol_get_rent_sysvar(&self, var_addr: *mut u8) -> u64 {
-        self.inner.sol_get_rent_sysvar(var_addr)
+        heap::paused(|| self.inner.sol_get_rent_sysvar(var_addr))
     }
     fn sol_get_epoch_rewards_sysvar(&self, var_addr: *mut u8) -> u64 {
-        self.inner.sol_get_epoch_rewards_sysvar(var_addr)
+        heap::paused(|| self.inner.sol_get_epoch_rewards_sysvar(var_addr))
     }
     fn sol_get_last_restart_slot(&self, var_addr: *mut u8) -> u64 {
-        self.inner.sol_get_last_restart_slot(var_addr)
+        heap::paused(|| self.inner.sol_get_last_restart_slot(var_addr))
     }
     fn sol_get_epoch_stake(&self, vote_address: *const u8) -> u64 {
-        self.inner.sol_get_epoch_stake(vote_address)
+        heap::paused(|| self.inner.sol_get_epoch_stake(vote_address))
     }
     unsafe fn sol_memcpy(&self, dst: *mut u8, src: *const u8, n: usize) {
-        self.inner.sol_memcpy(dst, src, n)
+        heap::paused(|| self.inner.sol_memcpy(dst, src, n))
     }
     unsafe fn sol_memmove(&self, dst: *mut u8, src: *const u8, n: usize) {
-        self.inner.sol_memmove(dst, src, n)
+        heap::paused(|| self.inner.sol_memmove(dst, src, n))
     }
     unsafe fn sol_memcmp(&self, s1: *const u8, s2: *const u8, n: usize, result: *mut i32) {
-        self.inner.sol_memcmp(s1, s2, n, result)
+        heap::paused(|| self.inner.sol_memcmp(s1, s2, n, result))
     }
     unsafe fn sol_memset(&self, s: *mut u8, c: u8, n: usize) {
-        self.inner.sol_memset(s, c, n)
+        heap::paused(|| self.inner.sol_memset(s, c, n))
     }
     fn sol_get_return_data(&self) -> Option<(Pubkey, Vec<u8>)> {
-        self.inner.sol_get_return_data()
+        heap::paused(|| self.inner.sol_get_return_data())
     }
     fn sol_set_return_data(&self, data: &[u8]) {
-        self.inner.sol_set_return_data(data)
+        heap::paused(|| self.inner.sol_set_return_data(data))
     }
     fn sol_log_data(&self, fields: &[&[u8]]) {
-        CAPTURED.with(|c| c.borrow_mut().extend(fields.iter().map(|f| f.to_vec())));
+        heap::paused(|| {
+            CAPTURED.with(|c| c.borrow_mut().extend(fields.iter().map(|f| f.to_vec())))
+        });
     }
     fn sol_get_processed_sibling_instruction(&self, index: usize) -> Option<Instruction> {
-        self.inner.sol_get_processed_sibling_instruction(index)
+        heap::paused(|| self.inner.sol_get_processed_sibling_instruction(index))
     }
     fn sol_get_stack_height(&self) -> u64 {
-        self.inner.sol_get_stack_height()
+        heap::paused(|| self.inner.sol_get_stack_height())
     }
 }
 
