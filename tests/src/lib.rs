@@ -204,9 +204,21 @@ pub struct TestContext {
 }
 
 impl TestContext {
+    /// A runtime on mainnet-beta's transaction limits (64 account locks, packet size).
     pub async fn new() -> Self {
         TestContext {
             chain: Embedded::start().await.expect("embedded runtime"),
+            indexes_made: 0,
+        }
+    }
+
+    /// A runtime on the test runtime's own limits (128 account locks, no packet-size check),
+    /// for baskets larger than one mainnet transaction holds today.
+    pub async fn with_test_limits() -> Self {
+        TestContext {
+            chain: Embedded::start_with_test_limits()
+                .await
+                .expect("embedded runtime"),
             indexes_made: 0,
         }
     }

@@ -176,13 +176,22 @@ pub struct Embedded {
     /// Every event of every committed transaction, as logged, in order: the index's history
     /// (what `Program data:` log lines give on a cluster).
     pub event_log: Vec<Vec<u8>>,
+    /// Whether a transaction larger than a packet is refused before it runs, as a cluster
+    /// refuses it (on, unless started with [`Embedded::start_with_test_limits`]).
+    pub cluster_size_limit: bool,
 }
+
+/// Account locks a mainnet-beta transaction may take (every key counts, read-only ones too):
+/// `increase_tx_account_lock_limit` (128) was only ever active on devnet.
+pub const MAINNET_ACCOUNT_LOCKS: usize = 64;
 
 /// Compute units each transaction may use; also varied per transaction (see [`Embedded::send`]).
 const TX_COMPUTE_LIMIT: u32 = 1_400_000;
 
 impl Embedded {
-    /// Starts a runtime with the aidx program. Needs a current-thread Tokio runtime.
+    /// Starts a runtime with the aidx program on mainnet-beta's transaction limits: 64 account
+    /// locks (`increase_tx_account_lock_limit` deactivated) and transactions refused above
+    /// `PACKET_DATA_SIZE`. Needs a current-thread Tokio runtime.
     pub async fn start() -> Result<Self> {
         Self::start_with(|_| {}).await
     }
@@ -201,6 +210,8 @@ impl Embedded {
         }
         let mut pt = ProgramTest::new("aidx", aidx::ID, processor!(aidx_entry));
         pt.prefer_bpf(false);
+        pt.deactivate_feature(agave_feature_set::increase_tx_account_lock_limit::id());
+        pt.set_transaction_account_lock_limit(MAINNET_ACCOUNT_LOCKS);
         configure(&mut pt);
         let ctx = pt.start_with_context().await;
         install_event_capture();
@@ -210,7 +221,16 @@ impl Embedded {
             nonce: 0,
             touched: Default::default(),
             event_log: vec![],
+            cluster_size_limit: true,
         })
+    }
+
+    /// A runtime on the test runtime's own limits (128 account locks, no packet-size check):
+    /// only for baskets larger than one mainnet transaction holds today.
+    pub async fn start_with_test_limits() -> Result<Self> {
+        let mut chain = Self::start_with(|pt| pt.set_transaction_account_lock_limit(128)).await?;
+        chain.cluster_size_limit = false;
+        Ok(chain)
     }
 
     pub fn payer(&self) -> &Keypair {
@@ -272,8 +292,9 @@ impl Embedded {
         tx::build_v0(&self.ctx.payer, &all, signers, tables, blockhash)
     }
 
-    /// Sends a basket instruction as a v0 transaction through `tables`, refusing (before it
-    /// runs) a transaction larger than a cluster accepts. Returns its outcome and its size.
+    /// Sends a basket instruction as a v0 transaction through `tables` (refused before it runs
+    /// when larger than a cluster accepts, see [`Embedded::cluster_size_limit`]). Returns its
+    /// outcome and its size.
     pub async fn send_basket(
         &mut self,
         ixs: &[Instruction],
@@ -281,7 +302,7 @@ impl Embedded {
         tables: &[AddressLookupTableAccount],
     ) -> Result<(TxResult, usize)> {
         let tx = self.build_v0(ixs, signers, tables).await?;
-        let size = tx::check_size(&tx)?;
+        let size = tx::wire_size(&tx)?;
         Ok((self.process_versioned(tx).await?, size))
     }
 
@@ -294,12 +315,21 @@ impl Embedded {
         all
     }
 
+    /// Refuses a transaction a cluster would refuse for its size (unless on test limits).
+    fn check_size(&self, tx: &VersionedTransaction) -> Result<()> {
+        if self.cluster_size_limit {
+            tx::check_size(tx)?;
+        }
+        Ok(())
+    }
+
     /// Processes an already-signed transaction.
     pub async fn process_versioned(
         &mut self,
         tx: impl Into<VersionedTransaction>,
     ) -> Result<TxResult> {
         let tx: VersionedTransaction = tx.into();
+        self.check_size(&tx)?;
         self.touch(&tx);
         drain_captured();
         let r = self
@@ -382,6 +412,7 @@ impl Embedded {
         tables: &[AddressLookupTableAccount],
     ) -> Result<TxResult> {
         let tx = self.build_v0(ixs, signers, tables).await?;
+        self.check_size(&tx)?;
         drain_captured();
         let r = self
             .ctx
@@ -403,6 +434,7 @@ impl Embedded {
         signers: &[&Keypair],
     ) -> Result<TxResult> {
         let tx = self.legacy_tx(ixs, signers).await?;
+        self.check_size(&tx.clone().into())?;
         drain_captured();
         let r = self
             .ctx

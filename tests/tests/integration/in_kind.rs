@@ -118,7 +118,8 @@ async fn mint_and_redeem_three_constituents() {
 /// A 20-constituent index mixing both token programs and decimals 0..9.
 #[tokio::test]
 async fn mint_and_redeem_twenty_constituents() {
-    let mut t = TestContext::new().await;
+    // 20 legs lock 67 accounts: more than one mainnet transaction holds (issue 14).
+    let mut t = TestContext::with_test_limits().await;
     let units = |i: usize| 10u64.pow([6u32, 9, 8, 0][i % 4]) * (i as u64 + 1) / 3 + 1;
     let fx = t.create_index(20, units).await;
     let rich = |_| 1_000_000_000_000_000u64;
@@ -359,7 +360,8 @@ async fn first_depositor_cannot_inflate_share_price() {
 /// feature enabled).
 #[tokio::test]
 async fn twenty_constituent_mint_fits_one_v0_transaction() {
-    let mut t = TestContext::new().await;
+    // 20 legs lock 67 accounts: more than one mainnet transaction holds (issue 14).
+    let mut t = TestContext::with_test_limits().await;
     let fx = t.create_index(20, |_| 1_000).await;
     let a = t.holder(&fx, |_| 1_000_000_000).await;
     let args = MintInKindArgs {

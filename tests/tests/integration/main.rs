@@ -15,6 +15,7 @@ mod idl;
 mod in_kind;
 mod in_kind_accounts;
 mod initialize_index;
+mod limits;
 mod methodology_onchain;
 mod oracle;
 mod rebalance;
