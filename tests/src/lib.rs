@@ -189,6 +189,23 @@ impl Holder {
     }
 }
 
+/// The `add_constituent` arguments of row `i` of an `n`-row test index: sub-sector `i % 8`
+/// (the host bucket for host rows), feed [`test_feed_id`]`(seed, i)`, `units` raw units per
+/// share, target `1/n`.
+pub fn row_args(seed: u8, i: usize, n: usize, units: u64) -> AddConstituentArgs {
+    AddConstituentArgs {
+        sub_sector: (i % 8) as u8,
+        bucket: if i % 8 == SubSector::Host as usize {
+            Bucket::Host as u8
+        } else {
+            Bucket::PurePlay as u8
+        },
+        feed_id: test_feed_id(seed, i),
+        initial_units_per_share: units,
+        target_weight: WEIGHT_SCALE / n as u64,
+    }
+}
+
 /// Feed id used for constituent `i` of test indexes (any nonzero, distinct value).
 pub fn test_feed_id(seed: u8, i: usize) -> [u8; 32] {
     let mut f = [0u8; 32];
@@ -387,18 +404,8 @@ impl TestContext {
             let program = mixed_program(i);
             let decimals = mixed_decimals(i);
             let mint = self.create_mint(program, decimals, &[]).await;
-            let feed_id = test_feed_id(self.indexes_made, i);
-            let args = AddConstituentArgs {
-                sub_sector: (i % 8) as u8,
-                bucket: if i % 8 == SubSector::Host as usize {
-                    Bucket::Host as u8
-                } else {
-                    Bucket::PurePlay as u8
-                },
-                feed_id,
-                initial_units_per_share: units(i),
-                target_weight: WEIGHT_SCALE / n as u64,
-            };
+            let args = row_args(self.indexes_made, i, n, units(i));
+            let feed_id = args.feed_id;
             self.add_constituent(&fx.key, &fx.admin, &mint, &program, args)
                 .await
                 .expect("add_constituent");

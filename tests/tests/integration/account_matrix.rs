@@ -548,17 +548,7 @@ async fn side(t: &mut TestContext, seed: u8, mints: &[(Pubkey, Pubkey)]) -> Inde
     let (r, mut fx) = t.init_index(args).await;
     r.expect("initialize_index");
     for (i, (mint, program)) in mints.iter().enumerate() {
-        let args = AddConstituentArgs {
-            sub_sector: (i % 8) as u8,
-            bucket: if i % 8 == SubSector::Host as usize {
-                Bucket::Host as u8
-            } else {
-                Bucket::PurePlay as u8
-            },
-            feed_id: test_feed_id(seed, i),
-            initial_units_per_share: whole(i, 1),
-            target_weight: WEIGHT_SCALE / N as u64,
-        };
+        let args = row_args(seed, i, N, whole(i, 1));
         t.add_constituent(&fx.key, &fx.admin, mint, program, args)
             .await
             .expect("add_constituent");

@@ -5,9 +5,9 @@
 //! it calls nor the runtime's syscalls.
 
 use aidx::events::MethodologyInputRow;
-use aidx::instructions::{AddConstituentArgs, RebalanceSwapArgs, SetMethodologyInputsArgs};
-use aidx::math::{ONE_SHARE, USD_SCALE, WEIGHT_SCALE};
-use aidx::state::{Bucket, SubSector, MAX_CONSTITUENTS};
+use aidx::instructions::{RebalanceSwapArgs, SetMethodologyInputsArgs};
+use aidx::math::{ONE_SHARE, USD_SCALE};
+use aidx::state::{SubSector, MAX_CONSTITUENTS};
 use aidx_client as client;
 use aidx_embedded::heap::{self, SBF_HEAP_BYTES};
 use aidx_tests::*;
@@ -52,18 +52,8 @@ async fn every_instruction_fits_the_sbf_heap_at_a_full_table() {
     for i in 0..N {
         let (program, decimals) = (mixed_program(i), mixed_decimals(i));
         let mint = t.create_mint(program, decimals, &[]).await;
-        let feed_id = test_feed_id(0x42, i);
-        let args = AddConstituentArgs {
-            sub_sector: (i % 8) as u8,
-            bucket: if i % 8 == SubSector::Host as usize {
-                Bucket::Host as u8
-            } else {
-                Bucket::PurePlay as u8
-            },
-            feed_id,
-            initial_units_per_share: units(i),
-            target_weight: WEIGHT_SCALE / N as u64,
-        };
+        let args = row_args(0x42, i, N, units(i));
+        let feed_id = args.feed_id;
         heap::take();
         events(
             t.add_constituent(&fx.key, &fx.admin, &mint, &program, args)
