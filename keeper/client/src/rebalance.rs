@@ -279,19 +279,19 @@ pub async fn rebalance<C: Chain>(
         let index = chain.load_index(&index_key).await?;
         let feeds = address::price_feed_accounts(&index);
         let refresh = ix::refresh_prices(&index_key, &feeds);
-        if !dry_run {
+        let (index, p) = if dry_run {
+            // A dry run records nothing: it plans at prices refreshed in a simulation.
+            let p = plan_at(chain, book, false).await?;
+            (index, p)
+        } else {
             chain
                 .send_ixs(&[refresh.clone(), ix::poke_rebalance(&index_key)], &[])
                 .await?
                 .map_err(|f| anyhow!("refreshing prices failed: {f}"))?;
-        }
-        let index = chain.load_index(&index_key).await?;
-        // A dry run recorded nothing: it plans at prices refreshed in a simulation.
-        let p = if dry_run {
-            plan_at(chain, book, false).await?
-        } else {
+            let index = chain.load_index(&index_key).await?;
             let now = chain.get_clock().await?.unix_timestamp;
-            plan(&index, book, now)?
+            let p = plan(&index, book, now)?;
+            (index, p)
         };
         if p.swaps.is_empty() {
             return Ok(report);

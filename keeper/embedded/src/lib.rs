@@ -412,19 +412,7 @@ impl Embedded {
         tables: &[AddressLookupTableAccount],
     ) -> Result<TxResult> {
         let tx = self.build_v0(ixs, signers, tables).await?;
-        self.check_size(&tx)?;
-        drain_captured();
-        let r = self
-            .ctx
-            .banks_client
-            .simulate_transaction(tx)
-            .await
-            .context("banks client")?;
-        let logs = r.simulation_details.map(|d| d.logs).unwrap_or_default();
-        match r.result {
-            Some(result) => Ok(outcome(result, logs)),
-            None => bail!("simulation returned no result"),
-        }
+        self.simulate_versioned(tx).await
     }
 
     /// Runs a signed transaction without committing it: its events and logs, or its failure.
@@ -434,7 +422,17 @@ impl Embedded {
         signers: &[&Keypair],
     ) -> Result<TxResult> {
         let tx = self.legacy_tx(ixs, signers).await?;
-        self.check_size(&tx.clone().into())?;
+        self.simulate_versioned(tx).await
+    }
+
+    /// Simulates an already-signed transaction (refused first when a cluster would refuse it
+    /// for its size).
+    async fn simulate_versioned(
+        &mut self,
+        tx: impl Into<VersionedTransaction>,
+    ) -> Result<TxResult> {
+        let tx: VersionedTransaction = tx.into();
+        self.check_size(&tx)?;
         drain_captured();
         let r = self
             .ctx
