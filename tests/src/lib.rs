@@ -11,6 +11,7 @@ use aidx::instructions::{MintSingleArgs, RedeemSingleArgs};
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{ONE_SHARE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
+use aidx_client::chain::Chain as _;
 use aidx_client::{self as client, AidxEvent, TxFailure, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_embedded::Embedded;
 use anchor_lang::solana_program::system_instruction;
@@ -53,6 +54,22 @@ pub enum MintExt {
     MetadataPointer,
     ConfidentialTransfer,
     Pausable,
+    /// A transfer hook with no program, whose authority is revoked right after the mint is
+    /// initialized (Token-2022 refuses to initialize one with neither): inert for good.
+    InertTransferHook,
+    /// Group pointer at the mint itself.
+    GroupPointer,
+    /// Group member pointer at the mint itself.
+    GroupMemberPointer,
+    /// Token metadata in the mint (after initialization; give it a `MetadataPointer` too).
+    TokenMetadata,
+    /// A token group in the mint (after initialization; give it a `GroupPointer` too).
+    TokenGroup,
+    /// Membership of the group in mint `group` (after initialization; give it a
+    /// `GroupMemberPointer` too). The payer is the group's update authority.
+    TokenGroupMember {
+        group: Pubkey,
+    },
 }
 
 impl MintExt {
@@ -68,6 +85,56 @@ impl MintExt {
             MintExt::MetadataPointer => ExtensionType::MetadataPointer,
             MintExt::ConfidentialTransfer => ExtensionType::ConfidentialTransferMint,
             MintExt::Pausable => ExtensionType::Pausable,
+            MintExt::InertTransferHook => ExtensionType::TransferHook,
+            MintExt::GroupPointer => ExtensionType::GroupPointer,
+            MintExt::GroupMemberPointer => ExtensionType::GroupMemberPointer,
+            MintExt::TokenMetadata => ExtensionType::TokenMetadata,
+            MintExt::TokenGroup => ExtensionType::TokenGroup,
+            MintExt::TokenGroupMember { .. } => ExtensionType::TokenGroupMember,
+        }
+    }
+
+    /// The extension type of the mint (for the vault's required account extensions).
+    pub fn extension_type(&self) -> ExtensionType {
+        self.kind()
+    }
+
+    /// Initialized after the mint itself (the token program reallocates the mint for it).
+    fn after_mint(&self) -> bool {
+        matches!(
+            self,
+            MintExt::TokenMetadata | MintExt::TokenGroup | MintExt::TokenGroupMember { .. }
+        )
+    }
+
+    /// The instruction that initializes a post-mint extension.
+    fn post_init_ix(&self, mint: &Pubkey, authority: &Pubkey) -> Instruction {
+        let p = &TOKEN_2022_PROGRAM_ID;
+        match self {
+            MintExt::TokenMetadata => spl_token_metadata_interface::instruction::initialize(
+                p,
+                mint,
+                authority,
+                mint,
+                authority,
+                "Test Token".into(),
+                "TEST".into(),
+                "https://example.invalid/t.json".into(),
+            ),
+            MintExt::TokenGroup => spl_token_group_interface::instruction::initialize_group(
+                p,
+                mint,
+                mint,
+                authority,
+                Some(*authority),
+                64,
+            ),
+            MintExt::TokenGroupMember { group } => {
+                spl_token_group_interface::instruction::initialize_member(
+                    p, mint, mint, authority, group, authority,
+                )
+            }
+            other => panic!("{other:?} is initialized before the mint"),
         }
     }
 
@@ -130,6 +197,19 @@ impl MintExt {
                 )
             }
             MintExt::Pausable => ext::pausable::instruction::initialize(p, mint, authority),
+            MintExt::InertTransferHook => {
+                ext::transfer_hook::instruction::initialize(p, mint, Some(*authority), None)
+            }
+            MintExt::GroupPointer => {
+                ext::group_pointer::instruction::initialize(p, mint, Some(*authority), Some(*mint))
+            }
+            MintExt::GroupMemberPointer => ext::group_member_pointer::instruction::initialize(
+                p,
+                mint,
+                Some(*authority),
+                Some(*mint),
+            ),
+            other => panic!("{other:?} is initialized after the mint"),
         }
         .expect("extension instruction")
     }
@@ -152,6 +232,17 @@ pub fn mixed_decimals(i: usize) -> u8 {
 /// Raw units of `tokens` whole tokens of constituent `i` of such an index.
 pub fn whole(i: usize, tokens: u64) -> u64 {
     10u64.pow(u32::from(mixed_decimals(i))) * tokens
+}
+
+/// A row of a test index: token program, decimals, Token-2022 extensions, raw units per share.
+#[derive(Clone, Debug)]
+pub struct RowSpec {
+    pub program: Pubkey,
+    pub decimals: u8,
+    pub exts: Vec<MintExt>,
+    pub units: u64,
+    /// An existing mint (made with `exts`) instead of a new one.
+    pub mint: Option<Pubkey>,
 }
 
 /// A constituent of an [`IndexFixture`].
@@ -218,6 +309,8 @@ pub fn test_feed_id(seed: u8, i: usize) -> [u8; 32] {
 pub struct TestContext {
     pub chain: Embedded,
     indexes_made: u8,
+    /// Lookup tables of holders' accounts made by [`TestContext::send_basket`], kept for reuse.
+    holder_tables: Vec<AddressLookupTableAccount>,
 }
 
 impl TestContext {
@@ -226,6 +319,7 @@ impl TestContext {
         TestContext {
             chain: Embedded::start().await.expect("embedded runtime"),
             indexes_made: 0,
+            holder_tables: vec![],
         }
     }
 
@@ -237,6 +331,7 @@ impl TestContext {
                 .await
                 .expect("embedded runtime"),
             indexes_made: 0,
+            holder_tables: vec![],
         }
     }
 
@@ -264,8 +359,12 @@ impl TestContext {
         );
         let mint = Keypair::new();
         let payer = self.payer();
-        let kinds: Vec<ExtensionType> = exts.iter().map(MintExt::kind).collect();
+        let (before, after): (Vec<&MintExt>, Vec<&MintExt>) =
+            exts.iter().partition(|e| !e.after_mint());
+        let kinds: Vec<ExtensionType> = before.iter().map(|e| e.kind()).collect();
         let space = ExtensionType::try_calculate_account_len::<Mint2022>(&kinds).expect("len");
+        // Post-mint extensions grow the account: pay the rent of the larger size up front.
+        let grown = space + if after.is_empty() { 0 } else { 1_024 };
         let rent = self
             .chain
             .ctx
@@ -273,7 +372,7 @@ impl TestContext {
             .get_rent()
             .await
             .unwrap()
-            .minimum_balance(space);
+            .minimum_balance(grown);
         let mut ixs = vec![system_instruction::create_account(
             &payer,
             &mint.pubkey(),
@@ -281,7 +380,7 @@ impl TestContext {
             space as u64,
             &TOKEN_2022_PROGRAM_ID,
         )];
-        ixs.extend(exts.iter().map(|e| e.init_ix(&mint.pubkey(), &payer)));
+        ixs.extend(before.iter().map(|e| e.init_ix(&mint.pubkey(), &payer)));
         ixs.push(
             spl_token_2022::instruction::initialize_mint2(
                 &TOKEN_2022_PROGRAM_ID,
@@ -292,10 +391,23 @@ impl TestContext {
             )
             .unwrap(),
         );
-        self.chain
-            .send_ok(&ixs, &[&mint])
-            .await
-            .expect("create extension mint");
+        ixs.extend(after.iter().map(|e| e.post_init_ix(&mint.pubkey(), &payer)));
+        if exts.iter().any(|e| matches!(e, MintExt::InertTransferHook)) {
+            ixs.push(
+                spl_token_2022::instruction::set_authority(
+                    &TOKEN_2022_PROGRAM_ID,
+                    &mint.pubkey(),
+                    None,
+                    spl_token_2022::instruction::AuthorityType::TransferHookProgramId,
+                    &payer,
+                    &[],
+                )
+                .unwrap(),
+            );
+        }
+        if let Err(f) = self.chain.send(&ixs, &[&mint]).await.unwrap() {
+            panic!("create extension mint {exts:?}: {f}\n{}", f.logs.join("\n"));
+        }
         mint.pubkey()
     }
 
@@ -397,23 +509,43 @@ impl TestContext {
         n: usize,
         units: impl Fn(usize) -> u64,
     ) -> IndexFixture {
+        let rows: Vec<RowSpec> = (0..n)
+            .map(|i| RowSpec {
+                program: mixed_program(i),
+                decimals: mixed_decimals(i),
+                exts: vec![],
+                units: units(i),
+                mint: None,
+            })
+            .collect();
+        self.create_index_of(args, &rows).await
+    }
+
+    /// An index of the given rows (each a new mint), with its lookup table.
+    pub async fn create_index_of(
+        &mut self,
+        args: InitializeIndexArgs,
+        rows: &[RowSpec],
+    ) -> IndexFixture {
         let (r, mut fx) = self.init_index(args).await;
         r.expect("initialize_index");
         self.indexes_made += 1;
-        for i in 0..n {
-            let program = mixed_program(i);
-            let decimals = mixed_decimals(i);
-            let mint = self.create_mint(program, decimals, &[]).await;
-            let args = row_args(self.indexes_made, i, n, units(i));
+        let n = rows.len();
+        for (i, row) in rows.iter().enumerate() {
+            let mint = match row.mint {
+                Some(m) => m,
+                None => self.create_mint(row.program, row.decimals, &row.exts).await,
+            };
+            let args = row_args(self.indexes_made, i, n, row.units);
             let feed_id = args.feed_id;
-            self.add_constituent(&fx.key, &fx.admin, &mint, &program, args)
+            self.add_constituent(&fx.key, &fx.admin, &mint, &row.program, args)
                 .await
                 .expect("add_constituent");
             fx.constituents.push(ConstituentFixture {
                 mint,
-                token_program: program,
-                decimals,
-                units_per_share: units(i),
+                token_program: row.program,
+                decimals: row.decimals,
+                units_per_share: row.units,
                 feed_id,
             });
         }
@@ -514,22 +646,48 @@ impl TestContext {
         self.send_basket(fx, ix, &[&holder.keypair]).await
     }
 
-    /// Sends a basket instruction as a v0 transaction through the index's lookup table
-    /// (legacy when the fixture has none).
+    /// Sends a basket instruction the way the keeper does: a v0 transaction through the index's
+    /// lookup table when that fits mainnet's limits, otherwise through a second table of the
+    /// holder's accounts too (made once per set of accounts and kept). Legacy when the fixture
+    /// has no table.
     pub async fn send_basket(
         &mut self,
         fx: &IndexFixture,
         ix: Instruction,
         signers: &[&Keypair],
     ) -> TxResult {
-        match &fx.lut {
-            Some(lut) => self
-                .chain
-                .send_v0(&[ix], signers, std::slice::from_ref(lut))
-                .await
-                .unwrap(),
-            None => self.send(ix, signers).await,
+        let Some(lut) = &fx.lut else {
+            return self.send(ix, signers).await;
+        };
+        let mut tables = vec![lut.clone()];
+        let mut all = self.chain.budget_instructions();
+        all.push(ix.clone());
+        let payer = self.payer();
+        let index_only = client::tx::measure(&payer, &all, &tables).unwrap();
+        if !index_only.fits() {
+            // The holder's own accounts: writable, not signing, not in the index's table.
+            let own: Vec<Pubkey> = ix
+                .accounts
+                .iter()
+                .filter(|m| m.is_writable && !m.is_signer && !lut.addresses.contains(&m.pubkey))
+                .map(|m| m.pubkey)
+                .collect();
+            let known = self
+                .holder_tables
+                .iter()
+                .find(|t| own.iter().all(|k| t.addresses.contains(k)))
+                .cloned();
+            let table = match known {
+                Some(t) => t,
+                None => {
+                    let t = self.chain.create_lookup_table(&own).await.unwrap();
+                    self.holder_tables.push(t.clone());
+                    t
+                }
+            };
+            tables.push(table);
         }
+        self.chain.send_v0(&[ix], signers, &tables).await.unwrap()
     }
 
     pub async fn send(&mut self, ix: Instruction, signers: &[&Keypair]) -> TxResult {

@@ -30,6 +30,27 @@ pub fn events_json(out: &mut impl Write, events: &[AidxEvent]) -> Result<()> {
     json(out, &v)
 }
 
+/// A holder's request as JSON: how it was sent and its events.
+pub fn holder_json(out: &mut impl Write, e: &aidx_client::holder::Executed) -> Result<()> {
+    let events: Vec<serde_json::Value> = e
+        .events
+        .iter()
+        .map(|e| serde_json::json!({ "event": e.name(), "detail": format!("{e:?}") }))
+        .collect();
+    json(
+        out,
+        &serde_json::json!({
+            "transaction": {
+                "lookup_tables": e.shape,
+                "bytes": e.footprint.bytes,
+                "account_locks": e.footprint.locks,
+                "static_keys": e.footprint.static_keys,
+            },
+            "events": events,
+        }),
+    )
+}
+
 /// Each event on its own line, as debug text (what `aidx admin` shows).
 pub fn event_lines(out: &mut impl Write, events: &[AidxEvent], indent: &str) -> Result<()> {
     for e in events {

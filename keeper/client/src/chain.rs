@@ -51,6 +51,8 @@ pub type TxResult = std::result::Result<TxOutcome, TxFailure>;
 pub trait Chain {
     /// The key that pays fees.
     fn fee_payer(&self) -> Pubkey;
+    /// The compute-budget instructions the backend puts before every transaction's own.
+    fn budget_instructions(&self) -> Vec<Instruction>;
     /// The account at `key`, if it exists.
     async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>>;
     /// The cluster's clock.
@@ -76,6 +78,18 @@ pub trait Chain {
     ) -> Result<TxResult>;
     /// The events an index emitted, oldest first, as logged.
     async fn index_events(&mut self, index: &Pubkey) -> Result<Vec<Vec<u8>>>;
+
+    /// The first of `shapes` (cheapest first) in which `ixs`, sent by this backend (its fee
+    /// payer and compute-budget instructions included), fits a cluster's size and lock limits.
+    fn choose_shape(
+        &self,
+        ixs: &[Instruction],
+        shapes: Vec<crate::tx::Shape>,
+    ) -> Result<(crate::tx::Shape, crate::tx::Footprint)> {
+        let mut all = self.budget_instructions();
+        all.extend_from_slice(ixs);
+        crate::tx::choose_shape(&self.fee_payer(), &all, shapes)
+    }
 
     /// The data of the account at `key`; an error if it does not exist.
     async fn data_of(&mut self, key: &Pubkey) -> Result<Vec<u8>> {

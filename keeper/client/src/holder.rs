@@ -5,9 +5,10 @@
 //! taking `--max-slippage-bps` off what it would give.
 
 use crate::book::Book;
-use crate::chain::{Chain, TxOutcome};
+use crate::chain::Chain;
 use crate::events::{events_of, AidxEvent};
 use crate::format::{parse_decimal, pct, ui_amount, ui_amount_exact, USD_SCALE_DECIMALS};
+use crate::tx::{Footprint, Shape};
 use crate::{address, instructions as ix};
 use aidx::events::{NavReported, PricesRefreshed};
 use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
@@ -243,44 +244,92 @@ pub enum Request {
     },
 }
 
-/// The lookup tables the book names for the index and for `holder`, with their addresses as
-/// the chain holds them.
-async fn tables<C: Chain>(
+/// The lookup table the book names `name`, with its addresses as the chain holds it.
+async fn table<C: Chain>(
     chain: &mut C,
     book: &Book,
-    holder: &str,
-) -> Result<Vec<AddressLookupTableAccount>> {
-    let mut out = vec![];
-    for name in ["index", holder] {
-        let Some(key) = book.lookup_tables.get(name) else {
-            continue;
-        };
-        let key = Pubkey::from_str(key)?;
-        let data = chain.data_of(&key).await?;
-        let table =
-            solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(&data)
-                .map_err(|e| anyhow!("lookup table {key}: {e:?}"))?;
-        out.push(AddressLookupTableAccount {
-            key,
-            addresses: table.addresses.to_vec(),
+    name: &str,
+) -> Result<Option<AddressLookupTableAccount>> {
+    let Some(key) = book.lookup_tables.get(name) else {
+        return Ok(None);
+    };
+    let key = Pubkey::from_str(key)?;
+    let data = chain.data_of(&key).await?;
+    let table =
+        solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(&data)
+            .map_err(|e| anyhow!("lookup table {key}: {e:?}"))?;
+    Ok(Some(AddressLookupTableAccount {
+        key,
+        addresses: table.addresses.to_vec(),
+    }))
+}
+
+/// The ways a holder's transaction can be sent, cheapest first: without a lookup table,
+/// through the index's table, through the index's and the holder's tables (those the book
+/// names).
+async fn shapes<C: Chain>(chain: &mut C, book: &Book, holder: &str) -> Result<Vec<Shape>> {
+    let mut out = vec![Shape {
+        name: "no lookup table".into(),
+        tables: vec![],
+    }];
+    let index = table(chain, book, "index").await?;
+    if let Some(t) = &index {
+        out.push(Shape {
+            name: "the index's lookup table".into(),
+            tables: vec![t.clone()],
+        });
+    }
+    if let (Some(i), Some(h)) = (index, table(chain, book, holder).await?) {
+        out.push(Shape {
+            name: format!("the index's and {holder}'s lookup tables"),
+            tables: vec![i, h],
         });
     }
     Ok(out)
 }
 
+/// A holder's request as sent: its events and how the transaction was shaped.
+#[derive(Debug)]
+pub struct Executed {
+    /// The transaction's events.
+    pub events: Vec<AidxEvent>,
+    /// The lookup tables it went through, as a person reads them.
+    pub shape: String,
+    /// Its size and account locks.
+    pub footprint: Footprint,
+}
+
+impl Executed {
+    /// "one v0 transaction through the index's lookup table: 812 bytes of 1232, 40 account
+    /// locks of 64".
+    pub fn describe(&self) -> String {
+        format!(
+            "one v0 transaction through {}: {}",
+            self.shape, self.footprint
+        )
+    }
+}
+
+/// Sends `ixs` in the cheapest of `shapes` that fits a cluster's limits (simulates it when
+/// `dry_run`).
 async fn send<C: Chain>(
     chain: &mut C,
     ixs: &[Instruction],
     signer: &Keypair,
-    tables: &[AddressLookupTableAccount],
+    shapes: Vec<Shape>,
     dry_run: bool,
-) -> Result<TxOutcome> {
-    let r = match (dry_run, tables.is_empty()) {
-        (true, _) => chain.simulate_ixs_v0(ixs, &[signer], tables).await?,
-        (false, true) => chain.send_ixs(ixs, &[signer]).await?,
-        (false, false) => chain.send_ixs_v0(ixs, &[signer], tables).await?,
+) -> Result<Executed> {
+    let (shape, footprint) = chain.choose_shape(ixs, shapes)?;
+    let r = if dry_run {
+        chain.simulate_ixs_v0(ixs, &[signer], &shape.tables).await?
+    } else {
+        chain.send_ixs_v0(ixs, &[signer], &shape.tables).await?
     };
-    Ok(r?)
+    Ok(Executed {
+        events: r?.events,
+        shape: shape.name,
+        footprint,
+    })
 }
 
 /// Simulates `ixs` with no slippage bound and picks the quoted figure out of its events.
@@ -370,7 +419,11 @@ pub async fn execute<C: Chain>(
     request: Request,
     max_slippage_bps: u16,
 ) -> Result<Vec<AidxEvent>> {
-    execute_with(chain, book, holder_name, request, max_slippage_bps, false).await
+    Ok(
+        execute_with(chain, book, holder_name, request, max_slippage_bps, false)
+            .await?
+            .events,
+    )
 }
 
 /// [`execute`]; with `dry_run` the final transaction is simulated, not sent.
@@ -381,13 +434,13 @@ pub async fn execute_with<C: Chain>(
     request: Request,
     max_slippage_bps: u16,
     dry_run: bool,
-) -> Result<Vec<AidxEvent>> {
+) -> Result<Executed> {
     check_bps(max_slippage_bps)?;
     let holder = book.wallet(holder_name)?;
     let index_key = book.index_key()?;
     let index = chain.load_index(&index_key).await?;
     let accounts = ix::holder_atas(&index, &holder.pubkey());
-    let luts = tables(chain, book, holder_name).await?;
+    let shapes = shapes(chain, book, holder_name).await?;
     let feeds = address::price_feed_accounts(&index);
     let refresh = ix::refresh_prices(&index_key, &feeds);
     let outcome = match request {
@@ -404,7 +457,7 @@ pub async fn execute_with<C: Chain>(
                 min_shares_out: shares,
             };
             let ix = ix::mint_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
-            send(chain, &[ix], &holder, &luts, dry_run).await?
+            send(chain, &[ix], &holder, shapes, dry_run).await?
         }
         Request::RedeemInKind { shares, skip } => {
             let mut skip_mask = 0u32;
@@ -421,7 +474,7 @@ pub async fn execute_with<C: Chain>(
                 skip_mask,
             };
             let ix = ix::redeem_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
-            send(chain, &[ix], &holder, &luts, dry_run).await?
+            send(chain, &[ix], &holder, shapes, dry_run).await?
         }
         Request::MintSingle { symbol, amount } => {
             let row = book.row_of(&symbol)?;
@@ -445,7 +498,7 @@ pub async fn execute_with<C: Chain>(
             })
             .await?;
             let ix = build(less_slippage(quoted, max_slippage_bps)?);
-            send(chain, &[refresh, ix], &holder, &[], dry_run).await?
+            send(chain, &[refresh, ix], &holder, shapes, dry_run).await?
         }
         Request::RedeemSingle { symbol, shares } => {
             let row = book.row_of(&symbol)?;
@@ -467,8 +520,8 @@ pub async fn execute_with<C: Chain>(
             })
             .await?;
             let ix = build(less_slippage(quoted, max_slippage_bps)?);
-            send(chain, &[refresh, ix], &holder, &[], dry_run).await?
+            send(chain, &[refresh, ix], &holder, shapes, dry_run).await?
         }
     };
-    Ok(outcome.events)
+    Ok(outcome)
 }

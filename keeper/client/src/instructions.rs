@@ -61,21 +61,19 @@ pub fn add_constituent(
     }
 }
 
-/// The `(mint, vault, holder token account)` legs of an in-kind instruction, in table order.
+/// The legs of an in-kind instruction, in table order: `(vault, holder token account)`, with
+/// the mint first for rows whose token program needs it (`Constituent::leg_accounts`).
 /// `holder_accounts` are the holder's token accounts, one per constituent.
 pub fn leg_metas(index: &Index, holder_accounts: &[Pubkey]) -> Vec<AccountMeta> {
-    index
-        .constituents()
-        .iter()
-        .zip(holder_accounts)
-        .flat_map(|(c, h)| {
-            [
-                AccountMeta::new_readonly(c.mint, false),
-                AccountMeta::new(c.vault, false),
-                AccountMeta::new(*h, false),
-            ]
-        })
-        .collect()
+    let mut metas = Vec::with_capacity(index.leg_accounts());
+    for (c, h) in index.constituents().iter().zip(holder_accounts) {
+        if c.leg_accounts == aidx::state::CHECKED_LEG_ACCOUNTS {
+            metas.push(AccountMeta::new_readonly(c.mint, false));
+        }
+        metas.push(AccountMeta::new(c.vault, false));
+        metas.push(AccountMeta::new(*h, false));
+    }
+    metas
 }
 
 /// The holder's associated token accounts for every constituent, table order.

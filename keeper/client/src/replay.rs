@@ -246,6 +246,7 @@ mod tests {
             feed_id: [1; 32],
             initial_units_per_share: 10,
             target_weight: 5,
+            leg_accounts: 2,
         }
         .data()
     }

@@ -250,6 +250,9 @@ impl Chain for Rpc {
     fn fee_payer(&self) -> Pubkey {
         self.payer.pubkey()
     }
+    fn budget_instructions(&self) -> Vec<Instruction> {
+        self.with_budget(&[])
+    }
     async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
         Ok(self
             .client

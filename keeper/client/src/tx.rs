@@ -15,6 +15,105 @@ use solana_sdk::{
 /// The largest serialized transaction a cluster accepts (v0 or legacy).
 pub use solana_packet::PACKET_DATA_SIZE;
 
+/// Account locks a transaction may take on mainnet-beta: every key, read-only ones and keys
+/// loaded from lookup tables included (`increase_tx_account_lock_limit`, 128, was never
+/// activated there). The program keeps every in-kind basket inside it
+/// ([`aidx::state::MAX_LEG_ACCOUNTS`]).
+pub const MAINNET_ACCOUNT_LOCKS: usize = aidx::state::TX_ACCOUNT_LOCKS;
+
+/// What a transaction takes of a cluster's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Serialized size, bytes (limit [`PACKET_DATA_SIZE`]).
+    pub bytes: usize,
+    /// Accounts it locks (limit [`MAINNET_ACCOUNT_LOCKS`]).
+    pub locks: usize,
+    /// Keys written in the message itself (the rest come from lookup tables).
+    pub static_keys: usize,
+}
+
+impl Footprint {
+    /// Inside both limits.
+    pub fn fits(&self) -> bool {
+        self.bytes <= PACKET_DATA_SIZE && self.locks <= MAINNET_ACCOUNT_LOCKS
+    }
+}
+
+impl std::fmt::Display for Footprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} bytes of {PACKET_DATA_SIZE}, {} account locks of {MAINNET_ACCOUNT_LOCKS}",
+            self.bytes, self.locks
+        )
+    }
+}
+
+/// The footprint of a signed transaction.
+pub fn footprint(tx: &VersionedTransaction) -> Result<Footprint> {
+    let static_keys = tx.message.static_account_keys().len();
+    let loaded: usize = tx
+        .message
+        .address_table_lookups()
+        .map(|l| {
+            l.iter()
+                .map(|t| t.writable_indexes.len() + t.readonly_indexes.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    Ok(Footprint {
+        bytes: wire_size(tx)?,
+        locks: static_keys + loaded,
+        static_keys,
+    })
+}
+
+/// The footprint a v0 transaction of `ixs` paid by `payer` through `tables` would have, without
+/// signing it (its signatures are counted at their fixed size).
+pub fn measure(
+    payer: &Pubkey,
+    ixs: &[Instruction],
+    tables: &[AddressLookupTableAccount],
+) -> Result<Footprint> {
+    let msg = v0::Message::try_compile(payer, ixs, tables, Hash::default())?;
+    let sigs = msg.header.num_required_signatures as usize;
+    let tx = VersionedTransaction {
+        signatures: vec![solana_sdk::signature::Signature::default(); sigs],
+        message: VersionedMessage::V0(msg),
+    };
+    footprint(&tx)
+}
+
+/// One way to send a transaction: the lookup tables it resolves accounts through.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    /// What a person reads: "no lookup table", "the index's lookup table", ...
+    pub name: String,
+    /// The tables.
+    pub tables: Vec<AddressLookupTableAccount>,
+}
+
+/// The first of `shapes` (cheapest first) whose transaction fits both limits, with its
+/// footprint; an error naming every shape's footprint when none fits.
+pub fn choose_shape(
+    payer: &Pubkey,
+    ixs: &[Instruction],
+    shapes: Vec<Shape>,
+) -> Result<(Shape, Footprint)> {
+    let mut tried = vec![];
+    for shape in shapes {
+        let f = measure(payer, ixs, &shape.tables)?;
+        if f.fits() {
+            return Ok((shape, f));
+        }
+        tried.push(format!("{}: {f}", shape.name));
+    }
+    bail!(
+        "the transaction fits no way of sending it ({})",
+        tried.join("; ")
+    )
+}
+
 /// The signers of a transaction of `ixs` that `payer` pays for: the payer first, then each
 /// other key of `signers` once, in order, that some instruction asks to sign. A key no
 /// instruction needs is left out rather than refused: signing with it is what the runtime's
@@ -104,6 +203,78 @@ mod tests {
         // An unneeded signer does not make the transaction unsignable.
         let tx = build_v0(&payer, &[ix], &[&a, &b, &idle], &[], Hash::default()).unwrap();
         assert_eq!(tx.signatures.len(), 3);
+    }
+
+    #[test]
+    fn footprint_counts_table_keys_as_locks_and_the_cheapest_fitting_shape_wins() {
+        let payer = Keypair::new();
+        let keys: Vec<Pubkey> = (0..40).map(|_| Pubkey::new_unique()).collect();
+        let ix = Instruction {
+            program_id: Pubkey::new_unique(),
+            accounts: keys.iter().map(|k| AccountMeta::new(*k, false)).collect(),
+            data: vec![1; 8],
+        };
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_unique(),
+            addresses: keys.clone(),
+        };
+        let bare = measure(&payer.pubkey(), std::slice::from_ref(&ix), &[]).unwrap();
+        // payer + program + 40 keys, all static: 42 * 32 bytes of keys alone
+        assert_eq!((bare.locks, bare.static_keys), (42, 42));
+        assert!(bare.bytes > PACKET_DATA_SIZE && !bare.fits());
+        let with = measure(
+            &payer.pubkey(),
+            std::slice::from_ref(&ix),
+            std::slice::from_ref(&table),
+        )
+        .unwrap();
+        assert_eq!((with.locks, with.static_keys), (42, 2));
+        assert!(with.fits());
+        // The measurement is the signed transaction's size.
+        let tx = build_v0(
+            &payer,
+            std::slice::from_ref(&ix),
+            &[],
+            std::slice::from_ref(&table),
+            Hash::default(),
+        )
+        .unwrap();
+        assert_eq!(footprint(&tx).unwrap(), with);
+
+        let shapes = vec![
+            Shape {
+                name: "no lookup table".into(),
+                tables: vec![],
+            },
+            Shape {
+                name: "the table".into(),
+                tables: vec![table.clone()],
+            },
+        ];
+        let (picked, f) = choose_shape(&payer.pubkey(), std::slice::from_ref(&ix), shapes).unwrap();
+        assert_eq!((picked.name.as_str(), f), ("the table", with));
+
+        // 70 accounts fit no shape: too many locks even through a table.
+        let many: Vec<Pubkey> = (0..70).map(|_| Pubkey::new_unique()).collect();
+        let wide = Instruction {
+            program_id: ix.program_id,
+            accounts: many.iter().map(|k| AccountMeta::new(*k, false)).collect(),
+            data: vec![],
+        };
+        let err = choose_shape(
+            &payer.pubkey(),
+            &[wide],
+            vec![Shape {
+                name: "a table of all of them".into(),
+                tables: vec![AddressLookupTableAccount {
+                    key: Pubkey::new_unique(),
+                    addresses: many,
+                }],
+            }],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("72 account locks of 64"), "{err}");
     }
 
     #[test]

@@ -181,9 +181,7 @@ pub struct Embedded {
     pub cluster_size_limit: bool,
 }
 
-/// Account locks a mainnet-beta transaction may take (every key counts, read-only ones too):
-/// `increase_tx_account_lock_limit` (128) was only ever active on devnet.
-pub const MAINNET_ACCOUNT_LOCKS: usize = 64;
+pub use aidx_client::tx::MAINNET_ACCOUNT_LOCKS;
 
 /// Compute units each transaction may use; also varied per transaction (see [`Embedded::send`]).
 const TX_COMPUTE_LIMIT: u32 = 1_400_000;
@@ -641,6 +639,11 @@ impl Embedded {
 impl Chain for Embedded {
     fn fee_payer(&self) -> Pubkey {
         self.payer_key()
+    }
+    fn budget_instructions(&self) -> Vec<Instruction> {
+        vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            TX_COMPUTE_LIMIT,
+        )]
     }
     async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
         self.account(key).await

@@ -89,7 +89,7 @@ pub enum AidxError {
     ShareAccountOwnerMismatch,
     #[msg("Dead-share account does not belong to this index")]
     DeadSharesMismatch,
-    #[msg("Remaining accounts must be (mint, vault, holder token account) for every constituent, in table order")]
+    #[msg("Remaining accounts must be one leg per constituent in table order: (vault, holder token account), with the mint first for rows whose token program needs it")]
     LegAccountsMismatch,
     #[msg("One amount per constituent is required")]
     LegAmountsMismatch,
@@ -238,6 +238,8 @@ pub enum AidxError {
     InvalidTradeMaxAge,
     #[msg("A price this trade is valued at was published longer ago than the trade max age")]
     PriceTooOldToTrade,
+    #[msg("One more constituent would take in-kind mint and redeem past the account locks of one mainnet transaction")]
+    BasketExceedsOneTransaction,
 }
 
 impl From<MathError> for AidxError {

@@ -41,6 +41,8 @@ pub struct ConstituentAdded {
     pub bucket: u8,
     pub initial_units_per_share: u64,
     pub target_weight: u64,
+    /// Accounts the row takes in an in-kind leg (2, or 3 with the mint).
+    pub leg_accounts: u8,
 }
 
 #[event]

@@ -372,7 +372,9 @@ const SINGLE_ACCOUNTS: &[(&str, Kind)] = &[
 ];
 
 /// The kinds of an instruction's accounts in meta order, named ones then remaining ones.
-fn slots(spec: &Spec, rows: usize) -> Vec<(String, Kind)> {
+/// `widths`: each row's in-kind leg accounts (2, or 3 when the leg carries its mint).
+fn slots(spec: &Spec, widths: &[u8]) -> Vec<(String, Kind)> {
+    let rows = widths.len();
     let mut v: Vec<(String, Kind)> = spec
         .accounts
         .iter()
@@ -381,8 +383,10 @@ fn slots(spec: &Spec, rows: usize) -> Vec<(String, Kind)> {
     match spec.remaining {
         Remaining::None => {}
         Remaining::Legs => {
-            for r in 0..rows {
-                v.push((format!("leg {r} mint"), Mint(r)));
+            for (r, w) in widths.iter().enumerate() {
+                if *w == aidx::state::CHECKED_LEG_ACCOUNTS {
+                    v.push((format!("leg {r} mint"), Mint(r)));
+                }
                 v.push((format!("leg {r} vault"), Vault(r)));
                 v.push((format!("leg {r} holder account"), OwnToken(r)));
             }
@@ -586,8 +590,14 @@ impl World {
         let mut mints = vec![];
         for i in 0..N {
             let program = mixed_program(i);
+            // Row 3 is a pausable Token-2022 mint: its in-kind leg carries the mint.
+            let exts = if i == 3 {
+                vec![MintExt::Pausable]
+            } else {
+                vec![]
+            };
             mints.push((
-                t.create_mint(program, mixed_decimals(i), &[]).await,
+                t.create_mint(program, mixed_decimals(i), &exts).await,
                 program,
             ));
         }
@@ -1335,7 +1345,16 @@ async fn run_instruction(spec: &Spec, cov: &mut Coverage, failures: &mut Vec<Str
     let mut w = World::new().await;
     w.prepare(spec.ix).await;
     let right = w.build(spec.ix).await;
-    let slots = slots(spec, w.rows());
+    let mut widths: Vec<u8> =
+        w.t.index(&w.a.fx)
+            .await
+            .constituents()
+            .iter()
+            .map(|c| c.leg_accounts)
+            .collect();
+    // A row prepared but not yet added (add_constituent's) has no leg in any instruction.
+    widths.resize(w.rows(), aidx::state::PLAIN_LEG_ACCOUNTS);
+    let slots = slots(spec, &widths);
     assert_eq!(
         slots.len(),
         right.accounts.len(),

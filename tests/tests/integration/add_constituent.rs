@@ -148,6 +148,7 @@ async fn adds_spl_token_and_token_2022_constituents() {
                 bucket: a.bucket,
                 initial_units_per_share: a.initial_units_per_share,
                 target_weight: a.target_weight,
+                leg_accounts: 2,
             })]
         );
 
@@ -169,6 +170,7 @@ async fn adds_spl_token_and_token_2022_constituents() {
         assert_eq!(c.balance, 0);
         assert_eq!(c.status, ConstituentStatus::Active as u8);
         assert_eq!(c.vault_bump, vault_bump);
+        assert_eq!(c.leg_accounts, 2, "no extension: a plain transfer moves it");
         assert_eq!(index.share_supply, 0);
 
         let v = assert_vault(&mut t, &fx.key, &mint, program).await;

@@ -1004,6 +1004,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
             bucket: 0,
             initial_units_per_share: 5,
             target_weight: 0,
+            leg_accounts: 2,
         })]
     );
     let ev = events(
@@ -1678,6 +1679,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
             bucket: 0,
             initial_units_per_share: 0,
             target_weight: 0,
+            leg_accounts: 2,
         })]
     );
     fx.constituents.push(ConstituentFixture {
@@ -2114,7 +2116,8 @@ fn empty_row() -> Constituent {
         status: 0,
         vault_bump: 0,
         flags: 0,
-        _padding: [0; 2],
+        leg_accounts: 0,
+        _padding: [0; 1],
         _reserved: [0; 3],
     }
 }

@@ -118,8 +118,7 @@ async fn callgrind_handlers() {
     };
     let mut manifest = String::new();
     for n in sizes {
-        // Up to 24 legs: more than one mainnet transaction holds today (issue 14).
-        let mut t = TestContext::with_test_limits().await;
+        let mut t = TestContext::new().await;
         let mut args = t.default_args();
         args.params.max_weight = MAX_MAX_WEIGHT;
         let fx = t.create_index_with(args, n, |i| whole(i, 10)).await;
@@ -272,8 +271,7 @@ async fn write_benchmarks() {
     let mut per_leg = vec![];
     let mut accounts_per_size = vec![];
     for n in [1usize, 5, 10, 17, 20, 24] {
-        // Up to 24 legs: more than one mainnet transaction holds today (issue 14).
-        let mut t = TestContext::with_test_limits().await;
+        let mut t = TestContext::new().await;
         let fx = t.create_index(n, |_| 1_000).await;
         let a = t.holder(&fx, |_| 1_000_000_000).await;
         let mut holder_accounts = a.token_accounts.clone();

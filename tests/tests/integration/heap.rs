@@ -37,9 +37,7 @@ macro_rules! measured {
 
 #[tokio::test]
 async fn every_instruction_fits_the_sbf_heap_at_a_full_table() {
-    // 24 legs lock 80 accounts: the in-kind instructions run on the test runtime's limits
-    // until one mainnet transaction holds a full table (issue 14); the heap is the same.
-    let mut t = TestContext::with_test_limits().await;
+    let mut t = TestContext::new().await;
     let mut table: Vec<(&str, u64)> = vec![];
     let args = t.default_args();
     heap::take();

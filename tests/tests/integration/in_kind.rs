@@ -1,4 +1,5 @@
-//! In-kind mint and redeem: balances, supply and events for 3- and 20-constituent indexes
+//! In-kind mint and redeem: balances, supply and events for 3- and 20-constituent indexes (on
+//! mainnet's limits)
 //! mixing SPL Token and Token-2022, round trips, slippage bounds, and the donation and
 //! first-depositor attacks.
 
@@ -118,8 +119,7 @@ async fn mint_and_redeem_three_constituents() {
 /// A 20-constituent index mixing both token programs and decimals 0..9.
 #[tokio::test]
 async fn mint_and_redeem_twenty_constituents() {
-    // 20 legs lock 67 accounts: more than one mainnet transaction holds (issue 14).
-    let mut t = TestContext::with_test_limits().await;
+    let mut t = TestContext::new().await;
     let units = |i: usize| 10u64.pow([6u32, 9, 8, 0][i % 4]) * (i as u64 + 1) / 3 + 1;
     let fx = t.create_index(20, units).await;
     let rich = |_| 1_000_000_000_000_000u64;
@@ -353,15 +353,13 @@ async fn first_depositor_cannot_inflate_share_price() {
     }
 }
 
-/// A 20-constituent in-kind mint is one v0 transaction. Through the index's lookup table
-/// alone it does not fit a 1,232-byte packet (the holder's 21 token accounts stay static
-/// keys); with a second, per-holder lookup table of those accounts it does. It locks more than
-/// 64 accounts, so it needs the 128-lock runtime limit (the in-process runtime has every
-/// feature enabled).
+/// A 20-constituent in-kind mint is one v0 transaction on mainnet's limits. Through the
+/// index's lookup table alone it does not fit a 1,232-byte packet (the holder's 21 token
+/// accounts stay static keys); with a second, per-holder lookup table of those accounts it
+/// does, locking 51 accounts (2 per leg).
 #[tokio::test]
 async fn twenty_constituent_mint_fits_one_v0_transaction() {
-    // 20 legs lock 67 accounts: more than one mainnet transaction holds (issue 14).
-    let mut t = TestContext::with_test_limits().await;
+    let mut t = TestContext::new().await;
     let fx = t.create_index(20, |_| 1_000).await;
     let a = t.holder(&fx, |_| 1_000_000_000).await;
     let args = MintInKindArgs {
@@ -400,7 +398,10 @@ async fn twenty_constituent_mint_fits_one_v0_transaction() {
     );
     assert!(size_index_lut > 1232, "{size_index_lut} bytes");
     assert!(size <= 1232, "{size} bytes");
-    assert!(accounts > 64);
+    // 8 named accounts and 2 per leg; the transaction adds the program, the compute-budget
+    // program and the fee payer.
+    assert_eq!(accounts, 8 + 2 * 20);
+    assert_eq!(aidx_client::tx::footprint(&tx).unwrap().locks, accounts + 3);
     events(t.chain.process_versioned(tx).await.unwrap());
     assert_eq!(t.balance(&a.shares).await, ONE_SHARE);
 

@@ -1,5 +1,6 @@
 //! Account substitution on `mint_in_kind` and `redeem_in_kind`: a valid instruction on a seeded
-//! 3-constituent mixed index (legs: 0 SPL Token, 1 Token-2022, 2 SPL Token) with exactly one
+//! 3-constituent mixed index (legs: 0 SPL Token `(vault, holder)`, 1 pausable Token-2022
+//! `(mint, vault, holder)`, 2 SPL Token `(vault, holder)`) with exactly one
 //! account meta swapped for a plausible wrong one, each refused with its exact error and with
 //! nothing moved. Then the amount checks: slippage bounds at their exact edges, zero and
 //! oversized amounts, the first-mint minimum and a redeem too small to pay anything.
@@ -22,6 +23,33 @@ use solana_sdk::{
 
 fn units3(i: usize) -> u64 {
     [1_500_000, 2_000_000_000, 7][i] // 1.5 (6 dp), 2.0 (9 dp), 7 raw (8 dp)
+}
+
+/// Accounts per leg of the matrix index: only the pausable Token-2022 row carries its mint.
+const WIDTHS: [usize; 3] = [2, 3, 2];
+
+/// The matrix index: SPL Token, pausable Token-2022, SPL Token.
+async fn matrix_index(t: &mut TestContext) -> IndexFixture {
+    let rows: Vec<RowSpec> = (0..3)
+        .map(|i| RowSpec {
+            program: mixed_program(i),
+            decimals: mixed_decimals(i),
+            exts: if i == 1 {
+                vec![MintExt::Pausable]
+            } else {
+                vec![]
+            },
+            units: units3(i),
+            mint: None,
+        })
+        .collect();
+    let args = t.default_args();
+    t.create_index_of(args, &rows).await
+}
+
+/// Where leg `i` starts among the legs.
+fn leg_start(i: usize) -> usize {
+    WIDTHS[..i].iter().sum()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,9 +95,11 @@ fn position(kind: Kind, slot: Slot) -> Option<usize> {
         Slot::TokenProgram => 4 + dead,
         Slot::Token2022Program => 5 + dead,
         Slot::FeeShares => 6 + dead,
-        Slot::LegMint(i) => fixed + 3 * i,
-        Slot::LegVault(i) => fixed + 3 * i + 1,
-        Slot::LegHolder(i) => fixed + 3 * i + 2,
+        Slot::LegMint(i) if i == WIDTHS.len() => fixed + leg_start(i),
+        Slot::LegMint(i) if WIDTHS[i] == 3 => fixed + leg_start(i),
+        Slot::LegMint(_) => return None,
+        Slot::LegVault(i) => fixed + leg_start(i) + WIDTHS[i] - 2,
+        Slot::LegHolder(i) => fixed + leg_start(i) + WIDTHS[i] - 1,
     })
 }
 
@@ -86,8 +116,12 @@ enum Change {
     DropLast(usize),
     /// Append an extra account after the legs.
     Extra(Pubkey),
-    /// Swap the account triples of two legs.
+    /// Swap two legs (their whole account groups).
     SwapLegs(usize, usize),
+    /// Leave out leg `i`'s mint and append `extra` after the legs (same count, shifted legs).
+    DropMintAppend(usize, Pubkey),
+    /// Put `mint` before leg `i` (a plain leg given a mint).
+    InsertBefore(usize, Pubkey),
     /// Arguments with one amount per leg replaced by `n` amounts.
     AmountsLen(usize),
 }
@@ -152,7 +186,7 @@ async fn snapshot(
 /// Applies `change` to a valid instruction of `kind` (`n` legs).
 fn apply(kind: Kind, base: &Instruction, change: &Change, n: usize, shares: u64) -> Instruction {
     let mut ix = base.clone();
-    let legs_at = position(kind, Slot::LegMint(0)).unwrap();
+    let legs_at = position(kind, Slot::LegVault(0)).unwrap();
     match change {
         Change::Key(slot, key) => {
             let k = position(kind, *slot).expect("slot exists");
@@ -178,9 +212,25 @@ fn apply(kind: Kind, base: &Instruction, change: &Change, n: usize, shares: u64)
         }
         Change::Extra(key) => ix.accounts.push(AccountMeta::new(*key, false)),
         Change::SwapLegs(a, b) => {
-            for j in 0..3 {
-                ix.accounts.swap(legs_at + 3 * a + j, legs_at + 3 * b + j);
-            }
+            let mut legs: Vec<Vec<AccountMeta>> = WIDTHS
+                .iter()
+                .enumerate()
+                .map(|(i, w)| ix.accounts[legs_at + leg_start(i)..][..*w].to_vec())
+                .collect();
+            legs.swap(*a, *b);
+            ix.accounts.truncate(legs_at);
+            ix.accounts.extend(legs.into_iter().flatten());
+        }
+        Change::DropMintAppend(i, extra) => {
+            let k = position(kind, Slot::LegMint(*i)).expect("leg carries its mint");
+            ix.accounts.remove(k);
+            ix.accounts.push(AccountMeta::new(*extra, false));
+        }
+        Change::InsertBefore(i, mint) => {
+            ix.accounts.insert(
+                legs_at + leg_start(*i),
+                AccountMeta::new_readonly(*mint, false),
+            );
         }
         Change::AmountsLen(m) => {
             assert_ne!(*m, n);
@@ -255,9 +305,9 @@ async fn substituted_accounts_are_refused() {
     use Want::{Aidx, Anchor};
 
     let mut t = TestContext::new().await;
-    let fx = t.create_index(3, units3).await;
+    let fx = matrix_index(&mut t).await;
     // Another index with other mints, and another index over the same mints.
-    let other = t.create_index(3, units3).await;
+    let other = matrix_index(&mut t).await;
     let same_mints = index_over(&mut t, &fx.constituents).await;
     assert_eq!(fx.constituents[0].token_program, TOKEN_PROGRAM_ID);
     assert_eq!(fx.constituents[1].token_program, TOKEN_2022_PROGRAM_ID);
@@ -322,7 +372,10 @@ async fn substituted_accounts_are_refused() {
         assert_eq!(at(TokenProgram), TOKEN_PROGRAM_ID);
         assert_eq!(at(Token2022Program), TOKEN_2022_PROGRAM_ID);
         for i in 0..n {
-            assert_eq!(at(LegMint(i)), fx.constituents[i].mint);
+            if let Some(k) = position(kind, LegMint(i)) {
+                assert_eq!(ix.accounts[k].pubkey, fx.constituents[i].mint);
+                assert!(!ix.accounts[k].is_writable);
+            }
             assert_eq!(at(LegVault(i)), vault(&fx, i));
             assert_eq!(at(LegHolder(i)), b.token_accounts[i]);
         }
@@ -471,21 +524,41 @@ async fn substituted_accounts_are_refused() {
             Change::Key(TokenProgram, client::PROGRAM_ID),
             Anchor(ErrorCode::InvalidProgramId),
         ),
-        // ---- leg mints
+        // ---- leg mints (only the pausable row carries one)
         case(
-            "leg 0 mint: another constituent's mint",
-            Change::Key(LegMint(0), fx.constituents[2].mint),
+            "leg 1 mint: another constituent's mint",
+            Change::Key(LegMint(1), fx.constituents[2].mint),
             Aidx(AidxError::ConstituentMintMismatch),
         ),
         case(
-            "leg 1 mint: another index's Token-2022 mint",
+            "leg 1 mint: another index's pausable Token-2022 mint",
             Change::Key(LegMint(1), other.constituents[1].mint),
             Aidx(AidxError::ConstituentMintMismatch),
         ),
         case(
-            "leg 2 mint: the share mint",
-            Change::Key(LegMint(2), fx.share_mint),
+            "leg 1 mint: the share mint",
+            Change::Key(LegMint(1), fx.share_mint),
             Aidx(AidxError::ConstituentMintMismatch),
+        ),
+        case(
+            "leg 1 mint: its own vault",
+            Change::Key(LegMint(1), vault(&fx, 1)),
+            Aidx(AidxError::ConstituentMintMismatch),
+        ),
+        case(
+            "leg 1 without its mint, an extra account at the end",
+            Change::DropMintAppend(1, b.token_accounts[1]),
+            Aidx(AidxError::ConstituentMintMismatch),
+        ),
+        case(
+            "leg 0 (plain) given its mint",
+            Change::InsertBefore(0, fx.constituents[0].mint),
+            Aidx(AidxError::LegAccountsMismatch),
+        ),
+        case(
+            "leg 2 (plain) given its mint",
+            Change::InsertBefore(2, fx.constituents[2].mint),
+            Aidx(AidxError::LegAccountsMismatch),
         ),
         // ---- leg vaults
         case(
@@ -592,7 +665,7 @@ async fn substituted_accounts_are_refused() {
         // ---- leg layout
         case(
             "one leg missing",
-            Change::DropLast(3),
+            Change::DropLast(WIDTHS[n - 1]),
             Aidx(AidxError::LegAccountsMismatch),
         ),
         case(
@@ -602,7 +675,7 @@ async fn substituted_accounts_are_refused() {
         ),
         case(
             "no legs",
-            Change::DropLast(3 * n),
+            Change::DropLast(WIDTHS.iter().sum()),
             Aidx(AidxError::LegAccountsMismatch),
         ),
         case(
@@ -611,11 +684,18 @@ async fn substituted_accounts_are_refused() {
             Aidx(AidxError::LegAccountsMismatch),
         ),
         case(
-            "legs 0 and 1 swapped",
-            Change::SwapLegs(0, 1),
-            Aidx(AidxError::ConstituentMintMismatch),
+            "legs 0 and 2 swapped (both plain)",
+            Change::SwapLegs(0, 2),
+            Aidx(AidxError::VaultMismatch),
         ),
         case(
+            // leg 0 reads (mint 1, vault 1): the first account is not its vault
+            "legs 0 and 1 swapped",
+            Change::SwapLegs(0, 1),
+            Aidx(AidxError::VaultMismatch),
+        ),
+        case(
+            // leg 1 reads (vault 2, holder 2, mint 1)
             "legs 1 and 2 swapped",
             Change::SwapLegs(1, 2),
             Aidx(AidxError::ConstituentMintMismatch),

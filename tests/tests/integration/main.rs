@@ -10,6 +10,7 @@ mod add_constituent;
 mod admin;
 mod attacks;
 mod bench;
+mod full_basket;
 mod heap;
 mod idl;
 mod in_kind;

@@ -213,6 +213,9 @@ impl Chain for Backend {
     fn fee_payer(&self) -> Pubkey {
         on_backend!(self, c => c.fee_payer())
     }
+    fn budget_instructions(&self) -> Vec<Instruction> {
+        on_backend!(self, c => c.budget_instructions())
+    }
     async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
         on_backend!(self, c => c.get_account(key).await)
     }

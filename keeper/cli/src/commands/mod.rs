@@ -116,7 +116,7 @@ async fn holder_request(
 ) -> Result<()> {
     let mut o = chain.open().await?;
     let spinner = o.spinner("simulating, sending and confirming", json);
-    let events = aidx_client::holder::execute_with(
+    let executed = aidx_client::holder::execute_with(
         &mut o.chain,
         &o.book,
         holder,
@@ -126,13 +126,19 @@ async fn holder_request(
     )
     .await;
     spinner.finish_and_clear();
-    let events = events?;
+    let executed = executed?;
     if !dry_run {
         o.save().await?;
     }
     if json {
-        crate::output::events_json(out, &events)
+        crate::output::holder_json(out, &executed)
     } else {
-        crate::output::holder_events(&events, out)
+        writeln!(
+            out,
+            "{} {}",
+            if dry_run { "simulated" } else { "sent" },
+            executed.describe()
+        )?;
+        crate::output::holder_events(&executed.events, out)
     }
 }

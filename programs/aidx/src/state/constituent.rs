@@ -138,9 +138,19 @@ pub struct Constituent {
     pub vault_bump: u8,
     /// Methodology flags: [`FLAG_UNLOCK`], [`FLAG_DEPTH_REPORTED`].
     pub flags: u8,
-    pub _padding: [u8; 2],
+    /// Accounts this row takes in an in-kind leg: [`PLAIN_LEG_ACCOUNTS`] (vault, holder
+    /// account) or [`CHECKED_LEG_ACCOUNTS`] (mint first) when its token program needs the mint
+    /// to move it (a Token-2022 account with the pausable or transfer-hook extension).
+    pub leg_accounts: u8,
+    pub _padding: [u8; 1],
     pub _reserved: [u64; 3],
 }
+
+/// In-kind leg of a row moved by a plain transfer: vault, holder account.
+pub const PLAIN_LEG_ACCOUNTS: u8 = 2;
+/// In-kind leg of a row whose token program needs the mint to transfer: mint, vault, holder
+/// account.
+pub const CHECKED_LEG_ACCOUNTS: u8 = 3;
 
 /// The token faces an unlock over 10% of its float.
 pub const FLAG_UNLOCK: u8 = 1;

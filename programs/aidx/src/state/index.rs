@@ -1,6 +1,9 @@
 //! The index account: roles, parameters, share accounting and the constituent table.
 
-use super::{Constituent, ConstituentStatus, IndexParams, INDEX_SEED, MAX_CONSTITUENTS, PAUSE_ALL};
+use super::{
+    Constituent, ConstituentStatus, IndexParams, CHECKED_LEG_ACCOUNTS, INDEX_SEED,
+    MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, PAUSE_ALL, PLAIN_LEG_ACCOUNTS,
+};
 use crate::errors::AidxError;
 use crate::math::nav::{self, Holding, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
@@ -223,6 +226,14 @@ impl Index {
             .collect()
     }
 
+    /// Accounts the legs of an in-kind instruction take for the whole table.
+    pub fn leg_accounts(&self) -> usize {
+        self.constituents()
+            .iter()
+            .map(|c| c.leg_accounts as usize)
+            .sum()
+    }
+
     /// Structural invariants, checked at the end of every instruction that mutates the index.
     pub fn invariant(&self) -> Result<()> {
         require!(
@@ -250,12 +261,20 @@ impl Index {
                     .all(|o| o.mint != c.mint && o.feed_id != c.feed_id),
                 AidxError::InvariantViolated
             );
+            require!(
+                c.leg_accounts == PLAIN_LEG_ACCOUNTS || c.leg_accounts == CHECKED_LEG_ACCOUNTS,
+                AidxError::InvariantViolated
+            );
             // an unseeded index holds nothing
             require!(
                 self.is_seeded() || c.balance == 0,
                 AidxError::InvariantViolated
             );
         }
+        require!(
+            self.leg_accounts() <= MAX_LEG_ACCOUNTS,
+            AidxError::InvariantViolated
+        );
         require!(
             self.constituents[self.num_constituents as usize..]
                 .iter()

@@ -29,5 +29,15 @@ pub const PAUSE_ALL: u8 = 31;
 pub const MAX_DECIMALS: u8 = 18;
 
 /// The largest constituent table. Bounded by the 10 KiB an account can be created with in
-/// one instruction and by the accounts a basket transaction can lock.
+/// one instruction and by the accounts a basket transaction can lock (below).
 pub const MAX_CONSTITUENTS: usize = 24;
+
+/// Account locks a transaction may take on mainnet-beta (every key, read-only ones too).
+pub const TX_ACCOUNT_LOCKS: usize = 64;
+/// Locks an in-kind transaction takes besides its legs: `mint_in_kind`'s eight named accounts
+/// (`redeem_in_kind` has seven), the aidx program, the compute-budget program and a fee payer
+/// other than the holder.
+pub const IN_KIND_FIXED_LOCKS: usize = 11;
+/// The most leg accounts an index may need, so that in-kind mint and redeem of the whole
+/// basket always fit one transaction: `add_constituent` refuses a row past it.
+pub const MAX_LEG_ACCOUNTS: usize = TX_ACCOUNT_LOCKS - IN_KIND_FIXED_LOCKS;

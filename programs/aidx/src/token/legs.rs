@@ -1,6 +1,15 @@
-//! The basket legs of in-kind instructions: one `(mint, vault, holder token account)` triple
-//! per constituent in table order, passed as remaining accounts and validated here, each
-//! mismatch with its own error.
+//! The basket legs of in-kind instructions, passed as remaining accounts in table order and
+//! validated here, each mismatch with its own error.
+//!
+//! A leg is `(vault, holder token account)`, or `(mint, vault, holder token account)` for a row
+//! whose token program needs the mint to transfer (`Constituent::leg_accounts`, decided by the
+//! extension policy at `add_constituent`). Two-account legs move by the plain `Transfer`; the
+//! vault is reconciled after every leg either way, so the amount moved is exact.
+//!
+//! On paper: a mainnet transaction locks at most 64 accounts; an in-kind mint takes 11 besides
+//! its legs (eight named accounts, the aidx program, the compute-budget program, a separate fee
+//! payer), so `(64 - 11) / 2 = 26` plain legs fit, or 17 if every row took its mint.
+//! `add_constituent` keeps every index inside that budget (`MAX_LEG_ACCOUNTS`).
 
 use super::{reconcile_vault, token_amount};
 use crate::errors::AidxError;
@@ -8,12 +17,10 @@ use crate::state::Constituent;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, TokenAccount, TransferChecked};
 
-/// Accounts per leg in the remaining accounts.
-pub const ACCOUNTS_PER_LEG: usize = 3;
-
 /// One validated leg.
 pub struct Leg<'a, 'info> {
-    pub mint: &'a AccountInfo<'info>,
+    /// Present when the token program needs it to transfer.
+    pub mint: Option<&'a AccountInfo<'info>>,
     pub vault: &'a AccountInfo<'info>,
     pub holder_account: &'a AccountInfo<'info>,
     pub token_program: Pubkey,
@@ -28,16 +35,24 @@ pub fn load_legs<'a, 'info>(
     remaining: &'a [AccountInfo<'info>],
     holder: &Pubkey,
 ) -> Result<Vec<Leg<'a, 'info>>> {
-    require!(
-        remaining.len() == constituents.len() * ACCOUNTS_PER_LEG,
-        AidxError::LegAccountsMismatch
-    );
+    let expected: usize = constituents.iter().map(|c| c.leg_accounts as usize).sum();
+    require!(remaining.len() == expected, AidxError::LegAccountsMismatch);
+    let mut rest = remaining;
     constituents
         .iter()
-        .zip(remaining.chunks_exact(ACCOUNTS_PER_LEG))
-        .map(|(c, accts)| {
-            let (mint, vault, holder_account) = (&accts[0], &accts[1], &accts[2]);
-            require_keys_eq!(mint.key(), c.mint, AidxError::ConstituentMintMismatch);
+        .map(|c| {
+            let (accts, tail) = rest
+                .split_at_checked(c.leg_accounts as usize)
+                .ok_or_else(|| error!(AidxError::LegAccountsMismatch))?;
+            rest = tail;
+            let (mint, vault, holder_account) = match accts {
+                [mint, vault, holder_account] => {
+                    require_keys_eq!(mint.key(), c.mint, AidxError::ConstituentMintMismatch);
+                    (Some(mint), vault, holder_account)
+                }
+                [vault, holder_account] => (None, vault, holder_account),
+                _ => return err!(AidxError::LegAccountsMismatch),
+            };
             require_keys_eq!(vault.key(), c.vault, AidxError::VaultMismatch);
             require!(vault.is_writable, AidxError::AccountNotWritable);
             require_keys_eq!(
@@ -66,45 +81,61 @@ pub fn load_legs<'a, 'info>(
 }
 
 impl<'info> Leg<'_, 'info> {
-    /// Moves `amount` from the holder's account into the vault, signed by the holder.
-    pub fn pull(&self, holder: &AccountInfo<'info>, amount: u64) -> Result<()> {
+    /// Moves `amount` from `from` to `to` under `authority`: `TransferChecked` when the leg
+    /// carries its mint, the plain `Transfer` otherwise.
+    fn transfer(
+        &self,
+        from: &AccountInfo<'info>,
+        to: &AccountInfo<'info>,
+        authority: &AccountInfo<'info>,
+        signer: &[&[&[u8]]],
+        amount: u64,
+    ) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
-        token_interface::transfer_checked(
-            CpiContext::new(
-                self.token_program,
-                TransferChecked {
-                    from: self.holder_account.clone(),
-                    mint: self.mint.clone(),
-                    to: self.vault.clone(),
-                    authority: holder.clone(),
-                },
+        match self.mint {
+            Some(mint) => token_interface::transfer_checked(
+                CpiContext::new_with_signer(
+                    self.token_program,
+                    TransferChecked {
+                        from: from.clone(),
+                        mint: mint.clone(),
+                        to: to.clone(),
+                        authority: authority.clone(),
+                    },
+                    signer,
+                ),
+                amount,
+                self.decimals,
             ),
-            amount,
-            self.decimals,
-        )
+            // The plain transfer saves the mint's account lock. Token-2022 marks it deprecated
+            // because it cannot compute transfer fees or run hooks; the extension policy admits
+            // neither on a row moved this way, and the vault is reconciled after the transfer.
+            #[allow(deprecated)]
+            None => anchor_spl::token_2022::transfer(
+                CpiContext::new_with_signer(
+                    self.token_program,
+                    anchor_spl::token_2022::Transfer {
+                        from: from.clone(),
+                        to: to.clone(),
+                        authority: authority.clone(),
+                    },
+                    signer,
+                ),
+                amount,
+            ),
+        }
+    }
+
+    /// Moves `amount` from the holder's account into the vault, signed by the holder.
+    pub fn pull(&self, holder: &AccountInfo<'info>, amount: u64) -> Result<()> {
+        self.transfer(self.holder_account, self.vault, holder, &[], amount)
     }
 
     /// Moves `amount` from the vault to the holder's account, signed by the index PDA.
     pub fn push(&self, index: &AccountInfo<'info>, seeds: &[&[u8]], amount: u64) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(
-                self.token_program,
-                TransferChecked {
-                    from: self.vault.clone(),
-                    mint: self.mint.clone(),
-                    to: self.holder_account.clone(),
-                    authority: index.clone(),
-                },
-                &[seeds],
-            ),
-            amount,
-            self.decimals,
-        )
+        self.transfer(self.vault, self.holder_account, index, &[seeds], amount)
     }
 
     /// After the transfers: see [`reconcile_vault`].

@@ -9,8 +9,8 @@
 //! | extension | decision | why |
 //! |---|---|---|
 //! | MetadataPointer, TokenMetadata, GroupPointer, TokenGroup, GroupMemberPointer, TokenGroupMember | allowed | descriptive, no effect on balances or transfers |
-//! | Pausable | allowed | transfers can stop; redeem in kind lets a holder skip a paused leg, so nobody is trapped |
-//! | TransferHook with no program and no authority | allowed | inert: nothing runs and nobody can make it run |
+//! | Pausable | allowed (leg takes the mint) | transfers can stop; redeem in kind lets a holder skip a paused leg, so nobody is trapped |
+//! | TransferHook with no program and no authority | allowed (leg takes the mint) | inert: nothing runs and nobody can make it run |
 //! | DefaultAccountState = Initialized | allowed | the vault is created usable |
 //! | MintCloseAuthority | refused | a mint with no supply could be closed and re-created at the same address with refused extensions (the policy is checked once, here) |
 //! | TransferFeeConfig | refused | amounts received differ from amounts sent |
@@ -21,6 +21,22 @@
 //! | ConfidentialTransferMint, ConfidentialTransferFeeConfig, ConfidentialMintBurn | refused | balances and supply would leave public accounting |
 //! | InterestBearingConfig, ScaledUiAmount | refused | the oracle prices UI amounts, which drift from raw units |
 //! | anything else | refused | not reviewed |
+//!
+//! In-kind legs move tokens with the plain `Transfer` both token programs accept, which takes
+//! no mint account, so a leg costs two account locks (vault, holder account) instead of three.
+//! Token-2022 refuses a plain transfer out of an account that carries `PausableAccount` or
+//! `TransferHookAccount` (`MintRequiredForTransfer`: it must read the mint to see whether it
+//! is paused or which hook to run), and every account of a pausable or hooked mint carries
+//! one, so those rows take the mint and move by `TransferChecked`. The test
+//! `full_basket::plain_transfer_by_extension` measures this against the real program for every
+//! extension admitted here.
+
+/// What admitting a mint decides besides yes or no.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    /// Its token accounts need the mint to transfer (pausable or transfer-hook).
+    pub transfer_needs_mint: bool,
+}
 
 use crate::errors::AidxError;
 use anchor_lang::prelude::*;
@@ -33,13 +49,16 @@ use anchor_spl::token_2022::spl_token_2022::{
 };
 
 /// Checks a Token-2022 mint's extensions against the policy above.
-pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<()> {
+pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<Admitted> {
     let data = mint.try_borrow_data()?;
     let state = StateWithExtensions::<Mint>::unpack(&data)
         .map_err(|_| error!(AidxError::InvalidMintData))?;
     let types = state
         .get_extension_types()
         .map_err(|_| error!(AidxError::InvalidMintData))?;
+    let mut admitted = Admitted {
+        transfer_needs_mint: false,
+    };
     for ext in types {
         match ext {
             ExtensionType::MetadataPointer
@@ -47,9 +66,10 @@ pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<()> {
             | ExtensionType::GroupPointer
             | ExtensionType::TokenGroup
             | ExtensionType::GroupMemberPointer
-            | ExtensionType::TokenGroupMember
-            | ExtensionType::Pausable => {}
+            | ExtensionType::TokenGroupMember => {}
+            ExtensionType::Pausable => admitted.transfer_needs_mint = true,
             ExtensionType::TransferHook => {
+                admitted.transfer_needs_mint = true;
                 let hook = state
                     .get_extension::<TransferHook>()
                     .map_err(|_| error!(AidxError::InvalidMintData))?;
@@ -82,5 +102,5 @@ pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<()> {
             _ => return err!(AidxError::MintExtensionNotAllowed),
         }
     }
-    Ok(())
+    Ok(admitted)
 }

@@ -52,7 +52,8 @@ pub struct AddConstituent<'info> {
 }
 
 impl AddConstituent<'_> {
-    pub fn validate(&self, args: &AddConstituentArgs) -> Result<()> {
+    /// Checks the row; returns the accounts its in-kind leg takes.
+    pub fn validate(&self, args: &AddConstituentArgs) -> Result<u8> {
         let index = self.index.load()?;
         require!(
             (index.num_constituents as usize) < MAX_CONSTITUENTS,
@@ -100,10 +101,18 @@ impl AddConstituent<'_> {
             !index.is_seeded() || args.initial_units_per_share == 0,
             AidxError::SeedCompositionLocked
         );
-        if self.token_program.key() == anchor_spl::token_2022::ID {
-            check_token_2022_mint(&self.mint.to_account_info())?;
-        }
-        Ok(())
+        let needs_mint = self.token_program.key() == anchor_spl::token_2022::ID
+            && check_token_2022_mint(&self.mint.to_account_info())?.transfer_needs_mint;
+        let leg_accounts = if needs_mint {
+            CHECKED_LEG_ACCOUNTS
+        } else {
+            PLAIN_LEG_ACCOUNTS
+        };
+        require!(
+            index.leg_accounts() + leg_accounts as usize <= MAX_LEG_ACCOUNTS,
+            AidxError::BasketExceedsOneTransaction
+        );
+        Ok(leg_accounts)
     }
 
     /// Size of a vault for this mint: the base account plus what the mint's extensions require.
@@ -200,7 +209,7 @@ impl AddConstituent<'_> {
 }
 
 pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -> Result<()> {
-    ctx.accounts.validate(&args)?;
+    let leg_accounts = ctx.accounts.validate(&args)?;
     ctx.accounts.create_vault(ctx.bumps.vault)?;
 
     let index_key = ctx.accounts.index.key();
@@ -228,7 +237,8 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         status: ConstituentStatus::Active as u8,
         vault_bump: ctx.bumps.vault,
         flags: 0,
-        _padding: [0; 2],
+        leg_accounts,
+        _padding: [0; 1],
         _reserved: [0; 3],
     };
     index.constituents[position as usize] = row;
@@ -247,6 +257,7 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         bucket: row.bucket,
         initial_units_per_share: row.initial_units_per_share,
         target_weight: row.target_weight,
+        leg_accounts: row.leg_accounts,
     });
     Ok(())
 }
