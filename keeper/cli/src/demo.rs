@@ -15,9 +15,10 @@ use aidx::instructions::{
 };
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
+use aidx_client::chain::Chain as _;
 use aidx_client::format::{pct, ui_amount, usd};
 use aidx_client::pyth::PythPrice;
-use aidx_client::tx::PACKET_DATA_SIZE;
+use aidx_client::tx::{Footprint, Shape};
 use aidx_client::universe::{self, Token};
 use aidx_client::{self as client, events_of, rebalance, targets, AidxEvent, Book};
 use aidx_client::{TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
@@ -45,8 +46,8 @@ pub struct DemoSummary {
     pub value_per_share: u128,
     /// Every event, in order.
     pub events: Vec<AidxEvent>,
-    /// Largest serialized basket transaction, bytes.
-    pub largest_tx: usize,
+    /// The in-kind transaction that took the most of a cluster's limits (bytes, then locks).
+    pub largest_tx: Footprint,
     /// Swaps the keeper made to bring every constituent back in band.
     pub rebalance_swaps: usize,
     /// precision: USD_SCALE. Reward the index paid for them.
@@ -85,7 +86,7 @@ pub struct Demo {
     /// precision: USD_SCALE. The prices published, table order.
     usd_prices: Vec<u128>,
     events: Vec<AidxEvent>,
-    largest_tx: usize,
+    largest_tx: Footprint,
     rebalance: rebalance::RebalanceReport,
 }
 
@@ -164,7 +165,11 @@ impl Demo {
             keeper: Keypair::new(),
             usd_prices,
             events: vec![],
-            largest_tx: 0,
+            largest_tx: Footprint {
+                bytes: 0,
+                locks: 0,
+                static_keys: 0,
+            },
             rebalance: Default::default(),
         })
     }
@@ -316,18 +321,34 @@ impl Demo {
                     args,
                 )
             };
-            let tables = [
-                self.index_table
-                    .clone()
-                    .ok_or_else(|| anyhow!("no index table"))?,
-                h.table.clone(),
+            let index_table = self
+                .index_table
+                .clone()
+                .ok_or_else(|| anyhow!("no index table"))?;
+            // The cheapest shape that fits mainnet's limits, measured.
+            let shapes = vec![
+                Shape {
+                    name: "no lookup table".into(),
+                    tables: vec![],
+                },
+                Shape {
+                    name: "the index's lookup table".into(),
+                    tables: vec![index_table.clone()],
+                },
+                Shape {
+                    name: format!("the index's and {}'s lookup tables", h.name),
+                    tables: vec![index_table, h.table.clone()],
+                },
             ];
-            let (r, size) = self
+            let (shape, footprint) = self.chain.choose_shape(std::slice::from_ref(&ix), shapes)?;
+            let (r, _) = self
                 .chain
-                .send_basket(&[ix], &[&h.keypair], &tables)
+                .send_basket(&[ix], &[&h.keypair], &shape.tables)
                 .await?;
             let o = r?;
-            self.largest_tx = self.largest_tx.max(size);
+            if (footprint.bytes, footprint.locks) > (self.largest_tx.bytes, self.largest_tx.locks) {
+                self.largest_tx = footprint;
+            }
             for m in events_of::<aidx::events::MintedInKind>(&o.events) {
                 writeln!(
                     out,
@@ -351,6 +372,11 @@ impl Demo {
                     ui_amount(r.share_supply_after as u128, SHARE_DECIMALS, 6)
                 )?;
             }
+            writeln!(
+                out,
+                "   one v0 transaction through {}: {footprint}",
+                shape.name
+            )?;
             self.events.extend(o.events);
         }
         Ok(())
@@ -606,11 +632,7 @@ impl Demo {
                 ui_amount(s as u128, SHARE_DECIMALS, 4)
             )?;
         }
-        writeln!(
-            out,
-            "largest basket transaction: {} bytes (v0, index + holder lookup tables; limit {PACKET_DATA_SIZE})",
-            self.largest_tx
-        )?;
+        writeln!(out, "largest basket transaction: {}", self.largest_tx)?;
         writeln!(out, "{} events emitted", self.events.len())?;
         let index = self.chain.index(&self.index_key).await?;
         if let Some(path) = save {

@@ -91,6 +91,30 @@ pub trait Chain {
         crate::tx::choose_shape(&self.fee_payer(), &all, shapes)
     }
 
+    /// Simulates `ixs` as a v0 transaction in the cheapest of `shapes` that fits.
+    async fn simulate_in(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        shapes: &[crate::tx::Shape],
+    ) -> Result<TxResult> {
+        let (shape, _) = self.choose_shape(ixs, shapes.to_vec())?;
+        self.simulate_ixs_v0(ixs, signers, &shape.tables).await
+    }
+
+    /// Sends `ixs` as a v0 transaction in the cheapest of `shapes` that fits a cluster's
+    /// limits; with the outcome, the shape's name and the transaction's footprint.
+    async fn send_in(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        shapes: &[crate::tx::Shape],
+    ) -> Result<(TxResult, String, crate::tx::Footprint)> {
+        let (shape, footprint) = self.choose_shape(ixs, shapes.to_vec())?;
+        let r = self.send_ixs_v0(ixs, signers, &shape.tables).await?;
+        Ok((r, shape.name, footprint))
+    }
+
     /// The data of the account at `key`; an error if it does not exist.
     async fn data_of(&mut self, key: &Pubkey) -> Result<Vec<u8>> {
         self.get_account(key)

@@ -9,7 +9,7 @@ use crate::chain::Chain;
 use crate::events::{events_of, AidxEvent};
 use crate::format::{parse_decimal, pct, ui_amount, ui_amount_exact, USD_SCALE_DECIMALS};
 use crate::tx::{Footprint, Shape};
-use crate::{address, instructions as ix};
+use crate::{address, instructions as ix, lookup};
 use aidx::events::{NavReported, PricesRefreshed};
 use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
 use aidx::math::shares::{mint_deposit, redeem_payout, seed_deposit, DEAD_SHARES};
@@ -17,11 +17,7 @@ use aidx::math::{mul_div_u64, MathError, Rounding, BPS_SCALE, SHARE_DECIMALS};
 use aidx::state::Index;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
-use solana_sdk::{
-    instruction::Instruction, message::AddressLookupTableAccount, pubkey::Pubkey,
-    signature::Keypair, signer::Signer,
-};
-use std::str::FromStr;
+use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 /// The largest slippage bound accepted from the command line (50%).
 pub const MAX_SLIPPAGE_BPS: u16 = 5_000;
@@ -244,50 +240,6 @@ pub enum Request {
     },
 }
 
-/// The lookup table the book names `name`, with its addresses as the chain holds it.
-async fn table<C: Chain>(
-    chain: &mut C,
-    book: &Book,
-    name: &str,
-) -> Result<Option<AddressLookupTableAccount>> {
-    let Some(key) = book.lookup_tables.get(name) else {
-        return Ok(None);
-    };
-    let key = Pubkey::from_str(key)?;
-    let data = chain.data_of(&key).await?;
-    let table =
-        solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(&data)
-            .map_err(|e| anyhow!("lookup table {key}: {e:?}"))?;
-    Ok(Some(AddressLookupTableAccount {
-        key,
-        addresses: table.addresses.to_vec(),
-    }))
-}
-
-/// The ways a holder's transaction can be sent, cheapest first: without a lookup table,
-/// through the index's table, through the index's and the holder's tables (those the book
-/// names).
-async fn shapes<C: Chain>(chain: &mut C, book: &Book, holder: &str) -> Result<Vec<Shape>> {
-    let mut out = vec![Shape {
-        name: "no lookup table".into(),
-        tables: vec![],
-    }];
-    let index = table(chain, book, "index").await?;
-    if let Some(t) = &index {
-        out.push(Shape {
-            name: "the index's lookup table".into(),
-            tables: vec![t.clone()],
-        });
-    }
-    if let (Some(i), Some(h)) = (index, table(chain, book, holder).await?) {
-        out.push(Shape {
-            name: format!("the index's and {holder}'s lookup tables"),
-            tables: vec![i, h],
-        });
-    }
-    Ok(out)
-}
-
 /// A holder's request as sent: its events and how the transaction was shaped.
 #[derive(Debug)]
 pub struct Executed {
@@ -440,7 +392,7 @@ pub async fn execute_with<C: Chain>(
     let index_key = book.index_key()?;
     let index = chain.load_index(&index_key).await?;
     let accounts = ix::holder_atas(&index, &holder.pubkey());
-    let shapes = shapes(chain, book, holder_name).await?;
+    let shapes = lookup::shapes(chain, book, Some(holder_name)).await?;
     let feeds = address::price_feed_accounts(&index);
     let refresh = ix::refresh_prices(&index_key, &feeds);
     let outcome = match request {

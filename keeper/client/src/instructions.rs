@@ -139,7 +139,9 @@ pub fn redeem_in_kind(
 }
 
 /// The addresses every basket transaction of an index uses, for its address lookup table:
-/// programs, the index accounts, then every constituent's mint and vault.
+/// programs, the index accounts, then every constituent's mint, vault and (push-feed) price
+/// account, so that a priced instruction on a full table (which refreshes every price first)
+/// fits a packet too.
 pub fn index_lookup_addresses(index_key: &Pubkey, index: &Index) -> Vec<Pubkey> {
     let mut v = vec![
         PROGRAM_ID,
@@ -154,6 +156,7 @@ pub fn index_lookup_addresses(index_key: &Pubkey, index: &Index) -> Vec<Pubkey> 
         v.push(c.mint);
         v.push(c.vault);
     }
+    v.extend(crate::address::price_feed_accounts(index));
     v
 }
 

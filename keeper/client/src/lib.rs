@@ -44,6 +44,7 @@ pub mod explain;
 pub mod format;
 pub mod holder;
 pub mod instructions;
+pub mod lookup;
 pub mod pyth;
 pub mod rebalance;
 pub mod replay;

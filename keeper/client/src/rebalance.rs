@@ -14,7 +14,7 @@ use crate::chain::Chain;
 use crate::events::AidxEvent;
 use crate::format::pct;
 use crate::holder::less_slippage;
-use crate::{address, instructions as ix};
+use crate::{address, instructions as ix, lookup};
 use aidx::events::RebalanceSwapped;
 use aidx::instructions::RebalanceSwapArgs;
 use aidx::math::auction::{reward, SwapLegs};
@@ -275,6 +275,8 @@ pub async fn rebalance<C: Chain>(
     let index_key = book.index_key()?;
     let mut report = RebalanceReport::default();
     let mut attempts_left = retries + 1;
+    // A swap refreshes every price first: a wide basket needs the index's lookup table.
+    let shapes = lookup::shapes(chain, book, None).await?;
     loop {
         let index = chain.load_index(&index_key).await?;
         let feeds = address::price_feed_accounts(&index);
@@ -285,8 +287,13 @@ pub async fn rebalance<C: Chain>(
             (index, p)
         } else {
             chain
-                .send_ixs(&[refresh.clone(), ix::poke_rebalance(&index_key)], &[])
+                .send_in(
+                    &[refresh.clone(), ix::poke_rebalance(&index_key)],
+                    &[],
+                    &shapes,
+                )
                 .await?
+                .0
                 .map_err(|f| anyhow!("refreshing prices failed: {f}"))?;
             let index = chain.load_index(&index_key).await?;
             let now = chain.get_clock().await?.unix_timestamp;
@@ -313,7 +320,7 @@ pub async fn rebalance<C: Chain>(
                 )
             };
             let sim = chain
-                .simulate_ixs(&[refresh.clone(), build(0)], &[keeper])
+                .simulate_in(&[refresh.clone(), build(0)], &[keeper], &shapes)
                 .await?;
             let quoted = match sim {
                 Ok(o) => o.events.into_iter().find_map(|e| match e {
@@ -345,8 +352,9 @@ pub async fn rebalance<C: Chain>(
             }
             let min = less_slippage(q.amount_out, max_slippage_bps)?;
             match chain
-                .send_ixs(&[refresh.clone(), build(min)], &[keeper])
+                .send_in(&[refresh.clone(), build(min)], &[keeper], &shapes)
                 .await?
+                .0
             {
                 Ok(o) => {
                     for e in o.events {

@@ -4,7 +4,6 @@ use aidx::events::NavReported;
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{ONE_SHARE, USD_SCALE};
 use aidx_cli::demo::run;
-use aidx_client::tx::PACKET_DATA_SIZE;
 use aidx_client::universe::SAMPLE_UNIVERSE;
 use aidx_client::{events_of, AidxEvent};
 
@@ -76,7 +75,9 @@ async fn demo_seeds_mints_prices_and_reports() {
         309 * ONE_SHARE + single_in.unwrap() + DEAD_SHARES
     );
     assert_eq!(s.value_per_share, navs.last().unwrap().value_per_share);
-    assert!(s.largest_tx <= PACKET_DATA_SIZE);
+    assert!(s.largest_tx.fits(), "{}", s.largest_tx);
+    // 17 legs of 2 accounts; the pure plays are Token-2022 without extensions.
+    assert_eq!(s.largest_tx.locks, 8 + 2 * 17 + 3);
 
     for needle in [
         "excluded OLAS",
@@ -88,4 +89,60 @@ async fn demo_seeds_mints_prices_and_reports() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+}
+
+/// `aidx demo --universe FILE` on a 24-token universe (the sample's 17 eligible tokens and 7
+/// synthetic pure plays: a full constituent table) runs through on mainnet's limits: every
+/// in-kind transaction is one v0 transaction of at most 64 account locks and 1,232 bytes, and
+/// the demo says which lookup tables each went through.
+#[test]
+fn demo_runs_a_full_table_on_mainnet_limits() {
+    let universe = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/universe-24.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
+        .args(["demo", "--universe", universe])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run aidx");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("24 constituents added"), "{text}");
+    assert!(
+        text.contains("for 24/24 constituents, unit for unit"),
+        "{text}"
+    );
+    let sent: Vec<(usize, usize)> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("one v0 transaction through"))
+        .map(|l| {
+            assert!(
+                l.contains("through the index's and alice's lookup tables")
+                    || l.contains("through the index's and bob's lookup tables"),
+                "{l}"
+            );
+            let nums: Vec<usize> = l
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            // "<bytes> bytes of 1232, <locks> account locks of 64"
+            assert_eq!((nums[1], nums[3]), (1232, 64), "{l}");
+            (nums[0], nums[2])
+        })
+        .collect();
+    assert_eq!(sent.len(), 3, "{text}");
+    for (bytes, locks) in &sent {
+        assert!(
+            *bytes <= 1232 && *locks <= 64,
+            "{bytes} bytes, {locks} locks"
+        );
+    }
+    // 24 plain legs: 8 + 48 accounts, the program, the compute-budget program, the payer.
+    assert_eq!(sent[0].1, 59);
+    assert!(text.contains("every constituent back in band"), "{text}");
 }
