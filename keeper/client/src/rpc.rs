@@ -31,6 +31,9 @@ use solana_transaction_status_client_types::{
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Compute units a transaction requests unless told otherwise: the per-transaction maximum.
+pub const DEFAULT_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
+
 /// A cluster connection and the wallet that pays.
 pub struct Rpc {
     client: RpcClient,
@@ -82,7 +85,7 @@ impl Rpc {
             client: RpcClient::new_with_commitment(url.to_string(), commitment),
             payer,
             commitment,
-            compute_unit_limit: 1_400_000,
+            compute_unit_limit: DEFAULT_COMPUTE_UNIT_LIMIT,
             compute_unit_price: 0,
             retries: 3,
             poll_interval: Duration::from_millis(400),

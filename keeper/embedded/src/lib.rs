@@ -10,6 +10,7 @@
 //! thread under a current-thread Tokio runtime, so each runtime (test) sees only its own events.
 
 pub mod heap;
+pub mod meter;
 pub mod state;
 
 use aidx_client::pyth::PythPrice;
@@ -58,6 +59,7 @@ pub struct CaptureStubs {
 
 impl SyscallStubs for CaptureStubs {
     fn sol_log(&self, message: &str) {
+        meter::log(message.len());
         heap::paused(|| self.inner.sol_log(message))
     }
     fn sol_log_compute_units(&self) {
@@ -72,30 +74,43 @@ impl SyscallStubs for CaptureStubs {
         account_infos: &[AccountInfo],
         signers_seeds: &[&[&[u8]]],
     ) -> ProgramResult {
+        let data_bytes: u64 = account_infos.iter().map(|a| a.data_len() as u64).sum();
+        meter::cpi(
+            instruction.data.len(),
+            instruction.accounts.len(),
+            data_bytes,
+        );
         heap::paused(|| {
             self.inner
                 .sol_invoke_signed(instruction, account_infos, signers_seeds)
         })
     }
     fn sol_get_sysvar(&self, id: *const u8, var: *mut u8, offset: u64, length: u64) -> u64 {
+        meter::base(length);
         heap::paused(|| self.inner.sol_get_sysvar(id, var, offset, length))
     }
     fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {
+        meter::base(40);
         heap::paused(|| self.inner.sol_get_clock_sysvar(var_addr))
     }
     fn sol_get_epoch_schedule_sysvar(&self, var_addr: *mut u8) -> u64 {
+        meter::base(33);
         heap::paused(|| self.inner.sol_get_epoch_schedule_sysvar(var_addr))
     }
     fn sol_get_fees_sysvar(&self, var_addr: *mut u8) -> u64 {
+        meter::base(8);
         heap::paused(|| self.inner.sol_get_fees_sysvar(var_addr))
     }
     fn sol_get_rent_sysvar(&self, var_addr: *mut u8) -> u64 {
+        meter::base(17);
         heap::paused(|| self.inner.sol_get_rent_sysvar(var_addr))
     }
     fn sol_get_epoch_rewards_sysvar(&self, var_addr: *mut u8) -> u64 {
+        meter::base(81);
         heap::paused(|| self.inner.sol_get_epoch_rewards_sysvar(var_addr))
     }
     fn sol_get_last_restart_slot(&self, var_addr: *mut u8) -> u64 {
+        meter::base(8);
         heap::paused(|| self.inner.sol_get_last_restart_slot(var_addr))
     }
     fn sol_get_epoch_stake(&self, vote_address: *const u8) -> u64 {
@@ -120,6 +135,7 @@ impl SyscallStubs for CaptureStubs {
         heap::paused(|| self.inner.sol_set_return_data(data))
     }
     fn sol_log_data(&self, fields: &[&[u8]]) {
+        meter::log_data(fields);
         heap::paused(|| {
             CAPTURED.with(|c| c.borrow_mut().extend(fields.iter().map(|f| f.to_vec())))
         });

@@ -16,8 +16,11 @@ use aidx::instructions::{
 use aidx::math::methodology::{compute_targets, MethodologyParams, TokenFacts};
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{ONE_SHARE, USD_SCALE, WEIGHT_SCALE};
-use aidx::state::MAX_MAX_WEIGHT;
+use aidx::state::{IN_KIND_FIXED_LOCKS, MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, MAX_MAX_WEIGHT};
 use aidx_client as client;
+use aidx_client::chain::Chain as _;
+use aidx_client::tx::{self, MAINNET_ACCOUNT_LOCKS, PACKET_DATA_SIZE};
+use aidx_embedded::heap;
 use aidx_tests::*;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
@@ -42,7 +45,7 @@ fn spl_compute_units(logs: &[String]) -> u64 {
 // The program's own instructions, under callgrind.
 
 /// Basket sizes measured under callgrind.
-const CALLGRIND_SIZES: [usize; 3] = [1, 5, 20];
+const CALLGRIND_SIZES: [usize; 3] = [1, 8, 24];
 
 /// Instruction kinds measured under callgrind, in the order [`callgrind_handlers`] runs them.
 const CALLGRIND_KINDS: [&str; 6] = [
@@ -198,9 +201,12 @@ fn callgrind_total(path: &Path) -> u64 {
         .unwrap_or_else(|| panic!("{}: no totals line", path.display()))
 }
 
+/// Per kind, `(size, instruction accounts, median instructions)` by increasing size.
+type CallgrindResults = BTreeMap<String, Vec<(usize, usize, u64)>>;
+
 /// Per kind, `(size, instruction accounts, median instructions)` by increasing size, read back
 /// from the dumps the driver left in `dir` (`callgrind.out.<k>` for the k-th manifest line).
-fn callgrind_results(dir: &Path) -> BTreeMap<String, Vec<(usize, usize, u64)>> {
+fn callgrind_results(dir: &Path) -> CallgrindResults {
     let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
     let mut runs: BTreeMap<(String, usize), (usize, Vec<u64>)> = BTreeMap::new();
     for (k, line) in manifest.lines().enumerate() {
@@ -257,89 +263,444 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
+/// One basket size of the in-kind table.
+struct InKindRow {
+    n: usize,
+    /// Every row carries its mint (pausable Token-2022) instead of none.
+    with_mint: bool,
+    /// `mint_in_kind`'s instruction accounts.
+    accounts: usize,
+    /// Locks of the mint and the redeem transaction.
+    locks: (usize, usize),
+    /// Bytes of the mint transaction through the index's table alone, and through both.
+    bytes: (usize, usize),
+    /// Bytes of the redeem transaction through both tables.
+    redeem_bytes: usize,
+    spl_cu: (u64, u64),
+    heap: (u64, u64),
+}
+
+/// Sends `ix` through `tables` (with the compute-budget instruction the runtime adds) and
+/// returns the outcome's logs, the program's heap bytes, and the footprint.
+async fn run_measured(
+    t: &mut TestContext,
+    ix: Instruction,
+    signers: &[&Keypair],
+    tables: &[solana_sdk::message::AddressLookupTableAccount],
+) -> (Vec<String>, u64, tx::Footprint) {
+    let tx = t.chain.build_v0(&[ix], signers, tables).await.unwrap();
+    let f = tx::footprint(&tx).unwrap();
+    heap::take();
+    let o = t
+        .chain
+        .process_versioned(tx)
+        .await
+        .unwrap()
+        .expect("basket");
+    (o.logs, heap::take(), f)
+}
+
+/// The in-kind table: per basket size, on the 64-lock runtime, a mint and a redeem through
+/// the index's and the holder's lookup tables. Plain rows alternate SPL Token and Token-2022
+/// (2 accounts a leg); "with mint" rows are all pausable Token-2022 (3 a leg), refused by
+/// `add_constituent` past 17.
+async fn in_kind_table(md: &mut String) -> Vec<InKindRow> {
+    writeln!(
+        md,
+        "## In-kind mint and redeem per basket size, on mainnet's limits\n"
+    )
+    .unwrap();
+    writeln!(md, "Every transaction below ran on the embedded runtime with mainnet-beta's limits (64 account locks, \
+        `increase_tx_account_lock_limit` off, 1,232-byte packets): one v0 transaction each way through the index's lookup table \
+        (programs, index accounts, mints, vaults, price accounts) and one of the holder's accounts, with a fee payer other than the holder \
+        and the compute-budget instruction the keeper sends. \"accounts\" are `mint_in_kind`'s own (8 named, then the legs); locks add \
+        the aidx program, the compute-budget program and the fee payer. Heap: bytes the program allocated in the instruction (the SBF heap \
+        is 32 KiB and never frees; the entrypoint's own allocation for each account, 120 bytes, comes on top).\n").unwrap();
+    writeln!(md, "| constituents | legs | accounts | locks, mint / redeem | v0 bytes, index table only | v0 bytes, index + holder tables (mint / redeem) | fits 64 locks | fits 1,232 bytes | SPL CU, mint / redeem | heap bytes, mint / redeem |").unwrap();
+    writeln!(md, "|---:|---|---:|---:|---:|---:|:---:|:---:|---:|---:|").unwrap();
+    let mut rows = vec![];
+    for (with_mint, sizes) in [
+        (false, &[1usize, 8, 16, 17, 18, 24][..]),
+        (true, &[1, 8, 16, 17, 18][..]),
+    ] {
+        for &n in sizes {
+            let legs = if with_mint {
+                "mint, vault, holder (pausable Token-2022)"
+            } else {
+                "vault, holder (SPL Token / Token-2022)"
+            };
+            if with_mint && 3 * n > MAX_LEG_ACCOUNTS {
+                writeln!(md, "| {n} | {legs} | {} | {} (mint) | – | – | no | – | refused by `add_constituent` (`BasketExceedsOneTransaction`) | – |", 8 + 3 * n, 8 + 3 * n + 3).unwrap();
+                continue;
+            }
+            let mut t = TestContext::new().await;
+            let fx = if with_mint {
+                let spec: Vec<RowSpec> = (0..n)
+                    .map(|i| RowSpec {
+                        program: client::TOKEN_2022_PROGRAM_ID,
+                        decimals: mixed_decimals(i),
+                        exts: vec![MintExt::Pausable],
+                        units: 1_000,
+                        mint: None,
+                    })
+                    .collect();
+                let args = t.default_args();
+                t.create_index_of(args, &spec).await
+            } else {
+                t.create_index(n, |_| 1_000).await
+            };
+            let a = t.holder(&fx, |_| 1_000_000_000).await;
+            let mut own = a.token_accounts.clone();
+            own.push(a.shares);
+            let index_table = fx.lut.clone().unwrap();
+            let tables = [
+                index_table.clone(),
+                t.chain.create_lookup_table(&own).await.unwrap(),
+            ];
+            let ix = t
+                .mint_in_kind_ix(
+                    &fx,
+                    &a,
+                    MintInKindArgs {
+                        shares: ONE_SHARE,
+                        max_amounts_in: vec![u64::MAX; n],
+                        min_shares_out: 0,
+                    },
+                )
+                .await;
+            let accounts = ix.accounts.len();
+            let mut all = t.chain.budget_instructions();
+            all.push(ix.clone());
+            let index_only =
+                tx::measure(&t.payer(), &all, std::slice::from_ref(&index_table)).unwrap();
+            let (mint_logs, mint_heap, mint_f) =
+                run_measured(&mut t, ix, &[&a.keypair], &tables).await;
+            let ix = t
+                .redeem_in_kind_ix(
+                    &fx,
+                    &a,
+                    RedeemInKindArgs {
+                        shares: ONE_SHARE / 2,
+                        min_amounts_out: vec![0; n],
+                        skip_mask: 0,
+                    },
+                )
+                .await;
+            let (redeem_logs, redeem_heap, redeem_f) =
+                run_measured(&mut t, ix, &[&a.keypair], &tables).await;
+            let row = InKindRow {
+                n,
+                with_mint,
+                accounts,
+                locks: (mint_f.locks, redeem_f.locks),
+                bytes: (index_only.bytes, mint_f.bytes),
+                redeem_bytes: redeem_f.bytes,
+                spl_cu: (
+                    spl_compute_units(&mint_logs),
+                    spl_compute_units(&redeem_logs),
+                ),
+                heap: (mint_heap, redeem_heap),
+            };
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            writeln!(
+                md,
+                "| {n} | {legs} | {} | {} / {} | {}{} | {} / {} | {} | {} | {} / {} | {} / {} |",
+                row.accounts,
+                row.locks.0,
+                row.locks.1,
+                row.bytes.0,
+                if row.bytes.0 > PACKET_DATA_SIZE {
+                    " (too large)"
+                } else {
+                    ""
+                },
+                row.bytes.1,
+                row.redeem_bytes,
+                yes(row.locks.0.max(row.locks.1) <= MAINNET_ACCOUNT_LOCKS),
+                yes(row.bytes.1.max(row.redeem_bytes) <= PACKET_DATA_SIZE),
+                row.spl_cu.0,
+                row.spl_cu.1,
+                row.heap.0,
+                row.heap.1,
+            )
+            .unwrap();
+            rows.push(row);
+        }
+    }
+    writeln!(md, "\n**On paper.** A mainnet transaction locks at most {MAINNET_ACCOUNT_LOCKS} accounts. An in-kind mint takes {IN_KIND_FIXED_LOCKS} besides its legs \
+        (8 named accounts, the aidx program, the compute-budget program, a fee payer other than the holder; a redeem has 7 named), so \
+        ({MAINNET_ACCOUNT_LOCKS} − {IN_KIND_FIXED_LOCKS}) / 2 = {} plain legs fit and ({MAINNET_ACCOUNT_LOCKS} − {IN_KIND_FIXED_LOCKS}) / 3 = {} legs that carry their mint. \
+        The table holds {MAX_CONSTITUENTS} rows, so an index of plain rows is bounded by its table, not by locks: a full table locks {} of {MAINNET_ACCOUNT_LOCKS} \
+        (fewer when the holder pays its own fees). `add_constituent` admits a row while the legs take at most {MAX_LEG_ACCOUNTS} accounts: \
+        every admitted basket mints and redeems in one transaction, for example 24 rows of which 5 carry their mint, or 17 pausable rows and one plain. \
+        Bytes are not the binding limit once the holder's accounts are in a lookup table: the largest in-kind transaction is {} bytes. \
+        Through the index's table alone each holder account stays a 32-byte static key: of the sizes measured, {} plain legs is the largest that fits 1,232 bytes \
+        (the keeper and the demo then add the holder's table, and say so).\n",
+        MAX_LEG_ACCOUNTS / 2,
+        MAX_LEG_ACCOUNTS / 3,
+        rows.iter().filter(|r| !r.with_mint).map(|r| r.locks.0).max().unwrap(),
+        rows.iter().map(|r| r.bytes.1.max(r.redeem_bytes)).max().unwrap(),
+        rows.iter()
+            .filter(|r| !r.with_mint && r.bytes.0 <= PACKET_DATA_SIZE)
+            .map(|r| r.n)
+            .max()
+            .unwrap_or(0),
+    )
+    .unwrap();
+    rows
+}
+
+/// The x86-64 to SBF instruction ratio the compute estimate assumes (see [`compute_table`]).
+const SBF_PER_X86: u64 = 2;
+
+/// Compute per transaction at a full table (24 constituents), as the keeper sends each one:
+/// the SPL programs' metered units, the program's syscalls at Agave's costs (the embedded
+/// runtime's meter), the program's own instructions (callgrind, when measured) times
+/// [`SBF_PER_X86`], the limit the keeper requests and the margin to 1.4M.
+async fn compute_table(md: &mut String, callgrind: Option<&CallgrindResults>) {
+    let n = MAX_CONSTITUENTS;
+    writeln!(
+        md,
+        "## Compute per transaction at a full table ({n} constituents)\n"
+    )
+    .unwrap();
+    writeln!(md, "Each transaction as the keeper sends it (priced ones refresh every price first), on the 64-lock runtime. \
+        **SPL CU**: the bundled SPL Token / Token-2022 programs' own metering of the CPIs. \
+        **Syscalls**: what the program's syscalls cost at Agave 3.1's execution costs (SIMD-0339 on): {INVOKE}-unit CPIs plus their translated bytes \
+        at 250 bytes a unit, logs, events (`sol_log_data`), sysvar reads; counted by the embedded runtime's syscall stubs (`aidx_embedded::meter`). \
+        **Own, estimated**: the program cannot be compiled to SBF on this machine, so its own instructions are the callgrind count of native x86-64 \
+        instructions in `aidx::entry` (the table above) times {SBF_PER_X86}, an assumed SBF-to-x86 ratio (SBF has no memory operands or complex \
+        addressing; every executed SBF instruction costs one unit). None of these paths derives a PDA (only the admin instructions do). \
+        **Requested**: the compute-unit limit the keeper's RPC backend sets on every transaction (`aidx_client::rpc::DEFAULT_COMPUTE_UNIT_LIMIT`). \
+        **Margin**: 1.4M less the estimated total.\n",
+        INVOKE = aidx_embedded::meter::INVOKE_UNITS).unwrap();
+    writeln!(md, "| transaction | CPIs | SPL CU | syscalls CU | own x86 instructions | own CU, estimated | total, estimated | requested | margin to 1.4M |").unwrap();
+    writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+
+    let mut t = TestContext::new().await;
+    let mut args = t.default_args();
+    args.params.max_weight = MAX_MAX_WEIGHT;
+    let fx = t.create_index_with(args, n, |i| whole(i, 10)).await;
+    let a = t.holder(&fx, |_| 1_000_000_000_000_000).await;
+    let usd: Vec<u128> = (0..n)
+        .map(|i| if i == 1 { 3 * USD_SCALE / 2 } else { USD_SCALE })
+        .collect();
+    events(t.set_prices(&fx, &usd, 10).await);
+    events(t.mint_in_kind(&fx, &a, 100 * ONE_SHARE - DEAD_SHARES).await);
+    events(t.refresh_prices(&fx).await);
+    let keys: Vec<Pubkey> = (0..n).map(|i| price_key(&fx, i)).collect();
+    let refresh = client::refresh_prices(&fx.key, &keys);
+    let mut own = a.token_accounts.clone();
+    own.push(a.shares);
+    let tables = [
+        fx.lut.clone().unwrap(),
+        t.chain.create_lookup_table(&own).await.unwrap(),
+    ];
+    let index = t.index(&fx).await;
+    let cases: Vec<(&str, Vec<&str>, Vec<Instruction>)> = vec![
+        (
+            "refresh_prices",
+            vec!["refresh_prices"],
+            vec![refresh.clone()],
+        ),
+        (
+            "mint_in_kind",
+            vec!["mint_in_kind"],
+            vec![
+                t.mint_in_kind_ix(
+                    &fx,
+                    &a,
+                    MintInKindArgs {
+                        shares: ONE_SHARE,
+                        max_amounts_in: vec![u64::MAX; n],
+                        min_shares_out: 0,
+                    },
+                )
+                .await,
+            ],
+        ),
+        (
+            "redeem_in_kind",
+            vec!["redeem_in_kind"],
+            vec![
+                t.redeem_in_kind_ix(
+                    &fx,
+                    &a,
+                    RedeemInKindArgs {
+                        shares: ONE_SHARE / 2,
+                        min_amounts_out: vec![0; n],
+                        skip_mask: 0,
+                    },
+                )
+                .await,
+            ],
+        ),
+        (
+            "refresh_prices + mint_single",
+            vec!["refresh_prices", "mint_single"],
+            vec![
+                refresh.clone(),
+                client::mint_single(
+                    &fx.key,
+                    &index,
+                    &a.key(),
+                    0,
+                    MintSingleArgs {
+                        amount_in: whole(0, 1),
+                        min_shares_out: 0,
+                    },
+                ),
+            ],
+        ),
+        (
+            "refresh_prices + redeem_single",
+            vec!["refresh_prices", "redeem_single"],
+            vec![
+                refresh.clone(),
+                client::redeem_single(
+                    &fx.key,
+                    &index,
+                    &a.key(),
+                    1,
+                    RedeemSingleArgs {
+                        shares: ONE_SHARE / 10,
+                        min_amount_out: 0,
+                    },
+                ),
+            ],
+        ),
+        (
+            "refresh_prices + rebalance_swap",
+            vec!["refresh_prices", "rebalance_swap"],
+            vec![
+                refresh.clone(),
+                client::rebalance_swap(
+                    &fx.key,
+                    &index,
+                    &a.key(),
+                    0,
+                    1,
+                    RebalanceSwapArgs {
+                        amount_in: whole(0, 1),
+                        min_amount_out: 0,
+                    },
+                ),
+            ],
+        ),
+    ];
+    let requested = client::rpc::DEFAULT_COMPUTE_UNIT_LIMIT as u64;
+    let mut largest: Option<(&str, u64)> = None;
+    for (name, kinds, ixs) in cases {
+        aidx_embedded::meter::take();
+        let o = t
+            .chain
+            .send_v0(&ixs, &[&a.keypair], &tables)
+            .await
+            .unwrap()
+            .unwrap_or_else(|f| panic!("{name}: {f}"));
+        let sys = aidx_embedded::meter::take();
+        let spl = spl_compute_units(&o.logs);
+        let ir: Option<u64> = callgrind.and_then(|c| {
+            kinds
+                .iter()
+                .map(|k| c.get(*k)?.iter().find(|r| r.0 == n).map(|r| r.2))
+                .sum()
+        });
+        let own = ir.map(|x| x * SBF_PER_X86);
+        let total = own.map(|o| o + spl + sys.units);
+        if let Some(tot) = total {
+            if largest.is_none_or(|(_, l)| tot > l) {
+                largest = Some((name, tot));
+            }
+        }
+        let show = |v: Option<u64>| {
+            v.map(|x| x.to_string())
+                .unwrap_or_else(|| "not measured".into())
+        };
+        writeln!(
+            md,
+            "| {name} | {} | {spl} | {} | {} | {} | {} | {requested} | {} |",
+            sys.cpis,
+            sys.units,
+            show(ir),
+            show(own),
+            show(total),
+            show(total.map(|t| 1_400_000u64.saturating_sub(t))),
+        )
+        .unwrap();
+    }
+    match largest {
+        Some((name, tot)) => writeln!(
+            md,
+            "\nThe largest is **{name}** at about {tot} CU estimated, {:.1}% of the 1.4M a transaction may use. \
+             The keeper requests the full 1.4M on every transaction; sizing the request from the simulation would make room in blocks \
+             and lower the priority fee (the fee is the price per unit times the units requested).\n",
+            tot as f64 / 14_000.0
+        )
+        .unwrap(),
+        None => writeln!(md, "\nThe program's own share was not measured in this run (`scripts/bench` runs callgrind).\n").unwrap(),
+    }
+}
+
+/// The SBF heap per instruction at a full table (the heap test's measurement) and the largest
+/// native stack frames (`scripts/stack-frames`, passed in by `scripts/bench` as
+/// `$AIDX_STACK_FRAMES`).
+async fn heap_and_stack(md: &mut String) {
+    use crate::heap::{heap_per_instruction, ENTRYPOINT_BYTES};
+    let table = heap_per_instruction().await;
+    writeln!(
+        md,
+        "## SBF heap per instruction at a full table ({MAX_CONSTITUENTS} constituents)\n"
+    )
+    .unwrap();
+    writeln!(md, "Bytes the program's own code allocated during each instruction (the embedded runtime's counting allocator, \
+        paused inside every syscall stub), as `tests/tests/integration/heap.rs` measures and asserts. The SBF heap is a 32 KiB bump \
+        allocator that never frees; the entrypoint also allocates 120 bytes per account passed, at most {ENTRYPOINT_BYTES} here.\n").unwrap();
+    writeln!(
+        md,
+        "| instruction | heap bytes | with the entrypoint's most, of 32768 |"
+    )
+    .unwrap();
+    writeln!(md, "|---|---:|---:|").unwrap();
+    for (name, bytes) in &table {
+        writeln!(md, "| {name} | {bytes} | {} |", bytes + ENTRYPOINT_BYTES).unwrap();
+    }
+    let (largest, most) = table.iter().max_by_key(|(_, b)| *b).copied().unwrap();
+    writeln!(md, "\nThe largest is **{largest}**: {most} bytes, {} with the entrypoint ({:.0}% of 32 KiB).\n",
+        most + ENTRYPOINT_BYTES, (most + ENTRYPOINT_BYTES) as f64 * 100.0 / 32768.0).unwrap();
+
+    writeln!(md, "## Native stack frames\n").unwrap();
+    match std::env::var("AIDX_STACK_FRAMES")
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        Some(text) => {
+            writeln!(md, "From `scripts/stack-frames` (the prologues of the release build without LTO; SBF gives each frame 4 KiB, \
+                so a native frame above 4 KiB would have to be removed or explained):\n\n```\n{}```\n", text).unwrap();
+        }
+        None => writeln!(
+            md,
+            "Not measured in this run (`scripts/bench` runs `scripts/stack-frames`).\n"
+        )
+        .unwrap(),
+    }
+}
+
 #[tokio::test]
 #[ignore = "benchmark: run by scripts/bench"]
 async fn write_benchmarks() {
     let mut md = String::new();
     writeln!(md, "# Benchmarks\n\nFigures, not timed tests. Reproduce with `scripts/bench` (writes this file; see [How to reproduce](#how-to-reproduce)).\n").unwrap();
 
-    // In-kind baskets: accounts, transaction size (v0 with the index and holder lookup tables),
-    // and the SPL Token / Token-2022 compute units of the legs' CPIs.
-    writeln!(md, "## In-kind mint and redeem per basket size\n").unwrap();
-    writeln!(md, "| constituents | accounts | v0 bytes (index + holder tables) | fits 64 locks | SPL CU, mint | SPL CU, redeem |").unwrap();
-    writeln!(md, "|---:|---:|---:|:---:|---:|---:|").unwrap();
-    let mut per_leg = vec![];
-    let mut accounts_per_size = vec![];
-    for n in [1usize, 5, 10, 17, 20, 24] {
-        let mut t = TestContext::new().await;
-        let fx = t.create_index(n, |_| 1_000).await;
-        let a = t.holder(&fx, |_| 1_000_000_000).await;
-        let mut holder_accounts = a.token_accounts.clone();
-        holder_accounts.push(a.shares);
-        let tables = [
-            fx.lut.clone().unwrap(),
-            t.chain.create_lookup_table(&holder_accounts).await.unwrap(),
-        ];
-        let ix = t
-            .mint_in_kind_ix(
-                &fx,
-                &a,
-                MintInKindArgs {
-                    shares: ONE_SHARE,
-                    max_amounts_in: vec![u64::MAX; n],
-                    min_shares_out: 0,
-                },
-            )
-            .await;
-        let accounts = ix.accounts.len() + 2; // + the aidx and compute-budget programs
-        accounts_per_size.push((n, accounts));
-        let tx = t
-            .chain
-            .build_v0(&[ix], &[&a.keypair], &tables)
-            .await
-            .unwrap();
-        let size = bincode::serialize(&tx).unwrap().len();
-        let mint = t.chain.process_versioned(tx).await.unwrap().expect("mint");
-        let ix = t
-            .redeem_in_kind_ix(
-                &fx,
-                &a,
-                RedeemInKindArgs {
-                    shares: ONE_SHARE / 2,
-                    min_amounts_out: vec![0; n],
-                    skip_mask: 0,
-                },
-            )
-            .await;
-        let tx = t
-            .chain
-            .build_v0(&[ix], &[&a.keypair], &tables)
-            .await
-            .unwrap();
-        let redeem = t
-            .chain
-            .process_versioned(tx)
-            .await
-            .unwrap()
-            .expect("redeem");
-        let (cu_mint, cu_redeem) = (
-            spl_compute_units(&mint.logs),
-            spl_compute_units(&redeem.logs),
-        );
-        per_leg.push((n, cu_mint, cu_redeem));
-        writeln!(
-            md,
-            "| {n} | {accounts} (+1 fee payer if not the holder) | {size} | {} | {cu_mint} | {cu_redeem} |",
-            if accounts < 64 { "yes" } else { "no" }
-        )
-        .unwrap();
-    }
-    let (n0, c0, r0) = per_leg[0];
-    let (n1, c1, r1) = *per_leg.last().unwrap();
+    // In-kind baskets on mainnet's limits: accounts, locks, bytes, SPL CU and heap.
+    let in_kind = in_kind_table(&mut md).await;
+    let plain: Vec<&InKindRow> = in_kind.iter().filter(|r| !r.with_mint).collect();
+    let (first, last) = (plain[0], *plain.last().unwrap());
+    let (n0, c0, r0) = (first.n, first.spl_cu.0, first.spl_cu.1);
+    let (n1, c1, r1) = (last.n, last.spl_cu.0, last.spl_cu.1);
     let cu_per_leg = (c1 - c0) / (n1 - n0) as u64;
     let cu_per_leg_redeem = (r1 - r0) / (n1 - n0) as u64;
-    let accounts_per_leg = (accounts_per_size.last().unwrap().1 - accounts_per_size[0].1)
-        / (accounts_per_size.last().unwrap().0 - accounts_per_size[0].0);
+    let accounts_per_leg = (last.accounts - first.accounts) / (n1 - n0);
 
     // The program's own instructions, measured by the callgrind driver.
     writeln!(
@@ -416,7 +777,7 @@ async fn write_benchmarks() {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            writeln!(md, "Fitted through the smallest and largest basket: {line}. \"rebalance_swap\" needs two constituents, so its line starts at 5. \
+            writeln!(md, "Fitted through the smallest and largest basket: {line}. \"rebalance_swap\" needs two constituents, so its line starts at 8. \
                 \"instruction accounts\" are the instruction's own account metas at each size (the transaction adds the program, the compute-budget program and the fee payer).\n").unwrap();
         }
     }
@@ -440,6 +801,9 @@ async fn write_benchmarks() {
         own("refresh_prices"),
     )
     .unwrap();
+
+    compute_table(&mut md, callgrind.as_ref()).await;
+    heap_and_stack(&mut md).await;
 
     // The keeper's target computation.
     writeln!(md, "## Target computation (keeper, shared methodology)\n\n| tokens | time per compute_targets |\n|---:|---:|").unwrap();
@@ -500,9 +864,11 @@ async fn write_benchmarks() {
          (and the same for every other stub method) --zero-before=aidx_callgrind_measure_start --dump-before=aidx_callgrind_measure_end \
          <bench binary> --ignored --exact bench::callgrind_handlers`: collection is on only inside `aidx::entry` and off again inside \
          every syscall stub the embedded runtime installs (CPIs, logs, events and sysvar reads go through them), and each measured \
-         instruction is dumped on its own (`target/callgrind/callgrind.out.<k>`, listed in `target/callgrind/manifest.tsv`).\n\
-         3. `AIDX_CALLGRIND_DIR=target/callgrind cargo test -p aidx-tests --test integration -- --ignored --exact bench::write_benchmarks`: \
-         the in-kind table, SPL compute units, target computation and demo timings (debug build), and this file.\n",
+         instruction is dumped on its own (`target/callgrind/callgrind.out.<k>`, listed in `target/callgrind/manifest.tsv`). \
+         Then `scripts/stack-frames 10` on the same build (objdump).\n\
+         3. `AIDX_CALLGRIND_DIR=target/callgrind AIDX_STACK_FRAMES=target/callgrind/stack-frames.txt cargo test -p aidx-tests --test integration -- --ignored --exact bench::write_benchmarks`: \
+         the in-kind table on mainnet's limits, compute per transaction at a full table (SPL CU, syscall units from the embedded runtime's meter, \
+         the callgrind counts), the SBF heap per instruction, target computation and demo timings (debug build), and this file.\n",
         cpu_model(),
         command_output("rustc", &["-V"]),
         command_output("cargo", &["-V"]),

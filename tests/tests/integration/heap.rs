@@ -20,8 +20,9 @@ const N: usize = MAX_CONSTITUENTS;
 /// lamports (32) and data (40). Natively the runtime builds them outside the program, so the
 /// counting allocator does not see them: they are added here.
 const ENTRYPOINT_BYTES_PER_ACCOUNT: u64 = 48 + 32 + 40;
-/// The most accounts any instruction here passes: `mint_in_kind`, 8 named accounts and 3 per
-/// row.
+/// An upper bound on the accounts any instruction here passes: `mint_in_kind`, 8 named
+/// accounts and at most 3 per row (a row carries its mint only when its token program needs it,
+/// and `add_constituent` keeps every basket within 53 leg accounts).
 const MOST_ACCOUNTS: u64 = 8 + 3 * N as u64;
 
 /// Runs `send`, asserts it succeeded and returns the bytes the program allocated for it.
@@ -35,10 +36,11 @@ macro_rules! measured {
     }};
 }
 
-#[tokio::test]
-async fn every_instruction_fits_the_sbf_heap_at_a_full_table() {
+/// Bytes the program allocated per instruction at a full table, in the order run (also
+/// written to BENCHMARKS.md by the bench).
+pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
     let mut t = TestContext::new().await;
-    let mut table: Vec<(&str, u64)> = vec![];
+    let mut table: Vec<(&'static str, u64)> = vec![];
     let args = t.default_args();
     heap::take();
     let (r, mut fx) = t.init_index(args).await;
@@ -187,7 +189,16 @@ async fn every_instruction_fits_the_sbf_heap_at_a_full_table() {
         .await
     );
 
-    let entrypoint = ENTRYPOINT_BYTES_PER_ACCOUNT * MOST_ACCOUNTS;
+    table
+}
+
+/// The entrypoint's allocation for the most accounts any of these instructions passes.
+pub const ENTRYPOINT_BYTES: u64 = ENTRYPOINT_BYTES_PER_ACCOUNT * MOST_ACCOUNTS;
+
+#[tokio::test]
+async fn every_instruction_fits_the_sbf_heap_at_a_full_table() {
+    let table = heap_per_instruction().await;
+    let entrypoint = ENTRYPOINT_BYTES;
     println!(
         "heap bytes per instruction at {N} constituents (SBF limit {SBF_HEAP_BYTES}; \
          plus at most {entrypoint} for the entrypoint's account infos):"

@@ -74,6 +74,47 @@ async fn holder_commands_on_a_saved_chain() {
         held + 3 * ONE_SHARE
     );
 
+    // The transaction's shape is chosen by measurement and named: 17 plain legs fit through
+    // the index's lookup table alone (8 accounts + 2 a leg + program, compute budget, payer).
+    let dry = holder::execute_with(
+        &mut chain,
+        &book,
+        "alice",
+        Request::MintInKind { shares: ONE_SHARE },
+        25,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(dry.shape, "the index's lookup table");
+    assert_eq!(dry.footprint.locks, 8 + 2 * 17 + 3);
+    assert!(dry.footprint.fits(), "{}", dry.describe());
+    assert!(
+        dry.describe()
+            .starts_with("one v0 transaction through the index's lookup table: "),
+        "{}",
+        dry.describe()
+    );
+    // Without any lookup table the same mint fits no shape, and the error says why.
+    let mut bare = book.clone();
+    bare.lookup_tables.clear();
+    let err = holder::execute_with(
+        &mut chain,
+        &bare,
+        "alice",
+        Request::MintInKind { shares: ONE_SHARE },
+        25,
+        true,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("fits no way of sending it (no lookup table: ")
+            && err.contains("bytes of 1232, 45 account locks of 64"),
+        "{err}"
+    );
+
     // Redeem in kind skipping SOL: SOL pays nothing and stays in the basket.
     let sol = book.row_of("sol").unwrap();
     let idx = chain.index(&index_key).await.unwrap();
