@@ -240,6 +240,8 @@ pub enum AidxError {
     PriceTooOldToTrade,
     #[msg("One more constituent would take in-kind mint and redeem past the account locks of one mainnet transaction")]
     BasketExceedsOneTransaction,
+    #[msg("Oracle price too small for the index's precision: rounding would move it by more than 1 bp")]
+    OraclePricePrecisionLost,
 }
 
 impl From<MathError> for AidxError {

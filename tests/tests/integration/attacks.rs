@@ -826,6 +826,15 @@ async fn extreme_exponents_are_refused_and_edges_normalise_exactly() {
         (1, i32::MIN, AidxError::OracleBadExponent),
         // in range, but below one USD_SCALE unit ($1e-12) once normalised: 999_999e-18
         (999_999, MIN_EXPONENT, AidxError::OraclePriceOutOfRange),
+        // stored, it would lose over 1 bp to rounding: 1,999,999e-18 would be 1 unit (-50%),
+        // 9,999,999,999e-18 would be 9,999 units; MIN_PRICE is 10,000
+        (1_999_999, MIN_EXPONENT, AidxError::OraclePricePrecisionLost),
+        (1_000_000, MIN_EXPONENT, AidxError::OraclePricePrecisionLost),
+        (
+            9_999_999_999,
+            MIN_EXPONENT,
+            AidxError::OraclePricePrecisionLost,
+        ),
         // in range, but past u64 once normalised: 19e6 * 1e12 = 1.9e19 > 1.8446e19
         (19, MAX_EXPONENT, AidxError::OraclePriceOutOfRange),
         (i64::MAX, MAX_EXPONENT, AidxError::OraclePriceOutOfRange),
@@ -840,8 +849,9 @@ async fn extreme_exponents_are_refused_and_edges_normalise_exactly() {
 
     // Exactly at the edges: accepted, stored exactly.
     for (price, conf, exponent, want_price, want_conf) in [
-        // the smallest storable price: 1e6 * 1e-18 USD = one USD_SCALE unit
-        (1_000_000i64, 0u64, MIN_EXPONENT, 1u64, 0u64),
+        // the smallest accepted price: 1e10 * 1e-18 USD = 10,000 USD_SCALE units (MIN_PRICE);
+        // its confidence, 1e-18 USD, rounds up to one unit
+        (10_000_000_000i64, 1u64, MIN_EXPONENT, 10_000u64, 1u64),
         // the largest: 18 * 1e6 USD = 1.8e19 USD_SCALE units (u64::MAX is 1.8446e19)
         (18, 0, MAX_EXPONENT, 18_000_000_000_000_000_000, 0),
         // $1 +- 0.5% at exponent -18, exactly as at exponent -8

@@ -248,6 +248,37 @@ async fn extreme_exponents() {
         AidxError::OraclePriceOutOfRange,
     )
     .await;
+    // A mantissa of 1,999,999 at -18 would be stored as 1 unit (-50%): refused by name, as is
+    // anything below 10,000 units; at 10,000 units it is accepted.
+    for mantissa in [1_999_999i64, 9_999_999_999] {
+        let low = PythPrice {
+            price: mantissa,
+            conf: 0,
+            exponent: -18,
+            publish_time: now,
+        };
+        refused(
+            &mut t,
+            &fx,
+            price_update_account(feed, low, VerificationLevel::Full),
+            AidxError::OraclePricePrecisionLost,
+        )
+        .await;
+    }
+    let edge = PythPrice {
+        price: 10_000_000_000,
+        conf: 1,
+        exponent: -18,
+        publish_time: now,
+    };
+    t.chain.set_account(
+        &price_key(&fx, 1),
+        price_update_account(feed, edge, VerificationLevel::Full),
+    );
+    events(t.refresh_prices(&fx).await);
+    let c = t.index(&fx).await.constituents()[1];
+    // price 1e-8 USD is 10,000 units; a confidence of 1e-18 rounds up to one unit
+    assert_eq!((c.price, c.conf), (10_000, 1));
     let huge = PythPrice {
         price: i64::MAX,
         conf: 0,

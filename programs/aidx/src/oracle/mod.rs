@@ -13,6 +13,10 @@
 //!
 //! Prices are normalised from Pyth's `(price, exponent)` into [`USD_SCALE`] per whole token;
 //! exponents outside [`MIN_EXPONENT`, `MAX_EXPONENT`] are refused ([`AidxError::OracleBadExponent`]).
+//! The price rounds down and the confidence up (both against the holder), and a price below
+//! [`MIN_PRICE`] is refused ([`AidxError::OraclePricePrecisionLost`]): one unit of rounding
+//! would move it by more than 1 bp (a mantissa of 1,999,999 at exponent -18 would otherwise be
+//! stored as 1, half its value).
 
 use crate::errors::AidxError;
 use crate::math::{BPS_SCALE, USD_SCALE};
@@ -26,6 +30,10 @@ pub const MAX_EXPONENT: i32 = 6;
 /// log10 of [`USD_SCALE`].
 const USD_DECIMALS: i32 = 12;
 const _: () = assert!(USD_SCALE == 1_000_000_000_000);
+
+/// precision: USD_SCALE. The smallest price accepted: at and above it the unit lost to
+/// rounding is at most 1 bp of the price.
+pub const MIN_PRICE: u64 = 10_000;
 
 /// A gated price.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,11 +57,25 @@ pub struct OracleLimits {
 /// Scales a Pyth mantissa with `exponent` into [`USD_SCALE`], rounding down; `None` when it
 /// does not fit a u64.
 pub fn normalize(mantissa: u64, exponent: i32) -> Option<u64> {
+    normalize_rounding(mantissa, exponent, false)
+}
+
+/// [`normalize`], rounding up.
+pub fn normalize_up(mantissa: u64, exponent: i32) -> Option<u64> {
+    normalize_rounding(mantissa, exponent, true)
+}
+
+fn normalize_rounding(mantissa: u64, exponent: i32, up: bool) -> Option<u64> {
     let shift = USD_DECIMALS + exponent;
     let v = if shift >= 0 {
         (mantissa as u128).checked_mul(10u128.checked_pow(shift as u32)?)?
     } else {
-        (mantissa as u128) / 10u128.checked_pow((-shift) as u32)?
+        let d = 10u128.checked_pow((-shift) as u32)?;
+        if up {
+            (mantissa as u128).div_ceil(d)
+        } else {
+            (mantissa as u128) / d
+        }
     };
     u64::try_from(v).ok()
 }
@@ -110,7 +132,8 @@ pub fn gate_price(
     );
     let price = normalize(price_raw, msg.exponent).ok_or(AidxError::OraclePriceOutOfRange)?;
     require!(price > 0, AidxError::OraclePriceOutOfRange);
-    let conf = normalize(msg.conf, msg.exponent).ok_or(AidxError::OraclePriceOutOfRange)?;
+    require!(price >= MIN_PRICE, AidxError::OraclePricePrecisionLost);
+    let conf = normalize_up(msg.conf, msg.exponent).ok_or(AidxError::OraclePriceOutOfRange)?;
     Ok(GatedPrice {
         price,
         conf,
@@ -131,5 +154,10 @@ mod tests {
         assert_eq!(normalize(999_999, -18), Some(0));
         assert_eq!(normalize(5, 0), Some(5_000_000_000_000));
         assert_eq!(normalize(u64::MAX, 6), None);
+        // the confidence rounds up
+        assert_eq!(normalize_up(1_234_567, -18), Some(2));
+        assert_eq!(normalize_up(1_000_000, -18), Some(1));
+        assert_eq!(normalize_up(0, -18), Some(0));
+        assert_eq!(normalize_up(19_012_345_678, -8), Some(190_123_456_780_000));
     }
 }
