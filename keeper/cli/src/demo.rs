@@ -11,7 +11,7 @@ use crate::output;
 use aidx::events::NavReported;
 use aidx::instructions::{
     AddConstituentArgs, InitializeIndexArgs, MintInKindArgs, MintSingleArgs, RedeemInKindArgs,
-    RedeemSingleArgs, SetMethodologyInputsArgs,
+    RedeemSingleArgs,
 };
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
@@ -426,20 +426,23 @@ impl Demo {
     /// must equal what `aidx targets` computes off-chain, unit for unit.
     pub async fn recompute_targets(&mut self, out: &mut impl Write) -> Result<()> {
         let now = self.chain.clock().await?.unix_timestamp;
-        let inputs = SetMethodologyInputsArgs {
-            observed_at: now,
-            rows: self
-                .listed
-                .iter()
-                .map(|l| targets::input_row(&l.token))
-                .collect(),
-        };
+        let rows: Vec<_> = self
+            .listed
+            .iter()
+            .map(|l| targets::input_row(&l.token, l.mint))
+            .collect();
         let index = self.chain.index(&self.index_key).await?;
         let keys = client::price_feed_accounts(&index);
-        // Two transactions: the inputs of 17 rows and 17 price accounts do not fit one packet.
-        let post = client::set_methodology_inputs(&self.index_key, &self.admin.pubkey(), inputs);
-        let o = self.chain.send_ok(&[post], &[&self.admin]).await?;
-        self.events.extend(o.events);
+        // The inputs go in batches of rows that fit a packet, apart from the recompute.
+        for post in client::set_methodology_inputs_batched(
+            &self.index_key,
+            &self.admin.pubkey(),
+            now,
+            &rows,
+        ) {
+            let o = self.chain.send_ok(&[post], &[&self.admin]).await?;
+            self.events.extend(o.events);
+        }
         let ixs = [
             client::refresh_prices(&self.index_key, &keys),
             client::recompute_targets(&self.index_key),

@@ -253,6 +253,32 @@ pub fn set_methodology_inputs(
     }
 }
 
+/// Methodology input rows per `set_methodology_inputs` transaction: a row is 60 bytes with its
+/// mint, so a full table takes two transactions (see the test of this constant).
+pub const INPUT_ROWS_PER_TX: usize = 12;
+
+/// `set_methodology_inputs` for every row, [`INPUT_ROWS_PER_TX`] rows an instruction, each to
+/// be sent in its own transaction.
+pub fn set_methodology_inputs_batched(
+    index_key: &Pubkey,
+    authority: &Pubkey,
+    observed_at: i64,
+    rows: &[aidx::events::MethodologyInputRow],
+) -> Vec<Instruction> {
+    rows.chunks(INPUT_ROWS_PER_TX)
+        .map(|chunk| {
+            set_methodology_inputs(
+                index_key,
+                authority,
+                SetMethodologyInputsArgs {
+                    observed_at,
+                    rows: chunk.to_vec(),
+                },
+            )
+        })
+        .collect()
+}
+
 /// `open_review`, signed by the admin.
 pub fn open_review(index_key: &Pubkey, admin: &Pubkey) -> Instruction {
     Instruction {
@@ -455,5 +481,46 @@ pub fn remove_constituent(
         }
         .to_account_metas(None),
         data: aidx::instruction::RemoveConstituent {}.data(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tx;
+    use aidx::events::MethodologyInputRow;
+    use solana_compute_budget_interface::ComputeBudgetInstruction;
+
+    /// A full table of input rows at their largest (every option set) goes in two batches,
+    /// each of which, with the RPC backend's compute-budget instructions and a fee payer other
+    /// than the authority, fits a packet.
+    #[test]
+    fn a_batch_of_input_rows_fits_one_transaction() {
+        let row = |_| MethodologyInputRow {
+            mint: Pubkey::new_unique(),
+            circulating_supply: u64::MAX,
+            avg_daily_volume_usd: u64::MAX,
+            depth_usd: Some(u64::MAX),
+            unlock: true,
+            sub_sector: 7,
+            bucket: 1,
+        };
+        let rows: Vec<_> = (0..24).map(row).collect();
+        let (index, authority, payer) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let ixs = set_methodology_inputs_batched(&index, &authority, 1, &rows);
+        assert_eq!(ixs.len(), 2);
+        for ix in ixs {
+            let all = [
+                ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+                ComputeBudgetInstruction::set_compute_unit_price(1),
+                ix,
+            ];
+            let f = tx::measure(&payer, &all, &[]).unwrap();
+            assert!(f.fits(), "{f}");
+        }
     }
 }

@@ -8,11 +8,14 @@ use aidx::math::methodology::{compute_targets, MethodologyParams, TargetRow};
 use aidx::state::{Bucket, SubSector};
 use anyhow::Result;
 use serde::Serialize;
+use solana_sdk::pubkey::Pubkey;
 
-/// The on-chain methodology input row of a universe token (whole units; saturating at u64).
-pub fn input_row(t: &Token) -> MethodologyInputRow {
+/// The on-chain methodology input row of a universe token listed as `mint` (whole units;
+/// saturating at u64).
+pub fn input_row(t: &Token, mint: Pubkey) -> MethodologyInputRow {
     let host = t.sector == SubSector::Host;
     MethodologyInputRow {
+        mint,
         circulating_supply: u64::try_from(t.circulating_supply).unwrap_or(u64::MAX),
         avg_daily_volume_usd: u64::try_from(t.avg_daily_volume_usd).unwrap_or(u64::MAX),
         depth_usd: t.depth_usd.map(|d| u64::try_from(d).unwrap_or(u64::MAX)),

@@ -177,7 +177,7 @@ pub enum AidxError {
     // ---- methodology
     #[msg("Signer is not the methodology authority")]
     UnauthorizedMethodologyAuthority,
-    #[msg("One methodology input row per constituent is required, in table order")]
+    #[msg("Between one methodology input row and one per constituent is required")]
     InputsLengthMismatch,
     #[msg("Methodology inputs observed in the future")]
     InputsFromFuture,
@@ -242,6 +242,16 @@ pub enum AidxError {
     BasketExceedsOneTransaction,
     #[msg("Oracle price too small for the index's precision: rounding would move it by more than 1 bp")]
     OraclePricePrecisionLost,
+    #[msg("A methodology input row names a mint that is not a constituent")]
+    InputsRowUnknownMint,
+    #[msg("Two methodology input rows name the same constituent")]
+    InputsRowDuplicate,
+    #[msg(
+        "Targets need every active constituent's methodology inputs observed after the last review"
+    )]
+    MethodologyInputsStale,
+    #[msg("Targets need every price published within the trade max age")]
+    PriceTooOldForTargets,
 }
 
 impl From<MathError> for AidxError {

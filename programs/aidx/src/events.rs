@@ -164,6 +164,8 @@ pub struct RedeemedSingle {
 /// Methodology inputs of one constituent, as posted and as used.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MethodologyInputRow {
+    /// The constituent the row is for: rows are matched by mint, not only by position.
+    pub mint: Pubkey,
     /// Whole tokens in circulation (not fully diluted).
     pub circulating_supply: u64,
     /// Whole USD.

@@ -776,7 +776,12 @@ impl World {
                     &self.a.methodology.pubkey(),
                     SetMethodologyInputsArgs {
                         observed_at: now,
-                        rows: (0..N).map(input_row).collect(),
+                        rows: a
+                            .constituents
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| input_row(i, c.mint))
+                            .collect(),
                     },
                 );
                 let m = self.a.methodology.insecure_clone();
@@ -836,7 +841,14 @@ impl World {
                     &self.a.methodology.pubkey(),
                     SetMethodologyInputsArgs {
                         observed_at: now,
-                        rows: (0..N).map(input_row).collect(),
+                        rows: self
+                            .a
+                            .fx
+                            .constituents
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| input_row(i, c.mint))
+                            .collect(),
                     },
                 )
             }
@@ -995,8 +1007,9 @@ fn new_row_args() -> AddConstituentArgs {
     }
 }
 
-fn input_row(i: usize) -> MethodologyInputRow {
+fn input_row(i: usize, mint: Pubkey) -> MethodologyInputRow {
     MethodologyInputRow {
+        mint,
         circulating_supply: 1_000_000 * (i as u64 + 1),
         avg_daily_volume_usd: 50_000_000,
         depth_usd: Some(2_000_000),
@@ -1214,8 +1227,9 @@ fn expected(c: &Case) -> Option<Want> {
                 Ix::RebalanceSwap => aidx(AidxError::VaultMismatch),
                 // This index's price updates are of other feeds than the other index's.
                 Ix::RefreshPrices => aidx(AidxError::OracleWrongFeed),
-                // A valid target, refused for its own state: it has no methodology inputs.
-                Ix::RecomputeTargets => aidx(AidxError::NoEligibleConstituent),
+                // A valid target, refused for its own state: it has no methodology inputs
+                // observed since its last review.
+                Ix::RecomputeTargets => aidx(AidxError::MethodologyInputsStale),
                 _ => aidx(AidxError::UnauthorizedAdmin),
             },
             _ => anchor(Anchor::AccountOwnedByWrongProgram),

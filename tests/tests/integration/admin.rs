@@ -824,6 +824,7 @@ fn input_rows(index: &Index) -> Vec<MethodologyInputRow> {
         .constituents()
         .iter()
         .map(|c| MethodologyInputRow {
+            mint: c.mint,
             circulating_supply: 1_000_000,
             avg_daily_volume_usd: 10_000_000,
             depth_usd: None,

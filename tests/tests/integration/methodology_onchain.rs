@@ -12,13 +12,23 @@ use aidx::math::{USD_SCALE, WEIGHT_SCALE};
 use aidx::state::IndexParams;
 use aidx_client::{self as client, AidxEvent};
 use aidx_tests::*;
+use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 
 const N: usize = 10;
 
+/// Row `i`'s inputs, for the constituent at `i` of `fx`.
+fn row_for(fx: &IndexFixture, i: usize) -> MethodologyInputRow {
+    MethodologyInputRow {
+        mint: fx.constituents[i].mint,
+        ..row(i)
+    }
+}
+
 fn row(i: usize) -> MethodologyInputRow {
     MethodologyInputRow {
+        mint: Pubkey::default(),
         circulating_supply: 1_000_000 * (i as u64 + 1) * (i as u64 + 1),
         avg_daily_volume_usd: if i == 6 { 4_999_999 } else { 50_000_000 },
         depth_usd: if i == 5 {
@@ -84,7 +94,7 @@ fn params() -> MethodologyParams {
 async fn targets_equal_the_off_chain_methodology_unit_for_unit() {
     let (mut t, fx) = setup().await;
     let now = t.now().await;
-    let rows: Vec<_> = (0..N).map(row).collect();
+    let rows: Vec<_> = (0..N).map(|i| row_for(&fx, i)).collect();
     let ev = events(post_inputs(&mut t, &fx, now, rows.clone()).await);
     let [AidxEvent::MethodologyInputsSet(e)] = &ev[..] else {
         panic!("{ev:?}")
@@ -146,11 +156,31 @@ async fn targets_equal_the_off_chain_methodology_unit_for_unit() {
     assert_eq!(index.last_review_at, t.now().await);
 }
 
+/// Targets of an index, and when it was last reviewed: what a refused recompute must leave.
+async fn review_state(t: &mut TestContext, fx: &IndexFixture) -> (Vec<u64>, i64) {
+    let index = t.index(fx).await;
+    (
+        index
+            .constituents()
+            .iter()
+            .map(|c| c.target_weight)
+            .collect(),
+        index.last_review_at,
+    )
+}
+
+/// Re-posts every row's inputs observed now, one second after the last review.
+async fn fresh_inputs(t: &mut TestContext, fx: &IndexFixture) {
+    let next = t.now().await + 1;
+    t.warp_to_time(next).await;
+    events(post_inputs(t, fx, next, (0..N).map(|i| row_for(fx, i)).collect()).await);
+}
+
 #[tokio::test]
 async fn review_period_and_open_review() {
     let (mut t, fx) = setup().await;
     let now = t.now().await;
-    events(post_inputs(&mut t, &fx, now, (0..N).map(row).collect()).await);
+    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
     let prices: Vec<u128> = (0..N).map(usd).collect();
     events(t.set_prices(&fx, &prices, 10).await);
     events(recompute(&mut t, &fx).await);
@@ -166,13 +196,81 @@ async fn review_period_and_open_review() {
     let ix = client::open_review(&fx.key, &fx.admin.pubkey());
     let ev = events(t.send(ix, &[&fx.admin]).await);
     assert!(matches!(&ev[..], [AidxEvent::ReviewOpened(_)]));
+    // The open review needs inputs observed after the last one: the old ones are refused by
+    // name and nothing changes.
+    let before = review_state(&mut t, &fx).await;
+    assert_aidx_error(
+        &recompute(&mut t, &fx).await,
+        AidxError::MethodologyInputsStale,
+    );
+    assert_eq!(review_state(&mut t, &fx).await, before);
+    fresh_inputs(&mut t, &fx).await;
     events(recompute(&mut t, &fx).await);
     assert_aidx_error(&recompute(&mut t, &fx).await, AidxError::ReviewNotDue);
-    // A quarter later it is due again (prices must be fresh then too).
+    // A quarter later it is due again: prices must be fresh then, and the inputs newer than
+    // the last review (last quarter's are refused: nobody can recompute on them and lock the
+    // real review out for a period).
     let period = IndexParams::default().review_period_secs as i64;
     let later = t.now().await + period;
     t.warp_to_time(later).await;
     assert_aidx_error(&recompute(&mut t, &fx).await, AidxError::OracleStale);
+    let now = t.now().await;
+    let pyth: Vec<PythPrice> = prices
+        .iter()
+        .map(|p| PythPrice::from_usd_scaled(*p, 10, now))
+        .collect();
+    t.post_prices(&fx, &pyth).await;
+    let before = review_state(&mut t, &fx).await;
+    assert_aidx_error(
+        &recompute(&mut t, &fx).await,
+        AidxError::MethodologyInputsStale,
+    );
+    assert_eq!(review_state(&mut t, &fx).await, before);
+    // Inputs posted for only some rows are not enough either.
+    let now = t.now().await;
+    events(
+        post_inputs(
+            &mut t,
+            &fx,
+            now,
+            (0..N - 1).map(|i| row_for(&fx, i)).collect(),
+        )
+        .await,
+    );
+    assert_aidx_error(
+        &recompute(&mut t, &fx).await,
+        AidxError::MethodologyInputsStale,
+    );
+    events(post_inputs(&mut t, &fx, now, vec![row_for(&fx, N - 1)]).await);
+    events(recompute(&mut t, &fx).await);
+}
+
+/// Targets are recomputed only on prices published within the trade max age, although a price
+/// up to the oracle max age is fresh enough to value holdings.
+#[tokio::test]
+async fn targets_need_prices_within_the_trade_age() {
+    let (mut t, fx) = setup().await;
+    let now = t.now().await;
+    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
+    let prices: Vec<u128> = (0..N).map(usd).collect();
+    events(t.set_prices(&fx, &prices, 10).await);
+    let p = IndexParams::default();
+    assert!(p.trade_max_age_secs as u32 + 1 < p.oracle_max_age_secs);
+    let later = t.now().await + p.trade_max_age_secs as i64 + 1;
+    t.warp_to_time(later).await;
+    let before = review_state(&mut t, &fx).await;
+    assert_aidx_error(
+        &recompute(&mut t, &fx).await,
+        AidxError::PriceTooOldForTargets,
+    );
+    assert_eq!(review_state(&mut t, &fx).await, before);
+    // They are still fresh (within the oracle max age): only too old to set targets on.
+    let index = t.index(&fx).await;
+    let clock = t.chain.clock().await.unwrap();
+    assert!(index
+        .constituents()
+        .iter()
+        .all(|c| index.price_is_fresh(c, &clock)));
     let now = t.now().await;
     let pyth: Vec<PythPrice> = prices
         .iter()
@@ -186,7 +284,7 @@ async fn review_period_and_open_review() {
 async fn stale_prices_stop_recompute() {
     let (mut t, fx) = setup().await;
     let now = t.now().await;
-    events(post_inputs(&mut t, &fx, now, (0..N).map(row).collect()).await);
+    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
     let prices: Vec<u128> = (0..N).map(usd).collect();
     events(t.set_prices(&fx, &prices, 10).await);
     let later = t.now().await + IndexParams::default().oracle_max_age_secs as i64 + 1;
@@ -200,7 +298,7 @@ async fn infeasible_cap_is_a_named_error() {
     let mut t = TestContext::new().await;
     let fx = t.create_index(3, |_| 1_000).await;
     let now = t.now().await;
-    events(post_inputs(&mut t, &fx, now, (0..3).map(row).collect()).await);
+    events(post_inputs(&mut t, &fx, now, (0..3).map(|i| row_for(&fx, i)).collect()).await);
     events(t.set_prices(&fx, &[USD_SCALE; 3], 10).await);
     assert_aidx_error(&recompute(&mut t, &fx).await, AidxError::CapInfeasible);
     let stored: Vec<u64> = t
@@ -217,7 +315,7 @@ async fn infeasible_cap_is_a_named_error() {
 async fn inputs_are_checked() {
     let (mut t, fx) = setup().await;
     let now = t.now().await;
-    let rows: Vec<_> = (0..N).map(row).collect();
+    let rows: Vec<_> = (0..N).map(|i| row_for(&fx, i)).collect();
     // only the methodology authority
     let stranger = Keypair::new();
     let ix = client::set_methodology_inputs(
@@ -232,10 +330,44 @@ async fn inputs_are_checked() {
         &t.send(ix, &[&stranger]).await,
         AidxError::UnauthorizedMethodologyAuthority,
     );
+    // Rows name their mint: none, more than the table, a mint not in the table, or one
+    // constituent twice are refused by name; a subset of the table is accepted.
     assert_aidx_error(
-        &post_inputs(&mut t, &fx, now, rows[..N - 1].to_vec()).await,
+        &post_inputs(&mut t, &fx, now, vec![]).await,
         AidxError::InputsLengthMismatch,
     );
+    let mut long = rows.clone();
+    long.push(rows[0]);
+    assert_aidx_error(
+        &post_inputs(&mut t, &fx, now, long).await,
+        AidxError::InputsLengthMismatch,
+    );
+    let mut unknown = rows.clone();
+    unknown[4].mint = fx.share_mint;
+    assert_aidx_error(
+        &post_inputs(&mut t, &fx, now, unknown).await,
+        AidxError::InputsRowUnknownMint,
+    );
+    let mut twice = rows.clone();
+    twice[4].mint = rows[3].mint;
+    assert_aidx_error(
+        &post_inputs(&mut t, &fx, now, twice).await,
+        AidxError::InputsRowDuplicate,
+    );
+    assert_eq!(t.index(&fx).await.constituents()[3].inputs_observed_at, 0);
+    // Rows in any order land on their own constituent.
+    let mut reversed: Vec<_> = rows[..3].to_vec();
+    reversed.reverse();
+    let ev = events(post_inputs(&mut t, &fx, now, reversed).await);
+    assert!(matches!(&ev[..], [AidxEvent::MethodologyInputsSet(_)]));
+    let index = t.index(&fx).await;
+    for (i, c) in index.constituents().iter().enumerate() {
+        let set = i < 3;
+        assert_eq!(c.inputs_observed_at, if set { now } else { 0 }, "row {i}");
+        if set {
+            assert_eq!(c.circulating_supply, rows[i].circulating_supply, "row {i}");
+        }
+    }
     assert_aidx_error(
         &post_inputs(&mut t, &fx, now + 1, rows.clone()).await,
         AidxError::InputsFromFuture,

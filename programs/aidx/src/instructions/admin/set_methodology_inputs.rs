@@ -1,5 +1,10 @@
-//! The methodology authority posts each constituent's methodology inputs (circulating supply,
+//! The methodology authority posts constituents' methodology inputs (circulating supply,
 //! volume, depth, unlock flag, sub-sector, bucket) with the time they were observed.
+//!
+//! Each row names its constituent by mint, so a row can never land on another constituent
+//! (after a removal moves later rows up, say), and any subset of the table can be posted: a
+//! full table of rows does not fit one transaction, and `recompute_targets` waits until every
+//! active row has inputs observed after the last review.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, MethodologyInputRow, MethodologyInputsSet};
@@ -10,7 +15,8 @@ use anchor_lang::prelude::*;
 pub struct SetMethodologyInputsArgs {
     /// Unix time the facts were observed; not in the future, not older than the stored ones.
     pub observed_at: i64,
-    /// One row per constituent, table order.
+    /// One row per constituent posted, each naming its mint; any subset of the table, each
+    /// constituent at most once.
     pub rows: Vec<MethodologyInputRow>,
 }
 
@@ -25,21 +31,35 @@ pub struct SetMethodologyInputs<'info> {
 }
 
 impl SetMethodologyInputs<'_> {
-    pub fn validate(&self, index: &Index, args: &SetMethodologyInputsArgs, now: i64) -> Result<()> {
+    /// Checks the rows; returns each row's position in the table.
+    pub fn validate(
+        &self,
+        index: &Index,
+        args: &SetMethodologyInputsArgs,
+        now: i64,
+    ) -> Result<Vec<usize>> {
         require!(
-            args.rows.len() == index.num_constituents as usize,
+            !args.rows.is_empty() && args.rows.len() <= index.num_constituents as usize,
             AidxError::InputsLengthMismatch
         );
         require!(args.observed_at <= now, AidxError::InputsFromFuture);
-        for (c, row) in index.constituents().iter().zip(&args.rows) {
+        let mut positions = Vec::with_capacity(args.rows.len());
+        for row in &args.rows {
+            let i = index
+                .constituents()
+                .iter()
+                .position(|c| c.mint == row.mint)
+                .ok_or_else(|| error!(AidxError::InputsRowUnknownMint))?;
+            require!(!positions.contains(&i), AidxError::InputsRowDuplicate);
             require!(
-                args.observed_at >= c.inputs_observed_at,
+                args.observed_at >= index.constituents()[i].inputs_observed_at,
                 AidxError::InputsOlderThanLast
             );
             SubSector::from_u8(row.sub_sector)?;
             Bucket::from_u8(row.bucket)?;
+            positions.push(i);
         }
-        Ok(())
+        Ok(positions)
     }
 }
 
@@ -50,8 +70,9 @@ pub fn set_methodology_inputs(
     let now = Clock::get()?.unix_timestamp;
     let index_key = ctx.accounts.index.key();
     let mut index = ctx.accounts.index.load_mut()?;
-    ctx.accounts.validate(&index, &args, now)?;
-    for (c, row) in index.constituents_mut().iter_mut().zip(&args.rows) {
+    let positions = ctx.accounts.validate(&index, &args, now)?;
+    for (i, row) in positions.into_iter().zip(&args.rows) {
+        let c = &mut index.constituents_mut()[i];
         c.circulating_supply = row.circulating_supply;
         c.avg_daily_volume_usd = row.avg_daily_volume_usd;
         c.depth_usd = row.depth_usd.unwrap_or(0);

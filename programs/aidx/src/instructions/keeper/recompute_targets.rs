@@ -1,6 +1,11 @@
 //! Recomputes every target with the shared methodology from the stored methodology inputs and
 //! fresh stored prices. Permissionless, once per review period (quarterly by default) or when
 //! the admin has opened a review. Emits every input and price used.
+//!
+//! Only on inputs observed after the last review (every active row's), and on prices published
+//! within the trade max age: otherwise anyone could recompute, once a review is due, on last
+//! quarter's inputs or on prices up to the oracle max age old, and lock the real review out
+//! for a review period.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, MethodologyInputRow, TargetsRecomputed};
@@ -28,6 +33,16 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
     require!(due || index.review_open == 1, AidxError::ReviewNotDue);
     for c in index.constituents() {
         require!(index.price_is_fresh(c, &clock), AidxError::StalePrice);
+        require!(
+            clock.unix_timestamp.saturating_sub(c.publish_time)
+                <= i64::from(index.params.trade_max_age_secs),
+            AidxError::PriceTooOldForTargets
+        );
+        require!(
+            c.status == ConstituentStatus::WindingDown as u8
+                || c.inputs_observed_at > index.last_review_at,
+            AidxError::MethodologyInputsStale
+        );
     }
     let params = index.params.methodology();
     // A winding-down constituent has no market cap for the methodology: target 0.
@@ -65,6 +80,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
         inputs: cs
             .iter()
             .map(|c| MethodologyInputRow {
+                mint: c.mint,
                 circulating_supply: c.circulating_supply,
                 avg_daily_volume_usd: c.avg_daily_volume_usd,
                 depth_usd: (c.flags & FLAG_DEPTH_REPORTED != 0).then_some(c.depth_usd),
