@@ -141,6 +141,18 @@ fn apply(
         r.balances = balances.to_vec();
         Ok(())
     };
+    let set_targets = |r: &mut Replayed, targets: &[u64]| {
+        if targets.len() != r.mints.len() {
+            return Err(ReplayError::RowCount {
+                position,
+                event,
+                got: targets.len(),
+                rows: r.mints.len(),
+            });
+        }
+        r.targets = targets.to_vec();
+        Ok(())
+    };
     let add_fees = |r: &mut Replayed, fees: u64| {
         r.fee_shares = r
             .fee_shares
@@ -201,19 +213,11 @@ fn apply(
         }
         AidxEvent::ShareSupplySynced(x) if x.index == *index_key => r.share_supply = x.new,
         AidxEvent::TargetsRecomputed(x) if x.index == *index_key => {
-            if x.targets.len() != r.mints.len() {
-                return Err(ReplayError::RowCount {
-                    position,
-                    event,
-                    got: x.targets.len(),
-                    rows: r.mints.len(),
-                });
-            }
-            r.targets = x.targets.clone();
+            set_targets(r, &x.targets)?;
         }
         AidxEvent::ConstituentWindingDown(x) if x.index == *index_key => {
-            let i = check_row(r, x.row as usize)?;
-            r.targets[i] = 0;
+            check_row(r, x.row as usize)?;
+            set_targets(r, &x.targets_after)?;
         }
         AidxEvent::ConstituentRemoved(x) if x.index == *index_key => {
             let i = check_row(r, x.row as usize)?;

@@ -349,6 +349,8 @@ pub struct ConstituentWindingDown {
     pub row: u8,
     pub old_target: u64,
     pub balance: u64,
+    /// Every row's target after: the row's target handed to the others pro rata, capped.
+    pub targets_after: Vec<u64>,
 }
 
 #[event]

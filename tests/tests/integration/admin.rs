@@ -1008,6 +1008,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
             leg_accounts: 2,
         })]
     );
+    let targets = t.index(&fx).await.targets();
     let ev = events(
         t.send(
             client::wind_down_constituent(&fx.key, &fx.admin.pubkey(), new_mint),
@@ -1015,6 +1016,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
         )
         .await,
     );
+    // Its target was 0: the others keep theirs.
     assert_eq!(
         ev,
         vec![AidxEvent::ConstituentWindingDown(ConstituentWindingDown {
@@ -1023,6 +1025,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
             row: 2,
             old_target: 0,
             balance: 0,
+            targets_after: targets,
         })]
     );
     t.chain
@@ -1715,6 +1718,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
         &t.send(remove_y.clone(), &[&admin]).await,
         AidxError::NotWindingDown,
     );
+    let targets = t.index(&fx).await.targets();
     assert_eq!(
         events(t.send(wind_down(y), &[&admin]).await),
         vec![AidxEvent::ConstituentWindingDown(ConstituentWindingDown {
@@ -1723,6 +1727,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
             row: N as u8,
             old_target: 0,
             balance: 0,
+            targets_after: targets,
         })]
     );
     let y_rent = t.chain.account(&y_vault).await.unwrap().unwrap().lamports;
@@ -1767,6 +1772,21 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
     assert_eq!(u32::from(mixed_decimals(X)), 0);
     let x_vault = vault_address(&fx.key, &x);
     let before_wind_down = t.index(&fx).await;
+    // X's target goes to the others pro rata, capped: the targets keep their sum exactly (the
+    // stated ninths sum to one unit under 1).
+    let mut others: Vec<u128> = before_wind_down
+        .targets()
+        .iter()
+        .map(|t| *t as u128)
+        .collect();
+    others[X] = 0;
+    let total: u64 = before_wind_down.targets().iter().sum();
+    assert_eq!(total, 9 * nine_th);
+    let want =
+        aidx::math::methodology::distribute(&others, total, before_wind_down.params.max_weight)
+            .unwrap();
+    assert_eq!(want.iter().sum::<u64>(), total);
+    assert_eq!(want[X], 0);
     assert_eq!(
         events(t.send(wind_down(x), &[&admin]).await),
         vec![AidxEvent::ConstituentWindingDown(ConstituentWindingDown {
@@ -1775,6 +1795,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
             row: X as u8,
             old_target: nine_th,
             balance: 1_000,
+            targets_after: want.clone(),
         })]
     );
     let index = t.index(&fx).await;
@@ -1782,10 +1803,20 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
     assert_eq!(cx.status, ConstituentStatus::WindingDown as u8);
     assert_eq!(cx.target_weight, 0);
     assert_eq!(cx.balance, 1_000);
-    assert_eq!(
-        index.constituents()[X + 1..],
-        before_wind_down.constituents()[X + 1..]
-    );
+    assert_eq!(index.targets(), want);
+    // Nothing else about the other rows changed.
+    for (a, b) in index.constituents()[X + 1..]
+        .iter()
+        .zip(&before_wind_down.constituents()[X + 1..])
+    {
+        assert_eq!(
+            Constituent {
+                target_weight: b.target_weight,
+                ..*a
+            },
+            *b
+        );
+    }
     assert_aidx_error(
         &t.send(wind_down(x), &[&admin]).await,
         AidxError::AlreadyWindingDown,
@@ -1814,38 +1845,24 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
         AidxError::NotWindingDown,
     );
 
-    // Fresh prices: X, at target 0, is out of band; the auction clock starts.
+    // Fresh prices: X, at target 0, is out of band; the auction clock starts, at the targets
+    // the wind-down handed out.
     let now = t.now().await;
     let ev = events(t.set_prices(&fx, &[ONE_USD; N], 0).await);
-    let mut targets = vec![nine_th; N];
-    targets[X] = 0;
     assert_eq!(
         ev.last(),
         Some(&AidxEvent::ImbalanceStarted(ImbalanceStarted {
             index: fx.key,
             at: now,
             weights: vec![nine_th; N],
-            targets,
+            targets: want.clone(),
         }))
     );
-    // With the stated targets the others sit exactly at theirs (1/9): none is underweight, so
-    // nothing can be paid in for X until the targets are recomputed.
-    let index = t.index(&fx).await;
-    let ix = client::rebalance_swap(
-        &fx.key,
-        &index,
-        &caller.key(),
-        0,
-        X,
-        RebalanceSwapArgs {
-            amount_in: whole(0, 125),
-            min_amount_out: 0,
-        },
-    );
-    assert_aidx_error(
-        &t.send(ix, &[&caller.keypair]).await,
-        AidxError::LegNotTowardTarget,
-    );
+    // Every other row sits under its new target (1/9 < 1/8): the auction can sell X at once,
+    // without waiting for a review.
+    for i in (0..N).filter(|i| *i != X) {
+        assert!(nine_th < want[i], "row {i}");
+    }
     // A single-asset deposit of it is refused by the band rule.
     assert_aidx_error(
         &t.mint_single(&fx, &caller, X, 1, 0).await,

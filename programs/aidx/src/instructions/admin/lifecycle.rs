@@ -1,8 +1,15 @@
 //! Constituent lifecycle after `add_constituent`: wind down (target 0; rebalancing sells it,
 //! single-asset deposits of it are refused by the band rule) and remove once its balance is 0.
+//!
+//! Winding down hands the row's target to the other rows pro rata, capped at the index's cap
+//! with the excess redistributed (the methodology's own `distribute`; uncapped when too few
+//! rows remain for the cap), so the targets keep their sum exactly: a row that leaves does not
+//! leave the rest of the index under target.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, ConstituentRemoved, ConstituentWindingDown};
+use crate::math::methodology::{distribute, MethodologyError};
+use crate::math::WEIGHT_SCALE;
 use crate::state::*;
 use crate::token::token_amount;
 use anchor_lang::prelude::*;
@@ -24,6 +31,29 @@ pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
     c.status = ConstituentStatus::WindingDown as u8;
     c.target_weight = 0;
     let balance = c.balance;
+    // The other rows take its target: same total, pro rata, capped (uncapped when too few
+    // rows remain for the cap to be feasible). When no other row has a target there is nothing
+    // to carry it and the targets sum to 0.
+    let others: Vec<u128> = index
+        .constituents()
+        .iter()
+        .map(|c| c.target_weight as u128)
+        .collect();
+    let total = others
+        .iter()
+        .try_fold(old_target as u128, |a, t| a.checked_add(*t))
+        .and_then(|t| u64::try_from(t).ok())
+        .ok_or(AidxError::MathOverflow)?;
+    if old_target > 0 && others.iter().any(|t| *t > 0) {
+        let targets = match distribute(&others, total, index.params.max_weight) {
+            Err(MethodologyError::InfeasibleCap { .. }) => distribute(&others, total, WEIGHT_SCALE),
+            r => r,
+        }
+        .map_err(AidxError::from)?;
+        for (c, t) in index.constituents_mut().iter_mut().zip(targets) {
+            c.target_weight = t;
+        }
+    }
     // A new target starts a new auction.
     index.imbalance_started_at = 0;
     index.invariant()?;
@@ -33,6 +63,7 @@ pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
         row: row as u8,
         old_target,
         balance,
+        targets_after: index.targets(),
     });
     Ok(())
 }
