@@ -521,11 +521,41 @@ impl TestContext {
         self.create_index_of(args, &rows).await
     }
 
-    /// An index of the given rows (each a new mint), with its lookup table.
+    /// [`TestContext::create_index`], not opened: rows with seed units can still be added
+    /// and nobody can mint until [`TestContext::open_index`].
+    pub async fn create_index_unopened(
+        &mut self,
+        n: usize,
+        units: impl Fn(usize) -> u64,
+    ) -> IndexFixture {
+        let rows: Vec<RowSpec> = (0..n)
+            .map(|i| RowSpec {
+                program: mixed_program(i),
+                decimals: mixed_decimals(i),
+                exts: vec![],
+                units: units(i),
+                mint: None,
+            })
+            .collect();
+        let args = self.default_args();
+        self.create_index_rows(args, &rows, false).await
+    }
+
+    /// An index of the given rows (each a new mint), opened when some row has seed units,
+    /// with its lookup table.
     pub async fn create_index_of(
         &mut self,
         args: InitializeIndexArgs,
         rows: &[RowSpec],
+    ) -> IndexFixture {
+        self.create_index_rows(args, rows, true).await
+    }
+
+    async fn create_index_rows(
+        &mut self,
+        args: InitializeIndexArgs,
+        rows: &[RowSpec],
+        open: bool,
     ) -> IndexFixture {
         let (r, mut fx) = self.init_index(args).await;
         r.expect("initialize_index");
@@ -549,6 +579,9 @@ impl TestContext {
                 feed_id,
             });
         }
+        if open && rows.iter().any(|r| r.units > 0) {
+            self.open_index(&fx).await.expect("open_index");
+        }
         let index = self.index(&fx).await;
         let addresses = client::index_lookup_addresses(&fx.key, &index);
         fx.lut = Some(
@@ -558,6 +591,12 @@ impl TestContext {
                 .expect("lookup table"),
         );
         fx
+    }
+
+    /// `open_index` signed by the fixture's admin.
+    pub async fn open_index(&mut self, fx: &IndexFixture) -> TxResult {
+        let ix = client::open_index(&fx.key, &fx.admin.pubkey());
+        self.chain.send(&[ix], &[&fx.admin]).await.unwrap()
     }
 
     /// A new funded holder with token accounts for every constituent (each credited with

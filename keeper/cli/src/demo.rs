@@ -223,6 +223,15 @@ impl Demo {
             self.events
                 .extend(self.chain.send_ok(&[ix], &[&self.admin]).await?.events);
         }
+        // The table is set: the admin opens the index to its first mint.
+        let o = self
+            .chain
+            .send_ok(
+                &[client::open_index(&self.index_key, &admin)],
+                &[&self.admin],
+            )
+            .await?;
+        self.events.extend(o.events);
         let index = self.chain.index(&self.index_key).await?;
         let table = self
             .chain

@@ -30,6 +30,8 @@ pub enum Action {
     AcceptAdmin,
     /// `set_pause` with these flags.
     Pause(u8),
+    /// `open_index`: the first mint may then seed the index.
+    Open,
     /// `open_review`.
     OpenReview,
     /// `wind_down_constituent` of this row.
@@ -91,6 +93,7 @@ pub async fn execute<C: Chain>(
         Action::ProposeAdmin(new_admin) => ix::propose_admin(&index_key, &me, new_admin),
         Action::AcceptAdmin => ix::accept_admin(&index_key, &me),
         Action::Pause(flags) => ix::set_pause(&index_key, &me, flags),
+        Action::Open => ix::open_index(&index_key, &me),
         Action::OpenReview => ix::open_review(&index_key, &me),
         Action::WindDown(r) => ix::wind_down_constituent(&index_key, &me, row(r)?.mint),
         Action::Remove(r) => {

@@ -120,6 +120,7 @@ aidx_events!(
     MintedSingle,
     RedeemedSingle,
     MethodologyInputsSet,
+    IndexOpened,
     ReviewOpened,
     TargetsRecomputed,
     ImbalanceStarted,

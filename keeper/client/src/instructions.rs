@@ -279,6 +279,19 @@ pub fn set_methodology_inputs_batched(
         .collect()
 }
 
+/// `open_index`, signed by the admin: the first mint may then seed the index.
+pub fn open_index(index_key: &Pubkey, admin: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: aidx::accounts::AdminOnly {
+            admin: *admin,
+            index: *index_key,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::OpenIndex {}.data(),
+    }
+}
+
 /// `open_review`, signed by the admin.
 pub fn open_review(index_key: &Pubkey, admin: &Pubkey) -> Instruction {
     Instruction {

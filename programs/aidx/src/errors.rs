@@ -252,6 +252,12 @@ pub enum AidxError {
     MethodologyInputsStale,
     #[msg("Targets need every price published within the trade max age")]
     PriceTooOldForTargets,
+    #[msg(
+        "The index is not open yet: the admin opens it (open_index) once its constituents are set"
+    )]
+    IndexNotOpen,
+    #[msg("The index is already open")]
+    IndexAlreadyOpen,
 }
 
 impl From<MathError> for AidxError {

@@ -189,6 +189,17 @@ pub struct MethodologyInputsSet {
     pub rows: Vec<MethodologyInputRow>,
 }
 
+/// The admin opened the index to its first mint: the seed composition is final.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexOpened {
+    pub index: Pubkey,
+    pub at: i64,
+    /// Raw units per whole share the first mint will take, table order.
+    pub initial_units_per_share: Vec<u64>,
+    pub targets: Vec<u64>,
+}
+
 #[event]
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewOpened {

@@ -77,6 +77,10 @@ pub mod aidx {
         instructions::set_methodology_inputs(ctx, args)
     }
 
+    pub fn open_index(ctx: Context<AdminOnly>) -> Result<()> {
+        instructions::open_index(ctx)
+    }
+
     pub fn open_review(ctx: Context<OpenReview>) -> Result<()> {
         instructions::open_review(ctx)
     }

@@ -99,6 +99,7 @@ enum Ix {
     InitializeIndex,
     AddConstituent,
     SetMethodologyInputs,
+    OpenIndex,
     OpenReview,
     SetParams,
     SetRoles,
@@ -188,6 +189,12 @@ const SPECS: &[Spec] = &[
             ("methodology_authority", Signer(Methodology)),
             ("index", Index),
         ],
+        remaining: Remaining::None,
+    },
+    Spec {
+        ix: Ix::OpenIndex,
+        name: "open_index",
+        accounts: &[("admin", Signer(Admin)), ("index", Index)],
         remaining: Remaining::None,
     },
     Spec {
@@ -530,6 +537,8 @@ struct World {
     b_shares: BTreeMap<Pubkey, Pubkey>,
     /// `add_constituent`'s / `remove_constituent`'s extra mint and program.
     new_mint: Option<(Pubkey, Pubkey)>,
+    /// `open_index`'s index: not yet open, one row, the same admin as index `a`.
+    unopened: Option<Pubkey>,
 }
 
 fn params() -> IndexParams {
@@ -564,6 +573,7 @@ async fn side(t: &mut TestContext, seed: u8, mints: &[(Pubkey, Pubkey)]) -> Inde
             feed_id: test_feed_id(seed, i),
         });
     }
+    events(t.open_index(&fx).await);
     let index = t.index(&fx).await;
     let addresses = client::index_lookup_addresses(&fx.key, &index);
     fx.lut = Some(t.chain.create_lookup_table(&addresses).await.unwrap());
@@ -656,6 +666,7 @@ impl World {
             wallet,
             b_shares,
             new_mint: None,
+            unopened: None,
         }
     }
 
@@ -727,6 +738,30 @@ impl World {
     /// Brings the world to where `ix` in its unaltered form succeeds.
     async fn prepare(&mut self, ix: Ix) {
         match ix {
+            Ix::OpenIndex => {
+                let admin = self.a.fx.admin.insecure_clone();
+                let share_mint = Keypair::new();
+                let payer = self.t.payer();
+                let args = self.t.default_args();
+                let init =
+                    client::initialize_index(&payer, &admin.pubkey(), &share_mint.pubkey(), args);
+                events(
+                    self.t
+                        .chain
+                        .send(&[init], &[&admin, &share_mint])
+                        .await
+                        .unwrap(),
+                );
+                let key = client::index_address(&share_mint.pubkey());
+                let (mint, program) = self.mints[0];
+                let row = row_args(0x0e, 0, 1, 1_000);
+                events(
+                    self.t
+                        .add_constituent(&key, &admin, &mint, &program, row)
+                        .await,
+                );
+                self.unopened = Some(key);
+            }
             Ix::AddConstituent | Ix::RemoveConstituent => {
                 let mint = self.t.create_mint(TOKEN_2022_PROGRAM_ID, 9, &[]).await;
                 self.new_mint = Some((mint, TOKEN_2022_PROGRAM_ID));
@@ -852,6 +887,7 @@ impl World {
                     },
                 )
             }
+            Ix::OpenIndex => client::open_index(&self.unopened.expect("prepared"), &admin),
             Ix::OpenReview => client::open_review(&key, &admin),
             Ix::SetParams => {
                 let mut p = params();
@@ -1232,6 +1268,9 @@ fn expected(c: &Case) -> Option<Want> {
                 Ix::RecomputeTargets => aidx(AidxError::MethodologyInputsStale),
                 _ => aidx(AidxError::UnauthorizedAdmin),
             },
+            // open_index targets a fresh index of the same admin: index `a` is a valid index
+            // of that admin, refused for its state.
+            W::IndexState if c.ix == Ix::OpenIndex => aidx(AidxError::IndexAlreadyOpen),
             _ => anchor(Anchor::AccountOwnedByWrongProgram),
         },
         Program(TokenOf(_)) if c.wrong == W::OtherTokenProgram => {

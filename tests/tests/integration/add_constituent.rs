@@ -241,7 +241,7 @@ async fn non_admin_signer_is_refused() {
 #[tokio::test]
 async fn table_checks_refuse_with_exact_errors() {
     let mut t = TestContext::new().await;
-    let fx = t.create_index(2, |i| [10, 20][i]).await;
+    let fx = t.create_index_unopened(2, |i| [10, 20][i]).await;
     let existing = fx.constituents[0].clone();
     let existing_feed = test_feed_id(1, 0); // the first index created by this context
     assert_eq!(t.index(&fx).await.constituents()[0].feed_id, existing_feed);
@@ -529,11 +529,14 @@ async fn table_holds_at_most_max_constituents() {
     );
 }
 
+/// The seed composition is the admin's: nobody can mint before the admin opens the index
+/// (so nobody can seed a half-configured table and lock it at one row), only the admin opens
+/// it, and once open a row can only be added empty.
 #[tokio::test]
-async fn seed_composition_is_locked_after_the_first_mint() {
+async fn seed_composition_is_locked_when_the_index_opens() {
     let mut t = TestContext::new().await;
-    let fx = t.create_index(2, |i| [1_000, 2_000][i]).await;
-    // Before the first mint a nonzero composition is accepted.
+    let fx = t.create_index_unopened(2, |i| [1_000, 2_000][i]).await;
+    // Before the index is open a nonzero composition is accepted.
     let early = t.create_mint(TOKEN_2022_PROGRAM_ID, 4, &[]).await;
     events(
         t.add_constituent(
@@ -553,7 +556,46 @@ async fn seed_composition_is_locked_after_the_first_mint() {
         units_per_share: 5,
         feed_id: feed(1),
     });
+    // Nobody seeds the half-configured index: the mint is refused by name, nothing moves.
     let holder = t.holder(&fx, |_| 1_000_000_000).await;
+    let held = t.holder_balances(&holder).await;
+    let before = t.chain.account_data(&fx.key).await.unwrap();
+    assert_aidx_error(
+        &t.mint_in_kind(&fx, &holder, aidx::math::ONE_SHARE).await,
+        AidxError::IndexNotOpen,
+    );
+    assert_eq!(t.chain.account_data(&fx.key).await.unwrap(), before);
+    assert_eq!(t.holder_balances(&holder).await, held);
+    assert_eq!(t.share_supply(&fx).await, 0);
+    // Only the admin opens it; the event states the composition the first mint will take.
+    let stranger = solana_sdk::signature::Keypair::new();
+    assert_aidx_error(
+        &t.send(
+            client::open_index(&fx.key, &stranger.pubkey()),
+            &[&stranger],
+        )
+        .await,
+        AidxError::UnauthorizedAdmin,
+    );
+    let ev = events(t.open_index(&fx).await);
+    assert!(
+        matches!(&ev[..], [AidxEvent::IndexOpened(e)] if e.initial_units_per_share == [1_000, 2_000, 5]),
+        "{ev:?}"
+    );
+    assert_aidx_error(&t.open_index(&fx).await, AidxError::IndexAlreadyOpen);
+    // Open but not yet minted: the composition is already final.
+    let late = t.create_mint(TOKEN_PROGRAM_ID, 6, &[]).await;
+    assert_aidx_error(
+        &t.add_constituent(
+            &fx.key,
+            &fx.admin,
+            &late,
+            &TOKEN_PROGRAM_ID,
+            args(0, 0, feed(9), 1),
+        )
+        .await,
+        AidxError::SeedCompositionLocked,
+    );
     events(t.mint_in_kind(&fx, &holder, aidx::math::ONE_SHARE).await);
     assert!(t.index(&fx).await.share_supply > 0);
 
@@ -959,6 +1001,7 @@ async fn paused_constituent_does_not_block_redeem_in_kind() {
             feed_id: feed(i as u8),
         });
     }
+    events(t.open_index(&fx).await);
     let holder = t.holder(&fx, |_| 1_000_000).await;
     events(
         t.mint_in_kind(&fx, &holder, 2 * aidx::math::ONE_SHARE)

@@ -851,7 +851,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
         sub_sector: 3,
         bucket: 0,
         feed_id: [0xab; 32],
-        initial_units_per_share: 5,
+        initial_units_per_share: 0,
         target_weight: 0,
     };
     let now = t.now().await;
@@ -900,6 +900,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
             ),
             ("remove_constituent", remove_as(&fx, &index, &key, 1)),
             ("open_review", client::open_review(&fx.key, &key)),
+            ("open_index", client::open_index(&fx.key, &key)),
             (
                 "add_constituent",
                 client::add_constituent(
@@ -1003,7 +1004,7 @@ async fn admin_instructions_refuse_the_wrong_signer() {
             decimals: 6,
             sub_sector: 3,
             bucket: 0,
-            initial_units_per_share: 5,
+            initial_units_per_share: 0,
             target_weight: 0,
             leg_accounts: 2,
         })]
@@ -2186,6 +2187,7 @@ async fn redeem_in_kind_skips_a_frozen_vault() {
             feed_id: test_feed_id(0xf0, i),
         });
     }
+    events(t.open_index(&fx).await);
     let a = t.holder(&fx, rich).await;
     let b = t.holder(&fx, rich).await;
     let sa = 10 * ONE_SHARE;

@@ -363,12 +363,12 @@ async fn full_table_in_kind_on_mainnet_limits() {
     }
 }
 
-/// A row added after the first 17 of [`add_constituent_refuses_past_one_transaction`]: target
-/// 0 (the first 17 hold it all), its own feed.
+/// A row added after the first 17 of [`add_constituent_refuses_past_one_transaction`], once the
+/// index is open: empty (no seed units), target 0 (the first 17 hold it all), its own feed.
 fn extra_row(i: usize) -> aidx::instructions::AddConstituentArgs {
     aidx::instructions::AddConstituentArgs {
         target_weight: 0,
-        ..row_args(0x77, i, 24, 1_000)
+        ..row_args(0x77, i, 24, 0)
     }
 }
 
@@ -424,7 +424,7 @@ async fn add_constituent_refuses_past_one_transaction() {
         mint: plain,
         token_program: TOKEN_PROGRAM_ID,
         decimals: 6,
-        units_per_share: 1_000,
+        units_per_share: 0,
         feed_id: extra_row(17).feed_id,
     });
     let another = t.create_mint(TOKEN_PROGRAM_ID, 6, &[]).await;

@@ -77,6 +77,10 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
             .unwrap(),
     );
 
+    heap::take();
+    events(t.open_index(&fx).await);
+    table.push(("open_index", heap::take()));
+
     // In kind: the seed, a later mint, a redeem.
     let seeder = t.holder(&fx, rich).await;
     measured!(

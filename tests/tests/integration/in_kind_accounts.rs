@@ -1089,7 +1089,9 @@ async fn empty_basket_cannot_be_minted() {
         AidxError::EmptyBasket,
     );
 
+    // A table whose seed composition is all zero cannot be opened, so nobody can mint it.
     let zero = t.create_index(2, |_| 0).await;
+    assert_aidx_error(&t.open_index(&zero).await, AidxError::EmptyBasket);
     let h = t.holder(&zero, |_| 1_000).await;
     let args = MintInKindArgs {
         shares: ONE_SHARE,
@@ -1098,8 +1100,9 @@ async fn empty_basket_cannot_be_minted() {
     };
     assert_aidx_error(
         &mint_with(&mut t, &zero, &h, args).await,
-        AidxError::EmptyBasket,
+        AidxError::IndexNotOpen,
     );
+    assert_eq!(t.share_supply(&zero).await, 0);
     assert_eq!(t.share_supply(&zero).await, 0);
     assert_eq!(t.holder_balances(&h).await, vec![1_000, 1_000]);
 }

@@ -129,6 +129,9 @@ pub enum AdminCommand {
         #[arg(long, env = "AIDX_FLAGS")]
         flags: String,
     },
+    /// Open the index to its first mint, once its constituents are set (the seed composition
+    /// is then final).
+    Open,
     /// Open a methodology review (targets may be recomputed before the period ends).
     OpenReview,
     /// Wind a constituent down: target 0, sold through rebalancing.
@@ -186,6 +189,7 @@ impl AdminCommand {
             }
             AdminCommand::AcceptAdmin => Action::AcceptAdmin,
             AdminCommand::Pause { flags } => Action::Pause(parse_flags(&flags)?),
+            AdminCommand::Open => Action::Open,
             AdminCommand::OpenReview => Action::OpenReview,
             AdminCommand::WindDown { symbol } => Action::WindDown(book.row_of(&symbol)?),
             AdminCommand::Remove { symbol } => Action::Remove(book.row_of(&symbol)?),

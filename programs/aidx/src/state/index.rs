@@ -47,7 +47,9 @@ pub struct Index {
     pub fee_shares_bump: u8,
     /// Paused operations, bits `PAUSE_*`. Redeem in kind has no bit: it is never paused.
     pub paused: u8,
-    pub _padding: [u8; 2],
+    /// 1 once the admin opened the index (`open_index`): the first mint may seed it.
+    pub opened: u8,
+    pub _padding: [u8; 1],
     /// Unix time targets were last recomputed (0: never).
     pub last_review_at: i64,
     /// Unix time the current imbalance (some constituent out of band) was first recorded: the
@@ -247,6 +249,12 @@ impl Index {
         );
         require!(self.paused & !PAUSE_ALL == 0, AidxError::InvariantViolated);
         require!(self.review_open <= 1, AidxError::InvariantViolated);
+        require!(self.opened <= 1, AidxError::InvariantViolated);
+        // nobody mints before the index is open
+        require!(
+            self.share_supply == 0 || self.opened == 1,
+            AidxError::InvariantViolated
+        );
         let rows = self.constituents();
         for (i, c) in rows.iter().enumerate() {
             require!(

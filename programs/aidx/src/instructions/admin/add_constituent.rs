@@ -23,8 +23,8 @@ pub struct AddConstituentArgs {
     pub bucket: u8,
     /// The Pyth price feed id of the token.
     pub feed_id: [u8; 32],
-    /// Raw units of the token per whole share in the seed composition. Only before the first
-    /// mint; must be 0 afterwards (a later constituent starts empty, at zero target).
+    /// Raw units of the token per whole share in the seed composition. Only before the index
+    /// is opened (`open_index`); must be 0 afterwards (a later constituent starts empty).
     pub initial_units_per_share: u64,
     /// precision: WEIGHT_SCALE. Target weight until the methodology computes targets.
     pub target_weight: u64,
@@ -98,7 +98,7 @@ impl AddConstituent<'_> {
         SubSector::from_u8(args.sub_sector)?;
         Bucket::from_u8(args.bucket)?;
         require!(
-            !index.is_seeded() || args.initial_units_per_share == 0,
+            index.opened == 0 || args.initial_units_per_share == 0,
             AidxError::SeedCompositionLocked
         );
         let needs_mint = self.token_program.key() == anchor_spl::token_2022::ID

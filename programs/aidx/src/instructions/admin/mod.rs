@@ -1,6 +1,7 @@
 pub mod add_constituent;
 pub mod initialize_index;
 pub mod lifecycle;
+pub mod open_index;
 pub mod open_review;
 pub mod roles;
 pub mod set_methodology_inputs;
@@ -10,6 +11,7 @@ pub mod set_pause;
 pub use add_constituent::*;
 pub use initialize_index::*;
 pub use lifecycle::*;
+pub use open_index::*;
 pub use open_review::*;
 pub use roles::*;
 pub use set_methodology_inputs::*;

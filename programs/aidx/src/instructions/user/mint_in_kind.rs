@@ -61,6 +61,7 @@ impl MintInKind<'_> {
     pub fn validate(&self, index: &Index, args: &MintInKindArgs) -> Result<()> {
         require!(args.shares > 0, AidxError::ZeroShares);
         require!(index.num_constituents > 0, AidxError::EmptyBasket);
+        require!(index.opened == 1, AidxError::IndexNotOpen);
         require!(
             args.max_amounts_in.len() == index.num_constituents as usize,
             AidxError::LegAmountsMismatch
