@@ -258,6 +258,10 @@ pub enum AidxError {
     IndexNotOpen,
     #[msg("The index is already open")]
     IndexAlreadyOpen,
+    #[msg(
+        "Only a leg that cannot move (frozen vault or holder account, paused mint) may be skipped"
+    )]
+    SkippedLegCanMove,
 }
 
 impl From<MathError> for AidxError {

@@ -472,3 +472,39 @@ async fn shares_burned_outside_the_program_do_not_freeze_the_index() {
     // and minting works again too
     events(t.mint_in_kind(&fx, &b, ONE_SHARE).await);
 }
+
+/// **Finding (skip):** `skip_mask` was unconditional: a large holder could skip any leg, leave
+/// it in the basket above its cap with no check, and block other holders' single-asset redeems.
+/// Only a leg that cannot move (frozen vault or holder account, paused mint) may be skipped
+/// now; skipping a movable leg is refused by name and nothing moves. (The frozen-vault and
+/// paused-mint skips that must work are `admin::redeem_in_kind_skips_a_frozen_vault` and
+/// `add_constituent::paused_constituent_does_not_block_redeem_in_kind`.)
+#[tokio::test]
+async fn only_a_leg_that_cannot_move_may_be_skipped() {
+    let mut t = TestContext::new().await;
+    let fx = t.create_index(3, units3).await;
+    let rich = |_| 1_000_000_000_000_000u64;
+    let whale = t.holder(&fx, rich).await;
+    events(t.mint_in_kind(&fx, &whale, 50 * ONE_SHARE).await);
+    let held = t.holder_balances(&whale).await;
+    let vaults = t.vault_balances(&fx).await;
+    let supply = t.share_supply(&fx).await;
+    for mask in [0b001u32, 0b010, 0b110] {
+        let ix = t
+            .redeem_in_kind_ix(
+                &fx,
+                &whale,
+                RedeemInKindArgs {
+                    shares: 40 * ONE_SHARE,
+                    min_amounts_out: vec![0; 3],
+                    skip_mask: mask,
+                },
+            )
+            .await;
+        let r = t.send_basket(&fx, ix, &[&whale.keypair]).await;
+        assert_aidx_error(&r, AidxError::SkippedLegCanMove);
+        assert_eq!(t.holder_balances(&whale).await, held, "mask {mask:#b}");
+        assert_eq!(t.vault_balances(&fx).await, vaults, "mask {mask:#b}");
+        assert_eq!(t.share_supply(&fx).await, supply, "mask {mask:#b}");
+    }
+}

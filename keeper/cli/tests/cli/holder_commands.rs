@@ -115,10 +115,11 @@ async fn holder_commands_on_a_saved_chain() {
         "{err}"
     );
 
-    // Redeem in kind skipping SOL: SOL pays nothing and stays in the basket.
+    // Redeem in kind skipping SOL: refused, SOL can move (only a frozen or paused leg may be
+    // skipped); nothing is sent.
     let sol = book.row_of("sol").unwrap();
     let idx = chain.index(&index_key).await.unwrap();
-    let ev = holder::execute(
+    let err = holder::execute(
         &mut chain,
         &book,
         "bob",
@@ -129,19 +130,39 @@ async fn holder_commands_on_a_saved_chain() {
         0,
     )
     .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("SkippedLegCanMove"), "{err}");
+    assert_eq!(
+        chain.index(&index_key).await.unwrap().share_supply,
+        idx.share_supply
+    );
+    let ev = holder::execute(
+        &mut chain,
+        &book,
+        "bob",
+        Request::RedeemInKind {
+            shares: 2 * ONE_SHARE,
+            skip: vec![],
+        },
+        0,
+    )
+    .await
     .unwrap();
     let [AidxEvent::RedeemedInKind(r)] = &ev[..] else {
         panic!("{ev:?}")
     };
-    assert_eq!(r.skip_mask, 1 << sol);
-    for (i, (c, paid)) in idx.constituents().iter().zip(&r.amounts_out).enumerate() {
-        let full = redeem_payout(2 * ONE_SHARE, c.balance, idx.share_supply).unwrap();
-        assert_eq!(*paid, if i == sol { 0 } else { full });
+    assert_eq!(r.skip_mask, 0);
+    for (c, paid) in idx.constituents().iter().zip(&r.amounts_out) {
+        assert_eq!(
+            *paid,
+            redeem_payout(2 * ONE_SHARE, c.balance, idx.share_supply).unwrap()
+        );
     }
+    assert!(r.amounts_out[sol] > 0);
 
-    // Single-asset redeem into SOL (bob's skipped SOL stayed in the basket, so SOL sits at or
-    // above its cap and redeeming into it moves it down): quoted by simulation, sent with a
-    // zero slippage bound, so it pays exactly the quote.
+    // Single-asset redeem into SOL (at its cap, so redeeming into it moves it down): quoted by
+    // simulation, sent with a zero slippage bound, so it pays exactly the quote.
     let ev = holder::execute(
         &mut chain,
         &book,

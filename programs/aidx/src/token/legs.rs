@@ -80,7 +80,48 @@ pub fn load_legs<'a, 'info>(
         .collect()
 }
 
+/// Offset of `state` in an SPL Token or Token-2022 token account (same base layout).
+const TOKEN_ACCOUNT_STATE_OFFSET: usize = 108;
+/// `AccountState::Frozen`.
+const FROZEN: u8 = 2;
+
+/// Whether a token account (already checked to belong to a token program) is frozen.
+fn is_frozen(info: &AccountInfo) -> Result<bool> {
+    let data = info.try_borrow_data()?;
+    let state = data
+        .get(TOKEN_ACCOUNT_STATE_OFFSET)
+        .ok_or_else(|| error!(AidxError::InvalidTokenAccount))?;
+    Ok(*state == FROZEN)
+}
+
+/// Whether a Token-2022 mint with the pausable extension is paused.
+fn is_paused(mint: &AccountInfo) -> Result<bool> {
+    use anchor_spl::token_2022::spl_token_2022::{
+        extension::{pausable::PausableConfig, BaseStateWithExtensions, StateWithExtensions},
+        state::Mint,
+    };
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<Mint>::unpack(&data)
+        .map_err(|_| error!(AidxError::InvalidMintData))?;
+    Ok(state
+        .get_extension::<PausableConfig>()
+        .map(|p| bool::from(p.paused))
+        .unwrap_or(false))
+}
+
 impl<'info> Leg<'_, 'info> {
+    /// The leg cannot move: its vault or the holder's account is frozen, or its mint is paused.
+    /// Only such a leg may be skipped by a redeem in kind.
+    pub fn cannot_move(&self) -> Result<bool> {
+        if is_frozen(self.vault)? || is_frozen(self.holder_account)? {
+            return Ok(true);
+        }
+        match self.mint {
+            Some(mint) => is_paused(mint),
+            None => Ok(false),
+        }
+    }
+
     /// Moves `amount` from `from` to `to` under `authority`: `TransferChecked` when the leg
     /// carries its mint, the plain `Transfer` otherwise.
     fn transfer(

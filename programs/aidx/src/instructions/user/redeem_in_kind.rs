@@ -3,7 +3,9 @@
 //!
 //! A holder can skip named constituents (`skip_mask`): a leg whose mint is paused or whose
 //! vault or holder account is frozen would otherwise fail the whole redeem and trap everyone.
-//! A skipped leg pays nothing; its share stays in the basket, with the remaining holders.
+//! A skipped leg pays nothing; its share stays in the basket, with the remaining holders. Only
+//! a leg that cannot move may be skipped (checked here from the accounts): skipping a movable
+//! leg would let a large holder push it above its cap unchecked.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedInKind};
@@ -95,6 +97,11 @@ pub fn redeem_in_kind<'info>(
     let (legs, payouts, fee, share_mint_key, bump) = {
         let index = accounts.index.load()?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
+        for (i, leg) in legs.iter().enumerate() {
+            if args.skip_mask & (1 << i) != 0 {
+                require!(leg.cannot_move()?, AidxError::SkippedLegCanMove);
+            }
+        }
         let fee = fee_on(args.shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
         let net = args.shares - fee;
         let payouts = index
