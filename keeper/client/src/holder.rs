@@ -161,6 +161,7 @@ fn stored_report(
         prices: cs.iter().map(|c| c.price).collect(),
         confs: cs.iter().map(|c| c.conf).collect(),
         publish_times: cs.iter().map(|c| c.publish_time).collect(),
+        refreshed: 0,
     };
     let report = NavReported {
         index: *index_key,

@@ -151,7 +151,7 @@ pub enum AidxError {
     OraclePriceOutOfRange,
 
     // ---- pricing and weights
-    #[msg("One price account per constituent is required, in table order")]
+    #[msg("Between one price account and one per constituent is required")]
     PriceAccountsMismatch,
     #[msg("A constituent's stored price is not fresh: refresh prices first")]
     StalePrice,
@@ -262,6 +262,8 @@ pub enum AidxError {
         "Only a leg that cannot move (frozen vault or holder account, paused mint) may be skipped"
     )]
     SkippedLegCanMove,
+    #[msg("Two price accounts of the same constituent")]
+    PriceAccountDuplicate,
 }
 
 impl From<MathError> for AidxError {

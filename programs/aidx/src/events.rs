@@ -92,6 +92,8 @@ pub struct PricesRefreshed {
     /// precision: USD_SCALE. Per constituent, table order.
     pub confs: Vec<u64>,
     pub publish_times: Vec<i64>,
+    /// Bit `i` set: row `i`'s price came from this instruction (the others are as stored).
+    pub refreshed: u32,
 }
 
 /// NAV and value per share from stored, fresh prices.

@@ -138,7 +138,7 @@ struct Spec {
     remaining: Remaining,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Remaining {
     None,
     /// `(mint, vault, holder token account)` per row.
@@ -1278,9 +1278,9 @@ fn expected(c: &Case) -> Option<Want> {
         }
         Program(_) => anchor(Anchor::InvalidProgramId),
         Price(_) => match c.wrong {
-            W::OtherIndexTwin | W::OtherRow | W::ForeignPriceUpdate => {
-                aidx(AidxError::OracleWrongFeed)
-            }
+            // Another row's update names that row, which the instruction then has twice.
+            W::OtherRow => aidx(AidxError::PriceAccountDuplicate),
+            W::OtherIndexTwin | W::ForeignPriceUpdate => aidx(AidxError::OracleWrongFeed),
             _ => aidx(AidxError::OracleWrongOwner),
         },
         // In-kind legs are checked by the handler against the table.
@@ -1462,9 +1462,13 @@ async fn run_instruction(spec: &Spec, cov: &mut Coverage, failures: &mut Vec<Str
         assert!(tried > 0, "{} / {slot}: no substitution tried", spec.name);
         cov.min_per_account = cov.min_per_account.min(tried);
     }
-    // One account short.
+    // One account short (refresh_prices takes any nonempty subset of price accounts: for it,
+    // every price account short).
     let mut short = right.clone();
     short.accounts.pop();
+    if spec.remaining == Remaining::Prices {
+        short.accounts.truncate(spec.accounts.len());
+    }
     let r = w.send(short).await;
     cases += 1;
     let want = match spec.remaining {

@@ -656,9 +656,11 @@ async fn wrong_feed_or_foreign_owner_price_account_is_refused() {
     off_by_one[31] ^= 1;
     let full = VerificationLevel::Full;
     let mut cases: Vec<(Account, AidxError)> = vec![
+        // Row 2's feed in row 1's place: an update names its row by its feed, so it is row 2's
+        // price, and row 2 is then refreshed twice.
         (
             price_update_account(feed[2], lie, full),
-            AidxError::OracleWrongFeed,
+            AidxError::PriceAccountDuplicate,
         ),
         (
             price_update_account([0xab; 32], lie, full),
@@ -751,10 +753,10 @@ async fn partially_verified_update_is_refused() {
             price_update_account(feed[1], lie, partial(255)),
             AidxError::OracleNotFullyVerified,
         ),
-        // feed before verification
+        // another row's feed: that row's update, refused for its verification
         (
             price_update_account(feed[2], lie, partial(13)),
-            AidxError::OracleWrongFeed,
+            AidxError::OracleNotFullyVerified,
         ),
         // verification before age
         (

@@ -6,7 +6,7 @@ use aidx::errors::AidxError;
 use aidx::math::USD_SCALE;
 use aidx::state::IndexParams;
 use aidx_client::pyth::{price_update_account, price_update_data};
-use aidx_client::{self as client, AidxEvent};
+use aidx_client::{self as client, events_of, AidxEvent};
 use aidx_tests::*;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_sdk::account::Account;
@@ -104,9 +104,14 @@ async fn wrong_account_type() {
 async fn wrong_feed() {
     let (mut t, fx, now) = setup().await;
     t.post_prices(&fx, &prices(now)).await;
+    // A feed of no row of the index.
+    let acc = price_update_account([0xab; 32], prices(now)[1], VerificationLevel::Full);
+    refused(&mut t, &fx, acc, AidxError::OracleWrongFeed).await;
+    // Another row's feed in this row's place: it is that row's update, and that row is then
+    // refreshed twice.
     let other = feed_of(&t.index(&fx).await, 2);
     let acc = price_update_account(other, prices(now)[1], VerificationLevel::Full);
-    refused(&mut t, &fx, acc, AidxError::OracleWrongFeed).await;
+    refused(&mut t, &fx, acc, AidxError::PriceAccountDuplicate).await;
 }
 
 #[tokio::test]
@@ -295,18 +300,44 @@ async fn extreme_exponents() {
 }
 
 #[tokio::test]
-async fn one_price_account_per_constituent() {
+async fn price_accounts_of_any_subset_in_any_order() {
     let (mut t, fx, now) = setup().await;
     t.post_prices(&fx, &prices(now)).await;
     let keys: Vec<_> = (0..3).map(|i| price_key(&fx, i)).collect();
-    let ix = client::refresh_prices(&fx.key, &keys[..2]);
+    // None, or more than one per row: refused by name.
+    let ix = client::refresh_prices(&fx.key, &[]);
     assert_aidx_error(&t.send(ix, &[]).await, AidxError::PriceAccountsMismatch);
     let mut more = keys.clone();
     more.push(keys[0]);
     let ix = client::refresh_prices(&fx.key, &more);
     assert_aidx_error(&t.send(ix, &[]).await, AidxError::PriceAccountsMismatch);
-    // Table order matters: swapping two accounts puts a feed on the wrong row.
-    let swapped = vec![keys[1], keys[0], keys[2]];
-    let ix = client::refresh_prices(&fx.key, &swapped);
-    assert_aidx_error(&t.send(ix, &[]).await, AidxError::OracleWrongFeed);
+    let ix = client::refresh_prices(&fx.key, &[keys[2], keys[0], keys[2]]);
+    assert_aidx_error(&t.send(ix, &[]).await, AidxError::PriceAccountDuplicate);
+    // A subset in any order: each update lands on the row of its feed, the others keep theirs.
+    let ev = events(
+        t.send(client::refresh_prices(&fx.key, &[keys[2], keys[0]]), &[])
+            .await,
+    );
+    let e = &events_of::<aidx::events::PricesRefreshed>(&ev)[0];
+    assert_eq!(e.refreshed, 0b101);
+    let index = t.index(&fx).await;
+    let p = prices(now);
+    for (i, c) in index.constituents().iter().enumerate() {
+        if i == 1 {
+            assert_eq!(c.price, 0, "row 1 was not refreshed");
+        } else {
+            assert_eq!(c.publish_time, p[i].publish_time, "row {i}");
+            assert!(c.price > 0, "row {i}");
+        }
+    }
+    // Row 1 alone.
+    let ev = events(
+        t.send(client::refresh_prices(&fx.key, &[keys[1]]), &[])
+            .await,
+    );
+    assert_eq!(
+        events_of::<aidx::events::PricesRefreshed>(&ev)[0].refreshed,
+        0b010
+    );
+    assert!(t.index(&fx).await.constituents()[1].price > 0);
 }

@@ -618,6 +618,7 @@ async fn expect_refresh(t: &mut TestContext, fx: &IndexFixture) -> (Vec<AidxEven
         prices: p.iter().map(|p| p.price as u64).collect(),
         confs: p.iter().map(|p| p.conf as u64).collect(),
         publish_times: p.iter().map(|p| p.publish_time).collect(),
+        refreshed: (1u32 << p.len()) - 1,
     })];
     if m.seeded {
         let (e, started) = m.imbalance(fx.key, clock.unix_timestamp);
@@ -1726,8 +1727,8 @@ async fn bad_prices_stop_the_swap() {
         (before.clone(), balances.clone())
     );
 
-    // Fresh accounts, but row 3's account carries row 4's feed: the refresh refuses it and the
-    // whole transaction, swap included, is undone.
+    // Fresh accounts, but row 3's account carries row 4's feed: it is a second update of row 4,
+    // the refresh refuses it and the whole transaction, swap included, is undone.
     post(&mut t, &fx, &usd, 20).await;
     let now = t.now().await;
     let feed4 = index.constituents()[4].feed_id;
@@ -1737,7 +1738,7 @@ async fn bad_prices_stop_the_swap() {
         PythPrice::from_usd_scaled(ONE_USD, 20, now),
     );
     let r = send_refreshed(&mut t, &fx, alone(&index), &[&caller.keypair]).await;
-    assert_failed_at(&r, REFRESH_IX, code(AidxError::OracleWrongFeed));
+    assert_failed_at(&r, REFRESH_IX, code(AidxError::PriceAccountDuplicate));
     assert_eq!(
         snapshot(&mut t, &fx, &caller).await,
         (before.clone(), balances.clone())

@@ -80,6 +80,23 @@ fn normalize_rounding(mantissa: u64, exponent: i32, up: bool) -> Option<u64> {
     u64::try_from(v).ok()
 }
 
+/// Steps 1 and 2 of the gate: the account is a `PriceUpdateV2` of the Pyth receiver.
+pub fn read_update(account: &AccountInfo) -> Result<PriceUpdateV2> {
+    require_keys_eq!(
+        *account.owner,
+        pyth_solana_receiver_sdk::ID,
+        AidxError::OracleWrongOwner
+    );
+    let data = account.try_borrow_data()?;
+    let disc = PriceUpdateV2::DISCRIMINATOR;
+    require!(
+        data.len() >= disc.len() && &data[..disc.len()] == disc,
+        AidxError::OracleWrongAccountType
+    );
+    PriceUpdateV2::deserialize(&mut &data[disc.len()..])
+        .map_err(|_| error!(AidxError::OracleWrongAccountType))
+}
+
 /// Validates a price account for the constituent with `feed_id`.
 pub fn gate_price(
     account: &AccountInfo,
@@ -88,21 +105,18 @@ pub fn gate_price(
     last_publish_time: i64,
     now: i64,
 ) -> Result<GatedPrice> {
-    require_keys_eq!(
-        *account.owner,
-        pyth_solana_receiver_sdk::ID,
-        AidxError::OracleWrongOwner
-    );
-    let update = {
-        let data = account.try_borrow_data()?;
-        let disc = PriceUpdateV2::DISCRIMINATOR;
-        require!(
-            data.len() >= disc.len() && &data[..disc.len()] == disc,
-            AidxError::OracleWrongAccountType
-        );
-        PriceUpdateV2::deserialize(&mut &data[disc.len()..])
-            .map_err(|_| error!(AidxError::OracleWrongAccountType))?
-    };
+    let update = read_update(account)?;
+    gate_update(&update, feed_id, limits, last_publish_time, now)
+}
+
+/// Steps 3 to 8 of the gate on an update already read.
+pub fn gate_update(
+    update: &PriceUpdateV2,
+    feed_id: &[u8; 32],
+    limits: OracleLimits,
+    last_publish_time: i64,
+    now: i64,
+) -> Result<GatedPrice> {
     let msg = &update.price_message;
     require!(msg.feed_id == *feed_id, AidxError::OracleWrongFeed);
     require!(

@@ -1,13 +1,15 @@
-//! Validates one Pyth price account per constituent through the oracle gate and stores the
-//! prices. Permissionless. On a seeded index it also starts or clears the rebalance auction
-//! clock at the new prices, so an imbalance that ends without a poke does not leave an old
-//! start time for the next one.
+//! Validates Pyth price accounts through the oracle gate and stores the prices. Permissionless.
+//! Any subset of the rows, in any order: each account names its row by its feed id, so a dead
+//! feed stops only what must value its row, not every price. On a seeded index whose priced
+//! rows are all fresh afterwards it also starts or clears the rebalance auction clock at the
+//! new prices, so an imbalance that ends without a poke does not leave an old start time for
+//! the next one.
 
 use super::poke_rebalance::update_imbalance;
 use crate::errors::AidxError;
 use crate::events::{emit_event, PricesRefreshed};
 use crate::math::nav::weights;
-use crate::oracle::{gate_price, OracleLimits};
+use crate::oracle::{gate_update, read_update, OracleLimits};
 use crate::state::*;
 use anchor_lang::prelude::*;
 
@@ -15,28 +17,39 @@ use anchor_lang::prelude::*;
 pub struct RefreshPrices<'info> {
     #[account(mut)]
     pub index: AccountLoader<'info, Index>,
-    // remaining accounts: one PriceUpdateV2 per constituent, table order; nothing else.
+    // remaining accounts: PriceUpdateV2 accounts of distinct constituents, any order; nothing
+    // else.
 }
 
 pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let index_key = ctx.accounts.index.key();
     let mut index = ctx.accounts.index.load_mut()?;
+    let n = index.num_constituents as usize;
     require!(
-        ctx.remaining_accounts.len() == index.num_constituents as usize,
+        !ctx.remaining_accounts.is_empty() && ctx.remaining_accounts.len() <= n,
         AidxError::PriceAccountsMismatch
     );
     let limits = OracleLimits {
         max_age_secs: index.params.oracle_max_age_secs,
         max_conf_bps: index.params.oracle_max_conf_bps,
     };
-    for (c, account) in index
-        .constituents_mut()
-        .iter_mut()
-        .zip(ctx.remaining_accounts)
-    {
-        let p = gate_price(
-            account,
+    let mut refreshed: u32 = 0;
+    for account in ctx.remaining_accounts {
+        let update = read_update(account)?;
+        let row = index
+            .constituents()
+            .iter()
+            .position(|c| c.feed_id == update.price_message.feed_id)
+            .ok_or_else(|| error!(AidxError::OracleWrongFeed))?;
+        require!(
+            refreshed & (1 << row) == 0,
+            AidxError::PriceAccountDuplicate
+        );
+        refreshed |= 1 << row;
+        let c = &mut index.constituents_mut()[row];
+        let p = gate_update(
+            &update,
             &c.feed_id,
             limits,
             c.publish_time,
@@ -58,9 +71,10 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Resul
             .iter()
             .map(|c| c.publish_time)
             .collect(),
+        refreshed,
     };
     emit_event(&prices);
-    if index.is_seeded() {
+    if index.is_seeded() && index.require_fresh_prices(&clock, &[]).is_ok() {
         let w = weights(&index.holdings()).map_err(AidxError::from)?;
         update_imbalance(&mut index, index_key, &w, clock.unix_timestamp)?;
     }
