@@ -251,6 +251,8 @@ mod tests {
             initial_units_per_share: 10,
             target_weight: 5,
             leg_accounts: 2,
+            freeze_authority: None,
+            pausable: false,
         }
         .data()
     }

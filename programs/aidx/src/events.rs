@@ -43,6 +43,10 @@ pub struct ConstituentAdded {
     pub target_weight: u64,
     /// Accounts the row takes in an in-kind leg (2, or 3 with the mint).
     pub leg_accounts: u8,
+    /// The mint's freeze authority, which can freeze the vault (recorded, not refused).
+    pub freeze_authority: Option<Pubkey>,
+    /// A Token-2022 pause authority can stop every transfer (recorded, not refused).
+    pub pausable: bool,
 }
 
 #[event]

@@ -149,6 +149,8 @@ async fn adds_spl_token_and_token_2022_constituents() {
                 initial_units_per_share: a.initial_units_per_share,
                 target_weight: a.target_weight,
                 leg_accounts: 2,
+                freeze_authority: None,
+                pausable: false,
             })]
         );
 
@@ -1137,4 +1139,71 @@ async fn closable_mint_cannot_be_recreated_with_a_refused_extension() {
         .await
         .unwrap()
         .is_none());
+}
+
+/// A freeze authority (either token program) and a pause authority are recorded, not refused:
+/// the row's `controls` and the event say who can stop the vault moving.
+#[tokio::test]
+async fn freeze_and_pause_authorities_are_recorded() {
+    use aidx::state::{CONTROL_FREEZE, CONTROL_PAUSE};
+    let mut t = TestContext::new().await;
+    let (r, fx) = t.init_index(t.default_args()).await;
+    events(r);
+    let payer = t.payer();
+    let plain = t.create_mint(TOKEN_PROGRAM_ID, 6, &[]).await;
+    let freezable = t.create_mint_with_freeze(TOKEN_PROGRAM_ID, 6).await;
+    let freezable_2022 = t.create_mint_with_freeze(TOKEN_2022_PROGRAM_ID, 6).await;
+    let pausable = t
+        .create_mint(TOKEN_2022_PROGRAM_ID, 6, &[MintExt::Pausable])
+        .await;
+    let cases = [
+        (plain, TOKEN_PROGRAM_ID, None, false, 0),
+        (
+            freezable,
+            TOKEN_PROGRAM_ID,
+            Some(payer),
+            false,
+            CONTROL_FREEZE,
+        ),
+        (
+            freezable_2022,
+            TOKEN_2022_PROGRAM_ID,
+            Some(payer),
+            false,
+            CONTROL_FREEZE,
+        ),
+        // the harness's Token-2022 mints keep the payer as freeze authority
+        (
+            pausable,
+            TOKEN_2022_PROGRAM_ID,
+            Some(payer),
+            true,
+            CONTROL_FREEZE | CONTROL_PAUSE,
+        ),
+    ];
+    for (i, (mint, program, freeze, pause, controls)) in cases.into_iter().enumerate() {
+        let ev = events(
+            t.add_constituent(
+                &fx.key,
+                &fx.admin,
+                &mint,
+                &program,
+                args(0, 0, feed(i as u8), 1),
+            )
+            .await,
+        );
+        let [AidxEvent::ConstituentAdded(e)] = &ev[..] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (e.freeze_authority, e.pausable),
+            (freeze, pause),
+            "case {i}"
+        );
+        assert_eq!(
+            row(&t.index(&fx).await, &mint).controls,
+            controls,
+            "case {i}"
+        );
+    }
 }

@@ -1007,6 +1007,8 @@ async fn admin_instructions_refuse_the_wrong_signer() {
             initial_units_per_share: 0,
             target_weight: 0,
             leg_accounts: 2,
+            freeze_authority: None,
+            pausable: false,
         })]
     );
     let targets = t.index(&fx).await.targets();
@@ -1685,6 +1687,8 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
             initial_units_per_share: 0,
             target_weight: 0,
             leg_accounts: 2,
+            freeze_authority: None,
+            pausable: false,
         })]
     );
     fx.constituents.push(ConstituentFixture {
@@ -2136,7 +2140,7 @@ fn empty_row() -> Constituent {
         vault_bump: 0,
         flags: 0,
         leg_accounts: 0,
-        _padding: [0; 1],
+        controls: 0,
         _reserved: [0; 3],
     }
 }

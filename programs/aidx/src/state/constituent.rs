@@ -142,7 +142,9 @@ pub struct Constituent {
     /// account) or [`CHECKED_LEG_ACCOUNTS`] (mint first) when its token program needs the mint
     /// to move it (a Token-2022 account with the pausable or transfer-hook extension).
     pub leg_accounts: u8,
-    pub _padding: [u8; 1],
+    /// Who else can stop this token moving: [`CONTROL_FREEZE`] (the mint has a freeze
+    /// authority: it can freeze the vault), [`CONTROL_PAUSE`] (a Token-2022 pause authority).
+    pub controls: u8,
     pub _reserved: [u64; 3],
 }
 
@@ -151,6 +153,11 @@ pub const PLAIN_LEG_ACCOUNTS: u8 = 2;
 /// In-kind leg of a row whose token program needs the mint to transfer: mint, vault, holder
 /// account.
 pub const CHECKED_LEG_ACCOUNTS: u8 = 3;
+
+/// `controls`: the mint has a freeze authority.
+pub const CONTROL_FREEZE: u8 = 1;
+/// `controls`: the mint is pausable (Token-2022).
+pub const CONTROL_PAUSE: u8 = 2;
 
 /// The token faces an unlock over 10% of its float.
 pub const FLAG_UNLOCK: u8 = 1;

@@ -22,6 +22,13 @@
 //! | InterestBearingConfig, ScaledUiAmount | refused | the oracle prices UI amounts, which drift from raw units |
 //! | anything else | refused | not reviewed |
 //!
+//! A freeze authority (either token program) and a pause authority are recorded, not refused
+//! (`Constituent::controls`, and in `ConstituentAdded`): many liquid tokens keep one, and
+//! refusing them would shrink the eligible universe for a risk the index can carry. Both can
+//! stop the row's vault from moving; a holder can then still leave by redeeming in kind with
+//! that leg skipped (only such a leg may be skipped), and the keeper and auditors can see
+//! from the table which rows carry the risk.
+//!
 //! In-kind legs move tokens with the plain `Transfer` both token programs accept, which takes
 //! no mint account, so a leg costs two account locks (vault, holder account) instead of three.
 //! Token-2022 refuses a plain transfer out of an account that carries `PausableAccount` or
@@ -36,6 +43,8 @@
 pub struct Admitted {
     /// Its token accounts need the mint to transfer (pausable or transfer-hook).
     pub transfer_needs_mint: bool,
+    /// A pause authority can stop every transfer of it.
+    pub pausable: bool,
 }
 
 use crate::errors::AidxError;
@@ -58,6 +67,7 @@ pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<Admitted> {
         .map_err(|_| error!(AidxError::InvalidMintData))?;
     let mut admitted = Admitted {
         transfer_needs_mint: false,
+        pausable: false,
     };
     for ext in types {
         match ext {
@@ -67,7 +77,10 @@ pub fn check_token_2022_mint(mint: &AccountInfo) -> Result<Admitted> {
             | ExtensionType::TokenGroup
             | ExtensionType::GroupMemberPointer
             | ExtensionType::TokenGroupMember => {}
-            ExtensionType::Pausable => admitted.transfer_needs_mint = true,
+            ExtensionType::Pausable => {
+                admitted.transfer_needs_mint = true;
+                admitted.pausable = true;
+            }
             ExtensionType::TransferHook => {
                 admitted.transfer_needs_mint = true;
                 let hook = state

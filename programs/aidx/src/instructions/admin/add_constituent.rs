@@ -52,8 +52,8 @@ pub struct AddConstituent<'info> {
 }
 
 impl AddConstituent<'_> {
-    /// Checks the row; returns the accounts its in-kind leg takes.
-    pub fn validate(&self, args: &AddConstituentArgs) -> Result<u8> {
+    /// Checks the row; returns the accounts its in-kind leg takes and its `controls`.
+    pub fn validate(&self, args: &AddConstituentArgs) -> Result<(u8, u8)> {
         let index = self.index.load()?;
         require!(
             (index.num_constituents as usize) < MAX_CONSTITUENTS,
@@ -101,8 +101,19 @@ impl AddConstituent<'_> {
             index.opened == 0 || args.initial_units_per_share == 0,
             AidxError::SeedCompositionLocked
         );
-        let needs_mint = self.token_program.key() == anchor_spl::token_2022::ID
-            && check_token_2022_mint(&self.mint.to_account_info())?.transfer_needs_mint;
+        let admitted = if self.token_program.key() == anchor_spl::token_2022::ID {
+            Some(check_token_2022_mint(&self.mint.to_account_info())?)
+        } else {
+            None
+        };
+        let needs_mint = admitted.is_some_and(|a| a.transfer_needs_mint);
+        let mut controls = 0;
+        if self.mint.freeze_authority.is_some() {
+            controls |= CONTROL_FREEZE;
+        }
+        if admitted.is_some_and(|a| a.pausable) {
+            controls |= CONTROL_PAUSE;
+        }
         let leg_accounts = if needs_mint {
             CHECKED_LEG_ACCOUNTS
         } else {
@@ -112,7 +123,7 @@ impl AddConstituent<'_> {
             index.leg_accounts() + leg_accounts as usize <= MAX_LEG_ACCOUNTS,
             AidxError::BasketExceedsOneTransaction
         );
-        Ok(leg_accounts)
+        Ok((leg_accounts, controls))
     }
 
     /// Size of a vault for this mint: the base account plus what the mint's extensions require.
@@ -209,7 +220,8 @@ impl AddConstituent<'_> {
 }
 
 pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -> Result<()> {
-    let leg_accounts = ctx.accounts.validate(&args)?;
+    let (leg_accounts, controls) = ctx.accounts.validate(&args)?;
+    let freeze_authority: Option<Pubkey> = ctx.accounts.mint.freeze_authority.into();
     ctx.accounts.create_vault(ctx.bumps.vault)?;
 
     let index_key = ctx.accounts.index.key();
@@ -238,7 +250,7 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         vault_bump: ctx.bumps.vault,
         flags: 0,
         leg_accounts,
-        _padding: [0; 1],
+        controls,
         _reserved: [0; 3],
     };
     index.constituents[position as usize] = row;
@@ -258,6 +270,8 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         initial_units_per_share: row.initial_units_per_share,
         target_weight: row.target_weight,
         leg_accounts: row.leg_accounts,
+        freeze_authority,
+        pausable: controls & CONTROL_PAUSE != 0,
     });
     Ok(())
 }
