@@ -245,6 +245,20 @@ pub struct RowSpec {
     pub mint: Option<Pubkey>,
 }
 
+/// The rows of a [`TestContext::create_index`] index: [`mixed_program`], [`mixed_decimals`],
+/// no extension, `units(i)` seed units.
+pub fn mixed_rows(n: usize, units: impl Fn(usize) -> u64) -> Vec<RowSpec> {
+    (0..n)
+        .map(|i| RowSpec {
+            program: mixed_program(i),
+            decimals: mixed_decimals(i),
+            exts: vec![],
+            units: units(i),
+            mint: None,
+        })
+        .collect()
+}
+
 /// A constituent of an [`IndexFixture`].
 #[derive(Clone, Debug)]
 pub struct ConstituentFixture {
@@ -509,16 +523,7 @@ impl TestContext {
         n: usize,
         units: impl Fn(usize) -> u64,
     ) -> IndexFixture {
-        let rows: Vec<RowSpec> = (0..n)
-            .map(|i| RowSpec {
-                program: mixed_program(i),
-                decimals: mixed_decimals(i),
-                exts: vec![],
-                units: units(i),
-                mint: None,
-            })
-            .collect();
-        self.create_index_of(args, &rows).await
+        self.create_index_of(args, &mixed_rows(n, units)).await
     }
 
     /// [`TestContext::create_index`], not opened: rows with seed units can still be added
@@ -528,17 +533,9 @@ impl TestContext {
         n: usize,
         units: impl Fn(usize) -> u64,
     ) -> IndexFixture {
-        let rows: Vec<RowSpec> = (0..n)
-            .map(|i| RowSpec {
-                program: mixed_program(i),
-                decimals: mixed_decimals(i),
-                exts: vec![],
-                units: units(i),
-                mint: None,
-            })
-            .collect();
         let args = self.default_args();
-        self.create_index_rows(args, &rows, false).await
+        self.create_index_rows(args, &mixed_rows(n, units), false)
+            .await
     }
 
     /// An index of the given rows (each a new mint), opened when some row has seed units,

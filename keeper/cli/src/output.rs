@@ -358,6 +358,8 @@ pub fn audit(r: &AuditReport, out: &mut impl Write) -> Result<()> {
                 pct(x.target as u128),
                 format!("{}-{}", pct(x.band_low as u128), pct(x.band_high as u128)),
                 if x.out_of_band { "out" } else { "" }.into(),
+                x.controls.join(", "),
+                x.stopped.unwrap_or("").into(),
             ]
         })
         .collect();
@@ -376,6 +378,8 @@ pub fn audit(r: &AuditReport, out: &mut impl Write) -> Result<()> {
                 ("target", Align::Right),
                 ("band", Align::Right),
                 ("", Align::Left),
+                ("can be stopped by", Align::Left),
+                ("now", Align::Left),
             ],
             &rows
         )

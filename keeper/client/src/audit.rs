@@ -11,9 +11,10 @@ use aidx::math::fees::management_fee_shares;
 use aidx::math::nav::{band_excess, nav, weights, PriceSide};
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, WEIGHT_SCALE};
-use aidx::state::{ConstituentStatus, Index};
+use aidx::state::{ConstituentStatus, Index, CONTROL_FREEZE, CONTROL_PAUSE};
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token::state::{Account as TokenState, Mint as MintState};
+use anchor_spl::token_2022::spl_token_2022;
 use anyhow::Result;
 use serde::Serialize;
 use solana_sdk::program_pack::Pack;
@@ -56,6 +57,13 @@ pub struct AuditRow {
     pub cap: u64,
     /// Whether the weight is outside the band.
     pub out_of_band: bool,
+    /// Who else can stop the row moving, as recorded at `add_constituent`: `freeze` (the mint
+    /// has a freeze authority), `pause` (a Token-2022 pause authority).
+    pub controls: Vec<&'static str>,
+    /// Why the row cannot move now, if it cannot: `vault frozen`, `mint paused`. Not a broken
+    /// invariant (nobody at the index can prevent it), but holders can only leave past it by
+    /// skipping its leg.
+    pub stopped: Option<&'static str>,
 }
 
 /// What the audit found.
@@ -167,10 +175,14 @@ async fn check_vaults<C: Chain>(
                 format!("{sym}: vault is not the PDA of (index, mint)"),
             );
         }
+        let mut stopped = None;
         let vault_amount = match chain.get_account(&c.vault).await? {
             Some(acc) if acc.owner == c.token_program && acc.data.len() >= TokenState::LEN => {
                 match TokenState::unpack_from_slice(&acc.data[..TokenState::LEN]) {
                     Ok(t) => {
+                        if t.state == anchor_spl::token::spl_token::state::AccountState::Frozen {
+                            stopped = Some("vault frozen");
+                        }
                         if t.owner != index_key || t.mint != c.mint {
                             v(
                                 violations,
@@ -216,6 +228,19 @@ async fn check_vaults<C: Chain>(
             Rounding::Down,
         )?)?;
         let out_of_band = band_excess(w[i], c.target_weight, index.params.band)? > 0;
+        if stopped.is_none()
+            && c.controls & CONTROL_PAUSE != 0
+            && mint_paused(chain, &c.mint).await?
+        {
+            stopped = Some("mint paused");
+        }
+        let mut controls = vec![];
+        if c.controls & CONTROL_FREEZE != 0 {
+            controls.push("freeze");
+        }
+        if c.controls & CONTROL_PAUSE != 0 {
+            controls.push("pause");
+        }
         rows.push(AuditRow {
             symbol: sym,
             status: if c.status == ConstituentStatus::WindingDown as u8 {
@@ -234,10 +259,25 @@ async fn check_vaults<C: Chain>(
             band_high: c.target_weight + half,
             cap: index.params.max_weight,
             out_of_band,
+            controls,
+            stopped,
         });
     }
 
     Ok(rows)
+}
+
+/// Whether a Token-2022 mint with the pausable extension is paused now.
+async fn mint_paused<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<bool> {
+    use spl_token_2022::extension::{
+        pausable::PausableConfig, BaseStateWithExtensions, StateWithExtensions,
+    };
+    let data = chain.data_of(mint).await?;
+    let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data)
+        .map_err(|e| anyhow::anyhow!("mint {mint}: {e}"))?;
+    Ok(state
+        .get_extension::<PausableConfig>()
+        .is_ok_and(|p| bool::from(p.paused)))
 }
 
 /// Audits the index named in `book`; with `replay`, also replays the chain's event log.

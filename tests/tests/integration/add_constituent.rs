@@ -1014,6 +1014,20 @@ async fn paused_constituent_does_not_block_redeem_in_kind() {
     let pause =
         pausable::instruction::pause(&TOKEN_2022_PROGRAM_ID, &pausable_mint, &payer, &[]).unwrap();
     t.chain.send_ok(&[pause], &[]).await.unwrap();
+    // The audit shows the pausable row as paused now (not a violation).
+    let book = aidx_client::Book {
+        index: fx.key.to_string(),
+        ..Default::default()
+    };
+    let report = aidx_client::audit::audit(&mut t.chain, &book, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.rows[1].controls.clone(), report.rows[1].stopped),
+        (vec!["freeze", "pause"], Some("mint paused"))
+    );
+    assert_eq!(report.rows[0].stopped, None);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
     let before = t.holder_balances(&holder).await;
     let vaults_before = t.vault_balances(&fx).await;
     let r = t.redeem_in_kind(&fx, &holder, aidx::math::ONE_SHARE).await;

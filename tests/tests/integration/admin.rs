@@ -2219,6 +2219,27 @@ async fn redeem_in_kind_skips_a_frozen_vault() {
         spl_token::instruction::freeze_account(&TOKEN_PROGRAM_ID, &vault1, &freezable, &payer, &[])
             .unwrap();
     t.chain.send_ok(&[freeze], &[]).await.unwrap();
+    // The audit shows who can stop each row and that row 1 is stopped now (not a violation).
+    let book = aidx_client::Book {
+        index: fx.key.to_string(),
+        ..Default::default()
+    };
+    let report = aidx_client::audit::audit(&mut t.chain, &book, false)
+        .await
+        .unwrap();
+    let shown: Vec<(Vec<&str>, Option<&str>)> = report
+        .rows
+        .iter()
+        .map(|r| (r.controls.clone(), r.stopped))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            (vec![], None),
+            (vec!["freeze"], Some("vault frozen")),
+            (vec![], None)
+        ]
+    );
 
     let ra = 4 * ONE_SHARE;
     let a_before = t.holder_balances(&a).await;

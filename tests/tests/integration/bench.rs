@@ -72,6 +72,24 @@ pub extern "C" fn aidx_callgrind_measure_end() {
     std::hint::black_box(2u8);
 }
 
+/// The measured basket (see [`callgrind_handlers`]): `n` constituents of 10 whole tokens per
+/// share, seeded with 100 shares by the returned holder, priced $1 except row 1 at $1.50, cap
+/// at 20%, the imbalance recorded.
+async fn priced_basket(n: usize) -> (TestContext, IndexFixture, Holder) {
+    let mut t = TestContext::new().await;
+    let mut args = t.default_args();
+    args.params.max_weight = MAX_MAX_WEIGHT;
+    let fx = t.create_index_with(args, n, |i| whole(i, 10)).await;
+    let a = t.holder(&fx, |_| 1_000_000_000_000_000).await;
+    let usd: Vec<u128> = (0..n)
+        .map(|i| if i == 1 { 3 * USD_SCALE / 2 } else { USD_SCALE })
+        .collect();
+    events(t.set_prices(&fx, &usd, 10).await);
+    events(t.mint_in_kind(&fx, &a, 100 * ONE_SHARE - DEAD_SHARES).await);
+    events(t.refresh_prices(&fx).await);
+    (t, fx, a)
+}
+
 /// Times each instruction is measured; the table reports the median (allocator state and the
 /// random keys move a count by a few percent between runs).
 const CALLGRIND_REPEATS: usize = 5;
@@ -121,17 +139,7 @@ async fn callgrind_handlers() {
     };
     let mut manifest = String::new();
     for n in sizes {
-        let mut t = TestContext::new().await;
-        let mut args = t.default_args();
-        args.params.max_weight = MAX_MAX_WEIGHT;
-        let fx = t.create_index_with(args, n, |i| whole(i, 10)).await;
-        let a = t.holder(&fx, |_| 1_000_000_000_000_000).await;
-        let usd: Vec<u128> = (0..n)
-            .map(|i| if i == 1 { 3 * USD_SCALE / 2 } else { USD_SCALE })
-            .collect();
-        events(t.set_prices(&fx, &usd, 10).await);
-        events(t.mint_in_kind(&fx, &a, 100 * ONE_SHARE - DEAD_SHARES).await);
-        events(t.refresh_prices(&fx).await);
+        let (mut t, fx, a) = priced_basket(n).await;
         let signers = [&a.keypair];
         let m = &mut manifest;
 
@@ -477,17 +485,7 @@ async fn compute_table(md: &mut String, callgrind: Option<&CallgrindResults>) {
     writeln!(md, "| transaction | CPIs | SPL CU | syscalls CU | own x86 instructions | own CU, estimated | total, estimated | requested | margin to 1.4M |").unwrap();
     writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|").unwrap();
 
-    let mut t = TestContext::new().await;
-    let mut args = t.default_args();
-    args.params.max_weight = MAX_MAX_WEIGHT;
-    let fx = t.create_index_with(args, n, |i| whole(i, 10)).await;
-    let a = t.holder(&fx, |_| 1_000_000_000_000_000).await;
-    let usd: Vec<u128> = (0..n)
-        .map(|i| if i == 1 { 3 * USD_SCALE / 2 } else { USD_SCALE })
-        .collect();
-    events(t.set_prices(&fx, &usd, 10).await);
-    events(t.mint_in_kind(&fx, &a, 100 * ONE_SHARE - DEAD_SHARES).await);
-    events(t.refresh_prices(&fx).await);
+    let (mut t, fx, a) = priced_basket(n).await;
     let keys: Vec<Pubkey> = (0..n).map(|i| price_key(&fx, i)).collect();
     let refresh = client::refresh_prices(&fx.key, &keys);
     let mut own = a.token_accounts.clone();
