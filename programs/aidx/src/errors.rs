@@ -258,9 +258,7 @@ pub enum AidxError {
     IndexNotOpen,
     #[msg("The index is already open")]
     IndexAlreadyOpen,
-    #[msg(
-        "Only a leg that cannot move (frozen vault or holder account, paused mint) may be skipped"
-    )]
+    #[msg("Only a leg that cannot move (frozen vault, paused mint) may be skipped")]
     SkippedLegCanMove,
     #[msg("Two price accounts of the same constituent")]
     PriceAccountDuplicate,

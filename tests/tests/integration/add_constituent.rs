@@ -585,6 +585,13 @@ async fn seed_composition_is_locked_when_the_index_opens() {
         "{ev:?}"
     );
     assert_aidx_error(&t.open_index(&fx).await, AidxError::IndexAlreadyOpen);
+    // Open, not yet seeded: a seeded row cannot be wound down (nor so removed), the composition
+    // is final.
+    let wind = client::wind_down_constituent(&fx.key, &fx.admin.pubkey(), fx.constituents[0].mint);
+    assert_aidx_error(
+        &t.send(wind, &[&fx.admin]).await,
+        AidxError::SeedCompositionLocked,
+    );
     // Open but not yet minted: the composition is already final.
     let late = t.create_mint(TOKEN_PROGRAM_ID, 6, &[]).await;
     assert_aidx_error(

@@ -3,14 +3,14 @@
 //! `open_review`), and targets equal to the keeper's off-chain computation, unit for unit.
 
 use aidx::errors::AidxError;
-use aidx::events::MethodologyInputRow;
+use aidx::events::{MethodologyInputRow, TargetsRecomputed};
 use aidx::instructions::SetMethodologyInputsArgs;
 use aidx::math::methodology::{
     compute_targets, MethodologyParams, TokenFacts, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
 };
 use aidx::math::{USD_SCALE, WEIGHT_SCALE};
 use aidx::state::IndexParams;
-use aidx_client::{self as client, AidxEvent};
+use aidx_client::{self as client, events_of, AidxEvent};
 use aidx_tests::*;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
@@ -396,4 +396,42 @@ async fn inputs_are_checked() {
     events(post_inputs(&mut t, &fx, now, moved).await);
     let c = t.index(&fx).await.constituents()[0];
     assert_eq!((c.sub_sector, c.bucket), (5, 1));
+}
+
+/// A winding-down row gets target 0 whatever its price: its feed dying does not stop reviews
+/// (a review only needs the prices and inputs of the active rows).
+#[tokio::test]
+async fn a_dead_feed_on_a_winding_down_row_does_not_stop_reviews() {
+    let (mut t, fx) = setup().await;
+    let h = t.holder(&fx, |_| 1_000_000_000).await;
+    events(t.mint_in_kind(&fx, &h, aidx::math::ONE_SHARE).await);
+    let x = 4;
+    let ix = client::wind_down_constituent(&fx.key, &fx.admin.pubkey(), fx.constituents[x].mint);
+    events(t.send(ix, &[&fx.admin]).await);
+    // Later, every feed but row x's publishes; the inputs of the active rows are posted.
+    let later = t.now().await + IndexParams::default().oracle_max_age_secs as i64 + 60;
+    t.warp_to_time(later).await;
+    let now = t.now().await;
+    let active: Vec<usize> = (0..N).filter(|i| *i != x).collect();
+    let rows = active.iter().map(|i| row_for(&fx, *i)).collect();
+    events(post_inputs(&mut t, &fx, now, rows).await);
+    for &i in &active {
+        t.chain.post_price(
+            &price_key(&fx, i),
+            fx.constituents[i].feed_id,
+            PythPrice::from_usd_scaled(usd(i), 10, now),
+        );
+    }
+    let keys: Vec<_> = active.iter().map(|i| price_key(&fx, *i)).collect();
+    let ixs = [
+        client::refresh_prices(&fx.key, &keys),
+        client::recompute_targets(&fx.key),
+    ];
+    let ev = events(t.chain.send(&ixs, &[]).await.unwrap());
+    let r = events_of::<TargetsRecomputed>(&ev);
+    assert_eq!(r[0].targets[x], 0);
+    assert_eq!(r[0].targets.iter().sum::<u64>(), WEIGHT_SCALE);
+    // Its price was never refreshed: it is stale, and was not needed.
+    let c = t.index(&fx).await.constituents()[x];
+    assert!(now - c.publish_time > IndexParams::default().oracle_max_age_secs as i64);
 }

@@ -31,6 +31,8 @@ pub const MAX_DECIMALS: u8 = 18;
 /// The largest constituent table. Bounded by the 10 KiB an account can be created with in
 /// one instruction and by the accounts a basket transaction can lock (below).
 pub const MAX_CONSTITUENTS: usize = 24;
+// Row masks (`skip_mask`, `PricesRefreshed::refreshed`) are u32.
+const _: () = assert!(MAX_CONSTITUENTS <= 32);
 
 /// Account locks a transaction may take on mainnet-beta (every key, read-only ones too).
 pub const TX_ACCOUNT_LOCKS: usize = 64;

@@ -110,10 +110,11 @@ fn is_paused(mint: &AccountInfo) -> Result<bool> {
 }
 
 impl<'info> Leg<'_, 'info> {
-    /// The leg cannot move: its vault or the holder's account is frozen, or its mint is paused.
-    /// Only such a leg may be skipped by a redeem in kind.
+    /// The leg cannot move: its vault is frozen or its mint is paused. Only such a leg may be
+    /// skipped by a redeem in kind. (A frozen account of the holder's is no reason: the holder
+    /// chooses which account to pass, and can always pass one that is not frozen.)
     pub fn cannot_move(&self) -> Result<bool> {
-        if is_frozen(self.vault)? || is_frozen(self.holder_account)? {
+        if is_frozen(self.vault)? {
             return Ok(true);
         }
         match self.mint {

@@ -22,10 +22,18 @@ use super::roles::AdminOnly;
 pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()> {
     let mut index = ctx.accounts.index.load_mut()?;
     let row = index.position_of(&mint)?;
+    let (opened, seeded) = (index.opened == 1, index.is_seeded());
     let c = &mut index.constituents_mut()[row];
     require!(
         c.status == ConstituentStatus::Active as u8,
         AidxError::AlreadyWindingDown
+    );
+    // Open but not yet seeded: the first mint will take this row's stated units. Winding it
+    // down (and removing it) would change a composition that is final, and could leave
+    // nothing to seed with.
+    require!(
+        !(opened && !seeded && c.initial_units_per_share > 0),
+        AidxError::SeedCompositionLocked
     );
     let old_target = c.target_weight;
     c.status = ConstituentStatus::WindingDown as u8;

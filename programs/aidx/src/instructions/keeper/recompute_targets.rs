@@ -31,7 +31,13 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
             .last_review_at
             .saturating_add(index.params.review_period_secs as i64);
     require!(due || index.review_open == 1, AidxError::ReviewNotDue);
-    for c in index.constituents() {
+    // A winding-down row gets target 0 whatever its inputs and price: neither is needed, so a
+    // dead feed on it cannot stop a review.
+    for c in index
+        .constituents()
+        .iter()
+        .filter(|c| c.status != ConstituentStatus::WindingDown as u8)
+    {
         require!(index.price_is_fresh(c, &clock), AidxError::StalePrice);
         require!(
             clock.unix_timestamp.saturating_sub(c.publish_time)
@@ -39,8 +45,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
             AidxError::PriceTooOldForTargets
         );
         require!(
-            c.status == ConstituentStatus::WindingDown as u8
-                || c.inputs_observed_at > index.last_review_at,
+            c.inputs_observed_at > index.last_review_at,
             AidxError::MethodologyInputsStale
         );
     }

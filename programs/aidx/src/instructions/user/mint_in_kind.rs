@@ -54,7 +54,8 @@ pub struct MintInKind<'info> {
     /// The index's fee-share account (management and mint fees).
     #[account(mut)]
     pub fee_shares: Box<Account<'info, TokenAccount>>,
-    // remaining accounts: (mint, vault, holder token account) per constituent, table order.
+    // remaining accounts: one leg per constituent, table order: (vault, holder token account),
+    // with the mint first for a row whose token program needs it (see token::legs).
 }
 
 impl MintInKind<'_> {

@@ -2,10 +2,10 @@
 //! works while oracles are stale.
 //!
 //! A holder can skip named constituents (`skip_mask`): a leg whose mint is paused or whose
-//! vault or holder account is frozen would otherwise fail the whole redeem and trap everyone.
+//! vault is frozen would otherwise fail the whole redeem and trap everyone.
 //! A skipped leg pays nothing; its share stays in the basket, with the remaining holders. Only
-//! a leg that cannot move may be skipped (checked here from the accounts): skipping a movable
-//! leg would let a large holder push it above its cap unchecked.
+//! a leg that cannot move (frozen vault, paused mint: checked here from the accounts) may be
+//! skipped: skipping a movable leg would let a large holder push it above its cap unchecked.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedInKind};
@@ -52,7 +52,8 @@ pub struct RedeemInKind<'info> {
     /// The index's fee-share account (management and redeem fees).
     #[account(mut)]
     pub fee_shares: Box<Account<'info, TokenAccount>>,
-    // remaining accounts: (mint, vault, holder token account) per constituent, table order.
+    // remaining accounts: one leg per constituent, table order: (vault, holder token account),
+    // with the mint first for a row whose token program needs it (see token::legs).
 }
 
 impl RedeemInKind<'_> {
