@@ -262,6 +262,8 @@ pub enum AidxError {
     SkippedLegCanMove,
     #[msg("Two price accounts of the same constituent")]
     PriceAccountDuplicate,
+    #[msg("Targets need every active constituent's methodology inputs from one observation: some rows were not posted with the latest")]
+    MethodologyInputsIncomplete,
 }
 
 impl From<MathError> for AidxError {

@@ -239,10 +239,45 @@ async fn review_period_and_open_review() {
     );
     assert_aidx_error(
         &recompute(&mut t, &fx).await,
-        AidxError::MethodologyInputsStale,
+        AidxError::MethodologyInputsIncomplete,
     );
     events(post_inputs(&mut t, &fx, now, vec![row_for(&fx, N - 1)]).await);
     events(recompute(&mut t, &fx).await);
+}
+
+/// Inputs go in batches: between two batches of a review, with the other rows' inputs updated
+/// mid-quarter (also newer than the last review), nobody can recompute on the mix.
+#[tokio::test]
+async fn nobody_recomputes_between_two_input_batches() {
+    let (mut t, fx) = setup().await;
+    let prices: Vec<u128> = (0..N).map(usd).collect();
+    let now = t.now().await;
+    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
+    events(t.set_prices(&fx, &prices, 10).await);
+    events(recompute(&mut t, &fx).await);
+    // Mid-quarter: rows 5.. are updated.
+    let mid = now + IndexParams::default().review_period_secs as i64 / 2;
+    t.warp_to_time(mid).await;
+    events(post_inputs(&mut t, &fx, mid, (5..N).map(|i| row_for(&fx, i)).collect()).await);
+    // The review is due: the authority posts its first batch, rows ..5.
+    let due = now + IndexParams::default().review_period_secs as i64 + 1;
+    t.warp_to_time(due).await;
+    let pyth: Vec<PythPrice> = prices
+        .iter()
+        .map(|p| PythPrice::from_usd_scaled(*p, 10, due))
+        .collect();
+    t.post_prices(&fx, &pyth).await;
+    events(post_inputs(&mut t, &fx, due, (0..5).map(|i| row_for(&fx, i)).collect()).await);
+    let before = review_state(&mut t, &fx).await;
+    assert_aidx_error(
+        &recompute(&mut t, &fx).await,
+        AidxError::MethodologyInputsIncomplete,
+    );
+    assert_eq!(review_state(&mut t, &fx).await, before);
+    // The second batch completes the observation.
+    events(post_inputs(&mut t, &fx, due, (5..N).map(|i| row_for(&fx, i)).collect()).await);
+    events(recompute(&mut t, &fx).await);
+    assert_eq!(t.index(&fx).await.last_review_at, t.now().await);
 }
 
 /// Targets are recomputed only on prices published within the trade max age, although a price

@@ -32,12 +32,25 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
             .saturating_add(index.params.review_period_secs as i64);
     require!(due || index.review_open == 1, AidxError::ReviewNotDue);
     // A winding-down row gets target 0 whatever its inputs and price: neither is needed, so a
-    // dead feed on it cannot stop a review.
+    // dead feed on it cannot stop a review. Every active row's inputs must be of one
+    // observation (posted in batches, the last batch completes it): nobody can recompute
+    // between two batches on a mix of this review's and older inputs.
+    let observed_at = index
+        .constituents()
+        .iter()
+        .filter(|c| c.status != ConstituentStatus::WindingDown as u8)
+        .map(|c| c.inputs_observed_at)
+        .max()
+        .unwrap_or(0);
     for c in index
         .constituents()
         .iter()
         .filter(|c| c.status != ConstituentStatus::WindingDown as u8)
     {
+        require!(
+            c.inputs_observed_at == observed_at,
+            AidxError::MethodologyInputsIncomplete
+        );
         require!(index.price_is_fresh(c, &clock), AidxError::StalePrice);
         require!(
             clock.unix_timestamp.saturating_sub(c.publish_time)
