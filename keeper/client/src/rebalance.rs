@@ -12,7 +12,7 @@
 use crate::book::Book;
 use crate::chain::Chain;
 use crate::events::AidxEvent;
-use crate::format::pct;
+use crate::format::{pct, ui_amount_exact};
 use crate::holder::less_slippage;
 use crate::{address, instructions as ix, lookup};
 use aidx::events::RebalanceSwapped;
@@ -305,6 +305,8 @@ pub async fn rebalance<C: Chain>(
         }
         let done_before = report.swaps_done;
         for s in &p.swaps {
+            let decimals = |row: usize| index.constituents().get(row).map_or(0, |c| c.decimals);
+            let (dec_in, dec_out) = (decimals(s.row_in), decimals(s.row_out));
             let args = |min_amount_out| RebalanceSwapArgs {
                 amount_in: s.amount_in,
                 min_amount_out,
@@ -342,9 +344,9 @@ pub async fn rebalance<C: Chain>(
             if dry_run {
                 report.notes.push(format!(
                     "would swap {} {} for {} {} (reward {})",
-                    q.amount_in,
+                    ui_amount_exact(q.amount_in as u128, dec_in),
                     s.symbol_in,
-                    q.amount_out,
+                    ui_amount_exact(q.amount_out as u128, dec_out),
                     s.symbol_out,
                     pct(q.reward as u128)
                 ));
@@ -364,9 +366,9 @@ pub async fn rebalance<C: Chain>(
                                 report.reward_paid_usd += r.value_out.saturating_sub(r.value_in);
                                 report.events.push(format!(
                                     "swapped {} {} in for {} {} out, reward {}",
-                                    r.amount_in,
+                                    ui_amount_exact(r.amount_in as u128, dec_in),
                                     s.symbol_in,
-                                    r.amount_out,
+                                    ui_amount_exact(r.amount_out as u128, dec_out),
                                     s.symbol_out,
                                     pct(r.reward as u128)
                                 ));
