@@ -295,3 +295,52 @@ async fn bad_requests_are_refused(chain: &mut aidx_embedded::Embedded, book: &ai
         "transaction failed at instruction 1: aidx InsufficientShares: Holder has fewer shares than requested (code 6055)",
     );
 }
+
+/// On a full table (the 24-token universe) `mint` and `redeem` need the holder's lookup table
+/// as well as the index's: they pick that shape by measurement, say so, and fit mainnet's
+/// limits; without the holder's table no shape fits and the error says why.
+#[tokio::test]
+async fn a_full_table_goes_through_the_holders_lookup_table() {
+    let universe = include_str!("../data/universe-24.csv");
+    let path = temp_state("full-table");
+    let mut sink = Vec::new();
+    demo::run(universe, &mut sink, Some(&path))
+        .await
+        .expect("demo");
+    let (mut chain, book) = state::load(&path).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    let index_key = book.index_key().unwrap();
+    assert_eq!(chain.index(&index_key).await.unwrap().num_constituents, 24);
+    for request in [
+        Request::MintInKind { shares: ONE_SHARE },
+        Request::RedeemInKind {
+            shares: ONE_SHARE,
+            skip: vec![],
+        },
+    ] {
+        let done = holder::execute_with(&mut chain, &book, "alice", request, 25, false)
+            .await
+            .unwrap();
+        assert_eq!(done.shape, "the index's and alice's lookup tables");
+        assert!(done.footprint.fits(), "{}", done.describe());
+        assert!(done.footprint.locks <= 59, "{}", done.describe());
+        assert_eq!(done.events.len(), 1);
+    }
+    let mut index_only = book.clone();
+    index_only.lookup_tables.remove("alice");
+    let err = holder::execute_with(
+        &mut chain,
+        &index_only,
+        "alice",
+        Request::MintInKind { shares: ONE_SHARE },
+        25,
+        true,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("the index's lookup table: ") && err.contains("bytes of 1232"),
+        "{err}"
+    );
+}
