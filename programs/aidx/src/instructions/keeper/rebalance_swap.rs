@@ -93,7 +93,7 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         require!(index.is_seeded(), AidxError::NotSeeded);
         let (i, o) = a.rows(&index)?;
         index.require_trade_prices(&clock, &[i, o])?;
-        let h = index.holdings();
+        let h = index.trade_holdings(&clock)?;
         let w = weights(&h).map_err(AidxError::from)?;
         let (ti, to) = (
             index.constituents()[i].target_weight,

@@ -38,7 +38,7 @@ struct Quote {
 fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Result<Quote> {
     require!(args.amount_in > 0, AidxError::ZeroAmount);
     index.require_trade_prices(clock, &[row])?;
-    let before = index.holdings();
+    let before = index.trade_holdings(clock)?;
     let deposit_value = before[row]
         .value_of(args.amount_in, PriceSide::Low, Rounding::Down)
         .map_err(AidxError::from)?;

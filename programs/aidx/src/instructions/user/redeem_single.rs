@@ -37,7 +37,7 @@ struct Quote {
 fn quote(index: &Index, row: usize, args: &RedeemSingleArgs, clock: &Clock) -> Result<Quote> {
     require!(args.shares > 0, AidxError::ZeroShares);
     index.require_trade_prices(clock, &[row])?;
-    let before = index.holdings();
+    let before = index.trade_holdings(clock)?;
     let fee_shares = fee_on(args.shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
     let net = args
         .shares
