@@ -590,6 +590,17 @@ impl TestContext {
         fx
     }
 
+    /// What `aidx audit` finds on the fixture's index, from chain state alone.
+    pub async fn audit(&mut self, fx: &IndexFixture) -> client::audit::AuditReport {
+        let book = client::Book {
+            index: fx.key.to_string(),
+            ..Default::default()
+        };
+        client::audit::audit(&mut self.chain, &book, false)
+            .await
+            .expect("audit")
+    }
+
     /// `open_index` signed by the fixture's admin.
     pub async fn open_index(&mut self, fx: &IndexFixture) -> TxResult {
         let ix = client::open_index(&fx.key, &fx.admin.pubkey());

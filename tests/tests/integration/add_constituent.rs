@@ -1022,13 +1022,7 @@ async fn paused_constituent_does_not_block_redeem_in_kind() {
         pausable::instruction::pause(&TOKEN_2022_PROGRAM_ID, &pausable_mint, &payer, &[]).unwrap();
     t.chain.send_ok(&[pause], &[]).await.unwrap();
     // The audit shows the pausable row as paused now (not a violation).
-    let book = aidx_client::Book {
-        index: fx.key.to_string(),
-        ..Default::default()
-    };
-    let report = aidx_client::audit::audit(&mut t.chain, &book, false)
-        .await
-        .unwrap();
+    let report = t.audit(&fx).await;
     assert_eq!(
         (report.rows[1].controls.clone(), report.rows[1].stopped),
         (vec!["freeze", "pause"], Some("mint paused"))

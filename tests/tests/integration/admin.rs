@@ -2220,13 +2220,7 @@ async fn redeem_in_kind_skips_a_frozen_vault() {
             .unwrap();
     t.chain.send_ok(&[freeze], &[]).await.unwrap();
     // The audit shows who can stop each row and that row 1 is stopped now (not a violation).
-    let book = aidx_client::Book {
-        index: fx.key.to_string(),
-        ..Default::default()
-    };
-    let report = aidx_client::audit::audit(&mut t.chain, &book, false)
-        .await
-        .unwrap();
+    let report = t.audit(&fx).await;
     let shown: Vec<(Vec<&str>, Option<&str>)> = report
         .rows
         .iter()

@@ -103,11 +103,7 @@ async fn targets_equal_the_off_chain_methodology_unit_for_unit() {
 
     let prices: Vec<u128> = (0..N).map(usd).collect();
     let now = t.now().await;
-    let pyth: Vec<PythPrice> = prices
-        .iter()
-        .map(|p| PythPrice::from_usd_scaled(*p, 10, now))
-        .collect();
-    t.post_prices(&fx, &pyth).await;
+    post_at(&mut t, &fx, &prices, now).await;
     let ev = events(recompute(&mut t, &fx).await);
     let Some(AidxEvent::TargetsRecomputed(r)) = ev
         .iter()
@@ -156,6 +152,25 @@ async fn targets_equal_the_off_chain_methodology_unit_for_unit() {
     assert_eq!(index.last_review_at, t.now().await);
 }
 
+/// Every row's inputs observed now, and every row's price (`usd`) posted and stored now;
+/// returns the prices.
+async fn inputs_and_prices(t: &mut TestContext, fx: &IndexFixture) -> Vec<u128> {
+    let now = t.now().await;
+    events(post_inputs(t, fx, now, (0..N).map(|i| row_for(fx, i)).collect()).await);
+    let prices: Vec<u128> = (0..N).map(usd).collect();
+    events(t.set_prices(fx, &prices, 10).await);
+    prices
+}
+
+/// `prices` posted as Pyth updates published at `at` (not refreshed).
+async fn post_at(t: &mut TestContext, fx: &IndexFixture, prices: &[u128], at: i64) {
+    let pyth: Vec<PythPrice> = prices
+        .iter()
+        .map(|p| PythPrice::from_usd_scaled(*p, 10, at))
+        .collect();
+    t.post_prices(fx, &pyth).await;
+}
+
 /// Targets of an index, and when it was last reviewed: what a refused recompute must leave.
 async fn review_state(t: &mut TestContext, fx: &IndexFixture) -> (Vec<u64>, i64) {
     let index = t.index(fx).await;
@@ -179,10 +194,7 @@ async fn fresh_inputs(t: &mut TestContext, fx: &IndexFixture) {
 #[tokio::test]
 async fn review_period_and_open_review() {
     let (mut t, fx) = setup().await;
-    let now = t.now().await;
-    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
-    let prices: Vec<u128> = (0..N).map(usd).collect();
-    events(t.set_prices(&fx, &prices, 10).await);
+    let prices = inputs_and_prices(&mut t, &fx).await;
     events(recompute(&mut t, &fx).await);
     // Again in the same period: refused.
     assert_aidx_error(&recompute(&mut t, &fx).await, AidxError::ReviewNotDue);
@@ -215,11 +227,7 @@ async fn review_period_and_open_review() {
     t.warp_to_time(later).await;
     assert_aidx_error(&recompute(&mut t, &fx).await, AidxError::OracleStale);
     let now = t.now().await;
-    let pyth: Vec<PythPrice> = prices
-        .iter()
-        .map(|p| PythPrice::from_usd_scaled(*p, 10, now))
-        .collect();
-    t.post_prices(&fx, &pyth).await;
+    post_at(&mut t, &fx, &prices, now).await;
     let before = review_state(&mut t, &fx).await;
     assert_aidx_error(
         &recompute(&mut t, &fx).await,
@@ -262,11 +270,7 @@ async fn nobody_recomputes_between_two_input_batches() {
     // The review is due: the authority posts its first batch, rows ..5.
     let due = now + IndexParams::default().review_period_secs as i64 + 1;
     t.warp_to_time(due).await;
-    let pyth: Vec<PythPrice> = prices
-        .iter()
-        .map(|p| PythPrice::from_usd_scaled(*p, 10, due))
-        .collect();
-    t.post_prices(&fx, &pyth).await;
+    post_at(&mut t, &fx, &prices, due).await;
     events(post_inputs(&mut t, &fx, due, (0..5).map(|i| row_for(&fx, i)).collect()).await);
     let before = review_state(&mut t, &fx).await;
     assert_aidx_error(
@@ -285,10 +289,7 @@ async fn nobody_recomputes_between_two_input_batches() {
 #[tokio::test]
 async fn targets_need_prices_within_the_trade_age() {
     let (mut t, fx) = setup().await;
-    let now = t.now().await;
-    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
-    let prices: Vec<u128> = (0..N).map(usd).collect();
-    events(t.set_prices(&fx, &prices, 10).await);
+    let prices = inputs_and_prices(&mut t, &fx).await;
     let p = IndexParams::default();
     assert!(p.trade_max_age_secs as u32 + 1 < p.oracle_max_age_secs);
     let later = t.now().await + p.trade_max_age_secs as i64 + 1;
@@ -307,21 +308,14 @@ async fn targets_need_prices_within_the_trade_age() {
         .iter()
         .all(|c| index.price_is_fresh(c, &clock)));
     let now = t.now().await;
-    let pyth: Vec<PythPrice> = prices
-        .iter()
-        .map(|p| PythPrice::from_usd_scaled(*p, 10, now))
-        .collect();
-    t.post_prices(&fx, &pyth).await;
+    post_at(&mut t, &fx, &prices, now).await;
     events(recompute(&mut t, &fx).await);
 }
 
 #[tokio::test]
 async fn stale_prices_stop_recompute() {
     let (mut t, fx) = setup().await;
-    let now = t.now().await;
-    events(post_inputs(&mut t, &fx, now, (0..N).map(|i| row_for(&fx, i)).collect()).await);
-    let prices: Vec<u128> = (0..N).map(usd).collect();
-    events(t.set_prices(&fx, &prices, 10).await);
+    inputs_and_prices(&mut t, &fx).await;
     let later = t.now().await + IndexParams::default().oracle_max_age_secs as i64 + 1;
     t.warp_to_time(later).await;
     let ix = client::recompute_targets(&fx.key);
