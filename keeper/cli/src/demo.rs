@@ -18,9 +18,9 @@ use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use aidx_client::chain::Chain as _;
 use aidx_client::format::{pct, ui_amount, usd};
 use aidx_client::pyth::PythPrice;
-use aidx_client::tx::{Footprint, Shape};
+use aidx_client::tx::Footprint;
 use aidx_client::universe::{self, Token};
-use aidx_client::{self as client, events_of, rebalance, targets, AidxEvent, Book};
+use aidx_client::{self as client, events_of, lookup, rebalance, targets, AidxEvent, Book};
 use aidx_client::{TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_embedded::{state, Embedded};
 use anyhow::{anyhow, bail, Result};
@@ -330,25 +330,10 @@ impl Demo {
                     args,
                 )
             };
-            let index_table = self
-                .index_table
-                .clone()
-                .ok_or_else(|| anyhow!("no index table"))?;
-            // The cheapest shape that fits mainnet's limits, measured.
-            let shapes = vec![
-                Shape {
-                    name: "no lookup table".into(),
-                    tables: vec![],
-                },
-                Shape {
-                    name: "the index's lookup table".into(),
-                    tables: vec![index_table.clone()],
-                },
-                Shape {
-                    name: format!("the index's and {}'s lookup tables", h.name),
-                    tables: vec![index_table, h.table.clone()],
-                },
-            ];
+            // The cheapest shape that fits mainnet's limits, measured, through the tables the
+            // demo's book names (as `aidx mint` / `redeem` choose it).
+            let book = self.book();
+            let shapes = lookup::shapes(&mut self.chain, &book, Some(h.name)).await?;
             let (shape, footprint) = self.chain.choose_shape(std::slice::from_ref(&ix), shapes)?;
             let (r, _) = self
                 .chain

@@ -91,15 +91,17 @@ pub trait Chain {
         crate::tx::choose_shape(&self.fee_payer(), &all, shapes)
     }
 
-    /// Simulates `ixs` as a v0 transaction in the cheapest of `shapes` that fits.
+    /// Simulates `ixs` as a v0 transaction in the cheapest of `shapes` that fits; with the
+    /// outcome, the shape's name and the transaction's footprint.
     async fn simulate_in(
         &mut self,
         ixs: &[Instruction],
         signers: &[&Keypair],
         shapes: &[crate::tx::Shape],
-    ) -> Result<TxResult> {
-        let (shape, _) = self.choose_shape(ixs, shapes.to_vec())?;
-        self.simulate_ixs_v0(ixs, signers, &shape.tables).await
+    ) -> Result<(TxResult, String, crate::tx::Footprint)> {
+        let (shape, footprint) = self.choose_shape(ixs, shapes.to_vec())?;
+        let r = self.simulate_ixs_v0(ixs, signers, &shape.tables).await?;
+        Ok((r, shape.name, footprint))
     }
 
     /// Sends `ixs` as a v0 transaction in the cheapest of `shapes` that fits a cluster's

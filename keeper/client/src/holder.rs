@@ -272,15 +272,14 @@ async fn send<C: Chain>(
     shapes: Vec<Shape>,
     dry_run: bool,
 ) -> Result<Executed> {
-    let (shape, footprint) = chain.choose_shape(ixs, shapes)?;
-    let r = if dry_run {
-        chain.simulate_ixs_v0(ixs, &[signer], &shape.tables).await?
+    let (r, shape, footprint) = if dry_run {
+        chain.simulate_in(ixs, &[signer], &shapes).await?
     } else {
-        chain.send_ixs_v0(ixs, &[signer], &shape.tables).await?
+        chain.send_in(ixs, &[signer], &shapes).await?
     };
     Ok(Executed {
         events: r?.events,
-        shape: shape.name,
+        shape,
         footprint,
     })
 }

@@ -323,7 +323,8 @@ pub async fn rebalance<C: Chain>(
             };
             let sim = chain
                 .simulate_in(&[refresh.clone(), build(0)], &[keeper], &shapes)
-                .await?;
+                .await?
+                .0;
             let quoted = match sim {
                 Ok(o) => o.events.into_iter().find_map(|e| match e {
                     AidxEvent::RebalanceSwapped(r) => Some(r),

@@ -118,7 +118,8 @@ impl Index {
     pub fn trade_holdings(&self, clock: &Clock) -> Result<Vec<Holding>> {
         self.constituents()
             .iter()
-            .map(|c| {
+            .zip(self.holdings())
+            .map(|(c, mut h)| {
                 let age = clock.unix_timestamp.saturating_sub(c.publish_time).max(0) as u128;
                 let widen = mul_div(
                     c.price as u128,
@@ -128,16 +129,11 @@ impl Index {
                     Rounding::Up,
                 )
                 .map_err(AidxError::from)?;
-                let conf = (c.conf as u128)
+                h.conf = (h.conf as u128)
                     .checked_add(widen)
                     .and_then(|x| u64::try_from(x).ok())
                     .ok_or(AidxError::MathOverflow)?;
-                Ok(Holding {
-                    balance: c.balance,
-                    decimals: c.decimals,
-                    price: c.price,
-                    conf,
-                })
+                Ok(h)
             })
             .collect()
     }
