@@ -360,6 +360,7 @@ pub fn audit(r: &AuditReport, out: &mut impl Write) -> Result<()> {
                 if x.out_of_band { "out" } else { "" }.into(),
                 x.controls.join(", "),
                 x.stopped.unwrap_or("").into(),
+                x.quarantine.unwrap_or("").into(),
             ]
         })
         .collect();
@@ -380,6 +381,7 @@ pub fn audit(r: &AuditReport, out: &mut impl Write) -> Result<()> {
                 ("", Align::Left),
                 ("can be stopped by", Align::Left),
                 ("now", Align::Left),
+                ("quarantined", Align::Left),
             ],
             &rows
         )
@@ -396,6 +398,13 @@ pub fn audit(r: &AuditReport, out: &mut impl Write) -> Result<()> {
     )?;
     if let Some(n) = r.events_replayed {
         writeln!(out, "replayed {n} events")?;
+    }
+    for w in &r.written_off {
+        writeln!(
+            out,
+            "written off at {}: {} raw units of {} against {} raw shares (the vault {} keeps them)",
+            w.at, w.balance, w.mint, w.share_supply, w.vault
+        )?;
     }
     if r.violations.is_empty() {
         writeln!(out, "all invariants hold")?;

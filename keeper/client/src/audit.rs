@@ -11,7 +11,7 @@ use aidx::math::fees::management_fee_shares;
 use aidx::math::nav::{band_excess, nav, weights, PriceSide};
 use aidx::math::shares::DEAD_SHARES;
 use aidx::math::{mul_div, Rounding, ONE_SHARE, WEIGHT_SCALE};
-use aidx::state::{ConstituentStatus, Index, CONTROL_FREEZE, CONTROL_PAUSE};
+use aidx::state::{ConstituentStatus, Index, Quarantine, CONTROL_FREEZE, CONTROL_PAUSE};
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token::state::{Account as TokenState, Mint as MintState};
 use anchor_spl::token_2022::spl_token_2022;
@@ -64,6 +64,12 @@ pub struct AuditRow {
     /// invariant (nobody at the index can prevent it), but holders can only leave past it by
     /// skipping its leg.
     pub stopped: Option<&'static str>,
+    /// Why the row is quarantined (`frozen vault`, `paused mint`, `by authority`), if it is:
+    /// it is left out of deposits, NAV-priced operations, the cap and band checks and the
+    /// auction clock.
+    pub quarantine: Option<&'static str>,
+    /// When it was quarantined, unix seconds.
+    pub quarantined_at: Option<i64>,
 }
 
 /// What the audit found.
@@ -89,6 +95,24 @@ pub struct AuditReport {
     pub violations: Vec<Violation>,
     /// Events replayed (with `--events`).
     pub events_replayed: Option<usize>,
+    /// Rows written off, from the events (with `--events`).
+    pub written_off: Vec<WrittenOffRow>,
+}
+
+/// A row written off, as its event recorded it: each share's claim was `balance / share_supply`
+/// of the tokens the vault keeps.
+#[derive(Clone, Debug, Serialize)]
+pub struct WrittenOffRow {
+    /// The row's mint.
+    pub mint: String,
+    /// The vault that keeps the tokens.
+    pub vault: String,
+    /// Raw units.
+    pub balance: u64,
+    /// Raw shares.
+    pub share_supply: u64,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 fn v(violations: &mut Vec<Violation>, rule: &'static str, detail: String) {
@@ -227,7 +251,8 @@ async fn check_vaults<C: Chain>(
             WEIGHT_SCALE as u128,
             Rounding::Down,
         )?)?;
-        let out_of_band = band_excess(w[i], c.target_weight, index.params.band)? > 0;
+        let out_of_band =
+            !c.is_quarantined() && band_excess(w[i], c.target_weight, index.params.band)? > 0;
         if stopped.is_none()
             && c.controls & CONTROL_PAUSE != 0
             && mint_paused(chain, &c.mint).await?
@@ -261,6 +286,10 @@ async fn check_vaults<C: Chain>(
             out_of_band,
             controls,
             stopped,
+            quarantine: Quarantine::from_u8(c.quarantine)
+                .filter(|q| *q != Quarantine::None)
+                .map(Quarantine::name),
+            quarantined_at: c.is_quarantined().then_some(c.quarantined_at),
         });
     }
 
@@ -387,13 +416,14 @@ pub async fn audit<C: Chain>(chain: &mut C, book: &Book, replay: bool) -> Result
 
     let nav_mid = nav(&h, PriceSide::Mid, Rounding::Down)?;
     let mut events_replayed = None;
+    let mut written_off = vec![];
     if replay {
         let fee_balance = chain.balance_of(&index.fee_shares).await.unwrap_or(0);
         let log = chain.index_events(&index_key).await?;
         events_replayed = Some(log.len());
-        for violation in replay_events(&log, &index_key, &index, fee_balance) {
-            violations.push(violation);
-        }
+        let (found, off) = replay_events(&log, &index_key, &index, fee_balance);
+        violations.extend(found);
+        written_off = off;
     }
     Ok(AuditReport {
         index: index_key.to_string(),
@@ -415,6 +445,7 @@ pub async fn audit<C: Chain>(chain: &mut C, book: &Book, replay: bool) -> Result
         rows,
         violations,
         events_replayed,
+        written_off,
     })
 }
 
@@ -423,15 +454,26 @@ fn replay_events(
     index_key: &Pubkey,
     index: &Index,
     fee_balance: u64,
-) -> Vec<Violation> {
+) -> (Vec<Violation>, Vec<WrittenOffRow>) {
     let mut out = vec![];
     let r = match replay(log, index_key) {
         Ok(r) => r,
         Err(e) => {
             v(&mut out, "replay-events", e.to_string());
-            return out;
+            return (out, vec![]);
         }
     };
+    let written_off = r
+        .written_off
+        .iter()
+        .map(|w| WrittenOffRow {
+            mint: w.mint.to_string(),
+            vault: w.vault.to_string(),
+            balance: w.balance,
+            share_supply: w.share_supply,
+            at: w.at,
+        })
+        .collect();
     let cs = index.constituents();
     let mints: Vec<Pubkey> = cs.iter().map(|c| c.mint).collect();
     if r.mints != mints {
@@ -444,7 +486,15 @@ fn replay_events(
                 mints.len()
             ),
         );
-        return out;
+        return (out, written_off);
+    }
+    let quarantined: Vec<bool> = cs.iter().map(|c| c.is_quarantined()).collect();
+    if r.quarantined != quarantined {
+        v(
+            &mut out,
+            "replay-quarantine",
+            "quarantined rows replayed from events differ from the index's".into(),
+        );
     }
     let balances: Vec<u64> = cs.iter().map(|c| c.balance).collect();
     if r.balances != balances {
@@ -499,5 +549,5 @@ fn replay_events(
             ),
         );
     }
-    out
+    (out, written_off)
 }

@@ -136,6 +136,9 @@ aidx_events!(
     ConstituentWindingDown,
     ConstituentRemoved,
     ShareSupplySynced,
+    ConstituentQuarantined,
+    ConstituentReleased,
+    ConstituentWrittenOff,
 );
 
 /// The payloads of the `Program data:` lines that `program_id` itself logged, in order.

@@ -12,12 +12,14 @@ use crate::tx::{Footprint, Shape};
 use crate::{address, instructions as ix, lookup};
 use aidx::events::{NavReported, PricesRefreshed};
 use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
-use aidx::math::shares::{mint_deposit, redeem_payout, seed_deposit, DEAD_SHARES};
-use aidx::math::{mul_div_u64, MathError, Rounding, BPS_SCALE, SHARE_DECIMALS};
+use aidx::math::shares::redeem_payout;
+use aidx::math::{mul_div_u64, Rounding, BPS_SCALE, SHARE_DECIMALS};
 use aidx::state::Index;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
-use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sdk::{
+    clock::Clock, instruction::Instruction, pubkey::Pubkey, signature::Keypair, signer::Signer,
+};
 
 /// The largest slippage bound accepted from the command line (50%).
 pub const MAX_SLIPPAGE_BPS: u16 = 5_000;
@@ -301,24 +303,18 @@ async fn quote<C: Chain>(
         .ok_or_else(|| anyhow!("the simulation emitted no quote"))
 }
 
-/// What each constituent an in-kind mint of `shares` deposits, raw units, table order: the
-/// program's own share math on the current balances (or the seed composition before the first
-/// mint).
-pub fn in_kind_deposits(index: &Index, shares: u64) -> Result<Vec<u64>> {
-    index
-        .constituents()
-        .iter()
-        .map(|c| {
-            Ok(if index.is_seeded() {
-                mint_deposit(shares, c.balance, index.share_supply)?
-            } else {
-                seed_deposit(
-                    shares.checked_add(DEAD_SHARES).ok_or(MathError::Overflow)?,
-                    c.initial_units_per_share,
-                )?
-            })
-        })
-        .collect()
+/// What each constituent an in-kind mint of `shares` deposits at unix time `now`, raw units,
+/// table order: the program's own deposit math on the current balances (the seed composition
+/// before the first mint). While a row is quarantined the others also pay for its slice, at
+/// the stored trade prices widened for their age at `now`: quote just before sending.
+pub fn in_kind_deposits(index: &Index, shares: u64, now: i64) -> Result<Vec<u64>> {
+    let clock = Clock {
+        unix_timestamp: now,
+        ..Clock::default()
+    };
+    let (amounts, _dead) = aidx::instructions::mint_in_kind_deposits(index, shares, &clock)
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(amounts)
 }
 
 /// What each constituent an in-kind redeem of `shares` pays, raw units, table order.
@@ -397,7 +393,24 @@ pub async fn execute_with<C: Chain>(
     let refresh = ix::refresh_prices(&index_key, &feeds);
     let outcome = match request {
         Request::MintInKind { shares } => {
-            let needs = in_kind_deposits(&index, shares)?;
+            // A quarantined row is paid for in the other rows, at their trade prices: fresh
+            // ones first, in a transaction of their own (with the legs, every feed would not
+            // fit mainnet's account locks).
+            let index = if index.any_quarantined() && !dry_run {
+                send(
+                    chain,
+                    std::slice::from_ref(&refresh),
+                    &holder,
+                    shapes.clone(),
+                    false,
+                )
+                .await?;
+                chain.load_index(&index_key).await?
+            } else {
+                index
+            };
+            let now = chain.get_clock().await?.unix_timestamp;
+            let needs = in_kind_deposits(&index, shares, now)?;
             check_holdings(chain, book, holder_name, &index, &accounts, &needs).await?;
             let max_amounts_in = needs
                 .iter()

@@ -473,6 +473,62 @@ pub fn wind_down_constituent(index_key: &Pubkey, admin: &Pubkey, mint: Pubkey) -
     }
 }
 
+/// `quarantine_constituent` of row `row`, signed by `authority`: anyone when the row's vault
+/// is frozen or its mint paused (the accounts are the proof), the admin or guardian for any
+/// reason.
+pub fn quarantine_constituent(
+    index_key: &Pubkey,
+    index: &Index,
+    authority: &Pubkey,
+    row: usize,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: set_quarantine(index_key, index, authority, row),
+        data: aidx::instruction::QuarantineConstituent {}.data(),
+    }
+}
+
+/// `release_constituent` of row `row`, signed by `authority`: anyone once a quarantine shown
+/// on-chain is over, the admin or guardian for any.
+pub fn release_constituent(
+    index_key: &Pubkey,
+    index: &Index,
+    authority: &Pubkey,
+    row: usize,
+) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: set_quarantine(index_key, index, authority, row),
+        data: aidx::instruction::ReleaseConstituent {}.data(),
+    }
+}
+
+fn set_quarantine(
+    index_key: &Pubkey,
+    index: &Index,
+    authority: &Pubkey,
+    row: usize,
+) -> Vec<AccountMeta> {
+    let c = &index.constituents()[row];
+    aidx::accounts::SetQuarantine {
+        authority: *authority,
+        index: *index_key,
+        mint: c.mint,
+        vault: c.vault,
+    }
+    .to_account_metas(None)
+}
+
+/// `write_off_constituent`, signed by the admin: a row quarantined for 30 days leaves the table.
+pub fn write_off_constituent(index_key: &Pubkey, admin: &Pubkey, mint: Pubkey) -> Instruction {
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: admin_only(index_key, admin),
+        data: aidx::instruction::WriteOffConstituent { mint }.data(),
+    }
+}
+
 /// `remove_constituent` of row `row`, signed by the admin; unaccounted tokens go to the admin's
 /// associated token account.
 pub fn remove_constituent(

@@ -24,6 +24,25 @@ pub struct Replayed {
     pub paused: u8,
     /// Fee shares paid in, less claimed.
     pub fee_shares: u64,
+    /// Which rows are quarantined, table order.
+    pub quarantined: Vec<bool>,
+    /// Rows written off, in order: what each share's claim on them was.
+    pub written_off: Vec<WrittenOff>,
+}
+
+/// A row written off: the claim recorded when it left the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenOff {
+    /// The row's mint.
+    pub mint: Pubkey,
+    /// The vault that keeps the tokens.
+    pub vault: Pubkey,
+    /// Raw units the index held of it...
+    pub balance: u64,
+    /// ...against this many raw shares.
+    pub share_supply: u64,
+    /// Unix time.
+    pub at: i64,
 }
 
 /// Why the event log cannot be replayed.
@@ -166,6 +185,7 @@ fn apply(
             r.mints.push(x.mint);
             r.balances.push(0);
             r.targets.push(x.target_weight);
+            r.quarantined.push(false);
         }
         AidxEvent::MintedInKind(x) if x.index == *index_key => {
             set_balances(r, &x.balances_after)?;
@@ -224,6 +244,30 @@ fn apply(
             r.mints.remove(i);
             r.balances.remove(i);
             r.targets.remove(i);
+            r.quarantined.remove(i);
+        }
+        AidxEvent::ConstituentQuarantined(x) if x.index == *index_key => {
+            let i = row_of_mint(r, &x.mint)?;
+            r.quarantined[i] = true;
+        }
+        AidxEvent::ConstituentReleased(x) if x.index == *index_key => {
+            let i = row_of_mint(r, &x.mint)?;
+            r.quarantined[i] = false;
+        }
+        AidxEvent::ConstituentWrittenOff(x) if x.index == *index_key => {
+            let i = row_of_mint(r, &x.mint)?;
+            r.mints.remove(i);
+            r.balances.remove(i);
+            r.targets.remove(i);
+            r.quarantined.remove(i);
+            set_targets(r, &x.targets_after)?;
+            r.written_off.push(WrittenOff {
+                mint: x.mint,
+                vault: x.vault,
+                balance: x.balance,
+                share_supply: x.share_supply,
+                at: x.at,
+            });
         }
         AidxEvent::ParamsUpdated(x) if x.index == *index_key => r.params = Some(x.new),
         AidxEvent::PauseSet(x) if x.index == *index_key => r.paused = x.new,

@@ -264,6 +264,24 @@ pub enum AidxError {
     PriceAccountDuplicate,
     #[msg("Targets need every active constituent's methodology inputs from one observation: some rows were not posted with the latest")]
     MethodologyInputsIncomplete,
+    #[msg("The constituent is quarantined: it cannot be traded on its own")]
+    ConstituentQuarantined,
+    #[msg("The constituent is not quarantined")]
+    NotQuarantined,
+    #[msg("The constituent is already quarantined")]
+    AlreadyQuarantined,
+    #[msg("Only the admin or guardian may quarantine a constituent whose vault is not frozen and whose mint is not paused")]
+    QuarantineNeedsProof,
+    #[msg("Only the admin or guardian may release a quarantine they set")]
+    QuarantineReleaseUnauthorized,
+    #[msg("The constituent still cannot move: its vault is frozen or its mint paused")]
+    ConstituentCannotMove,
+    #[msg("A constituent can be written off only after 30 days in quarantine")]
+    WriteOffTooEarly,
+    #[msg("A quarantined constituent was never priced: shares cannot be minted until it is priced or released")]
+    QuarantineUnpriced,
+    #[msg("Nothing outside the quarantine is priced to pay for the quarantined slice with")]
+    QuarantineCannotBePaid,
 }
 
 impl From<MathError> for AidxError {

@@ -390,3 +390,53 @@ pub struct ShareSupplySynced {
     pub old: u64,
     pub new: u64,
 }
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstituentQuarantined {
+    pub index: Pubkey,
+    pub mint: Pubkey,
+    pub row: u8,
+    pub by: Pubkey,
+    /// `state::Quarantine` as u8: 1 frozen vault, 2 paused mint (both shown on-chain), 3 by
+    /// the admin or guardian.
+    pub reason: u8,
+    pub at: i64,
+    /// The row's balance: the claim every share keeps on it.
+    pub balance: u64,
+    /// precision: USD_SCALE. What a share minted during the quarantine pays per whole token.
+    pub quarantine_price: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstituentReleased {
+    pub index: Pubkey,
+    pub mint: Pubkey,
+    pub row: u8,
+    pub by: Pubkey,
+    pub reason: u8,
+    pub quarantined_at: i64,
+    pub at: i64,
+    pub balance: u64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstituentWrittenOff {
+    pub index: Pubkey,
+    pub mint: Pubkey,
+    /// The vault that keeps the tokens: the index no longer accounts for them.
+    pub vault: Pubkey,
+    /// The row it had; later rows moved up by one.
+    pub row: u8,
+    /// The claim written off: `balance` raw units against `share_supply` raw shares.
+    pub balance: u64,
+    pub share_supply: u64,
+    pub quarantine_price: u64,
+    pub quarantined_at: i64,
+    pub at: i64,
+    pub old_target: u64,
+    /// Every remaining row's target after (the row's target handed to the others).
+    pub targets_after: Vec<u64>,
+}

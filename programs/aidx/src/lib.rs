@@ -129,6 +129,18 @@ pub mod aidx {
         instructions::wind_down_constituent(ctx, mint)
     }
 
+    pub fn quarantine_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
+        instructions::quarantine_constituent(ctx)
+    }
+
+    pub fn release_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
+        instructions::release_constituent(ctx)
+    }
+
+    pub fn write_off_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()> {
+        instructions::write_off_constituent(ctx, mint)
+    }
+
     pub fn remove_constituent(ctx: Context<RemoveConstituent>) -> Result<()> {
         instructions::remove_constituent(ctx)
     }

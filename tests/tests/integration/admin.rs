@@ -2141,7 +2141,10 @@ fn empty_row() -> Constituent {
         flags: 0,
         leg_accounts: 0,
         controls: 0,
-        _reserved: [0; 3],
+        quarantined_at: 0,
+        quarantine_price: 0,
+        quarantine: 0,
+        _reserved: [0; 7],
     }
 }
 

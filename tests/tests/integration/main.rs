@@ -19,6 +19,7 @@ mod initialize_index;
 mod limits;
 mod methodology_onchain;
 mod oracle;
+mod quarantine;
 mod rebalance;
 mod single;
 mod stateful;

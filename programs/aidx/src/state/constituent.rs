@@ -145,7 +145,52 @@ pub struct Constituent {
     /// Who else can stop this token moving: [`CONTROL_FREEZE`] (the mint has a freeze
     /// authority: it can freeze the vault), [`CONTROL_PAUSE`] (a Token-2022 pause authority).
     pub controls: u8,
-    pub _reserved: [u64; 3],
+    /// Unix time the row was quarantined (see [`Quarantine`]); 0 when it is not.
+    pub quarantined_at: i64,
+    /// precision: USD_SCALE. What a share minted during the quarantine pays for its slice of
+    /// this row, per whole token: the price plus confidence stored when it was quarantined,
+    /// raised by any later stored price plus confidence. 0 when not quarantined.
+    pub quarantine_price: u64,
+    /// [`Quarantine`] as u8 (0: none).
+    pub quarantine: u8,
+    pub _reserved: [u8; 7],
+}
+
+/// Why a row is quarantined: it cannot move or cannot be priced, and every operation that
+/// would need it leaves it aside (see `instructions::admin::quarantine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Quarantine {
+    None = 0,
+    /// Anyone showed the vault frozen; anyone may release it once it is thawed.
+    FrozenVault = 1,
+    /// Anyone showed the mint paused; anyone may release it once it is unpaused.
+    PausedMint = 2,
+    /// The admin or guardian quarantined it (a dead or deprecated feed, or anything else);
+    /// only they release it.
+    Authority = 3,
+}
+
+impl Quarantine {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        [
+            Quarantine::None,
+            Quarantine::FrozenVault,
+            Quarantine::PausedMint,
+            Quarantine::Authority,
+        ]
+        .get(v as usize)
+        .copied()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Quarantine::None => "none",
+            Quarantine::FrozenVault => "frozen vault",
+            Quarantine::PausedMint => "paused mint",
+            Quarantine::Authority => "by authority",
+        }
+    }
 }
 
 /// In-kind leg of a row moved by a plain transfer: vault, holder account.
@@ -167,6 +212,12 @@ pub const FLAG_DEPTH_REPORTED: u8 = 2;
 const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 40 + 32 + 8 + 24);
 
 impl Constituent {
+    /// The row is quarantined: it leaves deposits, NAV, the cap and band checks and the
+    /// auction clock until released or written off.
+    pub fn is_quarantined(&self) -> bool {
+        self.quarantine != Quarantine::None as u8
+    }
+
     /// The methodology's view of this constituent at its stored price.
     pub fn facts(&self) -> crate::math::methodology::TokenFacts {
         crate::math::methodology::TokenFacts {

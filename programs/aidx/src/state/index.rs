@@ -1,11 +1,11 @@
 //! The index account: roles, parameters, share accounting and the constituent table.
 
 use super::{
-    Constituent, ConstituentStatus, IndexParams, CHECKED_LEG_ACCOUNTS, INDEX_SEED,
+    Constituent, ConstituentStatus, IndexParams, Quarantine, CHECKED_LEG_ACCOUNTS, INDEX_SEED,
     MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, PAUSE_ALL, PLAIN_LEG_ACCOUNTS,
 };
 use crate::errors::AidxError;
-use crate::math::nav::{self, Holding, WeightViolation};
+use crate::math::nav::{self, Holding, PriceSide, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
 use crate::math::{mul_div, Rounding, BPS_SCALE};
 use anchor_lang::prelude::*;
@@ -167,13 +167,67 @@ impl Index {
     }
 
     /// The rows whose price an operation is valued at: every constituent that holds a balance,
-    /// and the rows in `also`.
+    /// and the rows in `also`; never a quarantined row (valued at its quarantine price, see
+    /// [`Index::trade_nav`]).
     fn priced_rows<'a>(&'a self, also: &'a [usize]) -> impl Iterator<Item = &'a Constituent> {
         self.constituents()
             .iter()
             .enumerate()
-            .filter(move |(i, c)| c.balance > 0 || also.contains(i))
+            .filter(move |(i, c)| (c.balance > 0 || also.contains(i)) && !c.is_quarantined())
             .map(|(_, c)| c)
+    }
+
+    /// Some row is quarantined.
+    pub fn any_quarantined(&self) -> bool {
+        self.constituents().iter().any(|c| c.is_quarantined())
+    }
+
+    /// Fails with [`AidxError::ConstituentQuarantined`] when a row in `rows` is quarantined:
+    /// it cannot be traded on its own.
+    pub fn require_not_quarantined(&self, rows: &[usize]) -> Result<()> {
+        for &i in rows {
+            if self.constituents()[i].is_quarantined() {
+                msg!("constituent {} is quarantined", i);
+                return err!(AidxError::ConstituentQuarantined);
+            }
+        }
+        Ok(())
+    }
+
+    /// precision: USD_SCALE. Value of `amount` raw units of quarantined row `c` at its
+    /// quarantine price, rounded up: what shares minted during the quarantine pay for it.
+    pub fn quarantine_value_of(c: &Constituent, amount: u64) -> Result<u128> {
+        let h = Holding {
+            balance: amount,
+            decimals: c.decimals,
+            price: c.quarantine_price,
+            conf: 0,
+        };
+        Ok(h.value(PriceSide::Mid, Rounding::Up)
+            .map_err(AidxError::from)?)
+    }
+
+    /// precision: USD_SCALE. The NAV a single-asset trade is valued at, from `holdings` (the
+    /// [`Index::trade_holdings`]) at `side`. A quarantined row counts only on the high side (what
+    /// a mint buys into), at its quarantine price: a share minted during the quarantine pays
+    /// for its slice of the row, and a share redeemed for another asset leaves its slice
+    /// with those who stay.
+    pub fn trade_nav(&self, holdings: &[Holding], side: PriceSide) -> Result<u128> {
+        let rounding = match side {
+            PriceSide::High => Rounding::Up,
+            _ => Rounding::Down,
+        };
+        self.constituents()
+            .iter()
+            .zip(holdings)
+            .try_fold(0u128, |acc, (c, h)| {
+                let v = match (c.is_quarantined(), side) {
+                    (false, _) => h.value(side, rounding).map_err(AidxError::from)?,
+                    (true, PriceSide::High) => Self::quarantine_value_of(c, c.balance)?,
+                    (true, _) => 0,
+                };
+                Ok(acc.checked_add(v).ok_or(AidxError::MathOverflow)?)
+            })
     }
 
     /// Every priced row (see [`Index::priced_rows`]) has a fresh price.
@@ -202,11 +256,18 @@ impl Index {
 
     /// The cap and band rule for a balance change from `before` to the current balances (both
     /// as weights at mid prices): nothing ends further above its cap or outside its band.
+    /// A quarantined row is left out: whatever its weight, it blocks nothing.
     pub fn check_weight_change(&self, before: &[u64], after: &[u64]) -> Result<()> {
         let targets = self.targets();
+        let after: Vec<u64> = self
+            .constituents()
+            .iter()
+            .zip(before.iter().zip(after))
+            .map(|(c, (b, a))| if c.is_quarantined() { *b } else { *a })
+            .collect();
         match nav::check_weight_change(
             before,
-            after,
+            &after,
             &targets,
             self.params.max_weight,
             self.params.band,
@@ -249,15 +310,17 @@ impl Index {
         Ok(())
     }
 
-    /// Which constituents are outside their band at `weights`.
+    /// Which constituents are outside their band at `weights`. A quarantined row never is: it
+    /// cannot be traded back, so it must not start or hold the auction clock.
     pub fn out_of_band(&self, weights: &[u64]) -> Result<Vec<bool>> {
         self.constituents()
             .iter()
             .zip(weights)
             .map(|(c, w)| {
-                Ok(nav::band_excess(*w, c.target_weight, self.params.band)
-                    .map_err(AidxError::from)?
-                    > 0)
+                Ok(!c.is_quarantined()
+                    && nav::band_excess(*w, c.target_weight, self.params.band)
+                        .map_err(AidxError::from)?
+                        > 0)
             })
             .collect()
     }
@@ -305,6 +368,14 @@ impl Index {
             );
             require!(
                 c.leg_accounts == PLAIN_LEG_ACCOUNTS || c.leg_accounts == CHECKED_LEG_ACCOUNTS,
+                AidxError::InvariantViolated
+            );
+            // a quarantine has a reason and a start; a row not quarantined has neither, nor a
+            // quarantine price
+            require!(
+                Quarantine::from_u8(c.quarantine).is_some()
+                    && c.is_quarantined() == (c.quarantined_at != 0)
+                    && (c.is_quarantined() || c.quarantine_price == 0),
                 AidxError::InvariantViolated
             );
             // an unseeded index holds nothing

@@ -25,6 +25,10 @@ pub const PAUSE_REBALANCE: u8 = 8;
 pub const PAUSE_TARGETS: u8 = 16;
 pub const PAUSE_ALL: u8 = 31;
 
+/// How long a row stays quarantined before the admin may write it off: a month for holders
+/// to see it coming, and for the token's issuer to thaw or unpause it.
+pub const WRITE_OFF_AFTER_SECS: i64 = 30 * 24 * 60 * 60;
+
 /// The most decimals a constituent mint may have (10^decimals must stay far inside u128).
 pub const MAX_DECIMALS: u8 = 18;
 

@@ -86,7 +86,7 @@ const TOKEN_ACCOUNT_STATE_OFFSET: usize = 108;
 const FROZEN: u8 = 2;
 
 /// Whether a token account (already checked to belong to a token program) is frozen.
-fn is_frozen(info: &AccountInfo) -> Result<bool> {
+pub(crate) fn is_frozen(info: &AccountInfo) -> Result<bool> {
     let data = info.try_borrow_data()?;
     let state = data
         .get(TOKEN_ACCOUNT_STATE_OFFSET)
@@ -95,7 +95,7 @@ fn is_frozen(info: &AccountInfo) -> Result<bool> {
 }
 
 /// Whether a Token-2022 mint with the pausable extension is paused.
-fn is_paused(mint: &AccountInfo) -> Result<bool> {
+pub(crate) fn is_paused(mint: &AccountInfo) -> Result<bool> {
     use anchor_spl::token_2022::spl_token_2022::{
         extension::{pausable::PausableConfig, BaseStateWithExtensions, StateWithExtensions},
         state::Mint,

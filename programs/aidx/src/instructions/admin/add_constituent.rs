@@ -251,7 +251,10 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         flags: 0,
         leg_accounts,
         controls,
-        _reserved: [0; 3],
+        quarantined_at: 0,
+        quarantine_price: 0,
+        quarantine: 0,
+        _reserved: [0; 7],
     };
     index.constituents[position as usize] = row;
     index.num_constituents = position + 1;

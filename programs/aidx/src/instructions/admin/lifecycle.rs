@@ -35,13 +35,29 @@ pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
         !(opened && !seeded && c.initial_units_per_share > 0),
         AidxError::SeedCompositionLocked
     );
-    let old_target = c.target_weight;
     c.status = ConstituentStatus::WindingDown as u8;
-    c.target_weight = 0;
     let balance = c.balance;
-    // The other rows take its target: same total, pro rata, capped (uncapped when too few
-    // rows remain for the cap to be feasible). When no other row has a target there is nothing
-    // to carry it and the targets sum to 0.
+    let old_target = hand_on_target(&mut index, row)?;
+    // A new target starts a new auction.
+    index.imbalance_started_at = 0;
+    index.invariant()?;
+    emit_event(&ConstituentWindingDown {
+        index: ctx.accounts.index.key(),
+        mint,
+        row: row as u8,
+        old_target,
+        balance,
+        targets_after: index.targets(),
+    });
+    Ok(())
+}
+
+/// Sets row `row`'s target to 0 and hands it to the other rows: same total, pro rata, capped
+/// (uncapped when too few rows remain for the cap to be feasible). When no other row has a
+/// target there is nothing to carry it and the targets sum to 0. Returns the old target.
+pub fn hand_on_target(index: &mut Index, row: usize) -> Result<u64> {
+    let old_target = index.constituents()[row].target_weight;
+    index.constituents_mut()[row].target_weight = 0;
     let others: Vec<u128> = index
         .constituents()
         .iter()
@@ -62,18 +78,15 @@ pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
             c.target_weight = t;
         }
     }
-    // A new target starts a new auction.
-    index.imbalance_started_at = 0;
-    index.invariant()?;
-    emit_event(&ConstituentWindingDown {
-        index: ctx.accounts.index.key(),
-        mint,
-        row: row as u8,
-        old_target,
-        balance,
-        targets_after: index.targets(),
-    });
-    Ok(())
+    Ok(old_target)
+}
+
+/// Drops row `row` from the table; later rows move up by one.
+pub fn drop_row(index: &mut Index, row: usize) {
+    let n = index.num_constituents as usize;
+    index.constituents.copy_within(row + 1..n, row);
+    index.constituents[n - 1] = bytemuck::Zeroable::zeroed();
+    index.num_constituents -= 1;
 }
 
 #[derive(Accounts)]
@@ -145,10 +158,7 @@ pub fn remove_constituent(ctx: Context<RemoveConstituent>) -> Result<()> {
     ))?;
 
     let mut index = a.index.load_mut()?;
-    let n = index.num_constituents as usize;
-    index.constituents.copy_within(row + 1..n, row);
-    index.constituents[n - 1] = bytemuck::Zeroable::zeroed();
-    index.num_constituents -= 1;
+    drop_row(&mut index, row);
     index.invariant()?;
     emit_event(&ConstituentRemoved {
         index: a.index.key(),

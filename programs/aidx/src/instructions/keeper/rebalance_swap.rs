@@ -92,6 +92,7 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         index.require_not_paused(PAUSE_REBALANCE)?;
         require!(index.is_seeded(), AidxError::NotSeeded);
         let (i, o) = a.rows(&index)?;
+        index.require_not_quarantined(&[i, o])?;
         index.require_trade_prices(&clock, &[i, o])?;
         let h = index.trade_holdings(&clock)?;
         let w = weights(&h).map_err(AidxError::from)?;

@@ -21,6 +21,11 @@ pub struct RecomputeTargets<'info> {
     pub index: AccountLoader<'info, Index>,
 }
 
+/// The row takes part in a review: active and not quarantined.
+fn takes_part(c: &Constituent) -> bool {
+    c.status != ConstituentStatus::WindingDown as u8 && !c.is_quarantined()
+}
+
 pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
     let clock = Clock::get()?;
     let index_key = ctx.accounts.index.key();
@@ -31,22 +36,18 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
             .last_review_at
             .saturating_add(index.params.review_period_secs as i64);
     require!(due || index.review_open == 1, AidxError::ReviewNotDue);
-    // A winding-down row gets target 0 whatever its inputs and price: neither is needed, so a
-    // dead feed on it cannot stop a review. Every active row's inputs must be of one
+    // A winding-down or quarantined row gets target 0 whatever its inputs and price: neither
+    // is needed, so a dead feed on it cannot stop a review. Every active row's inputs must be of one
     // observation (posted in batches, the last batch completes it): nobody can recompute
     // between two batches on a mix of this review's and older inputs.
     let observed_at = index
         .constituents()
         .iter()
-        .filter(|c| c.status != ConstituentStatus::WindingDown as u8)
+        .filter(|c| takes_part(c))
         .map(|c| c.inputs_observed_at)
         .max()
         .unwrap_or(0);
-    for c in index
-        .constituents()
-        .iter()
-        .filter(|c| c.status != ConstituentStatus::WindingDown as u8)
-    {
+    for c in index.constituents().iter().filter(|c| takes_part(c)) {
         require!(
             c.inputs_observed_at == observed_at,
             AidxError::MethodologyInputsIncomplete
@@ -63,13 +64,14 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
         );
     }
     let params = index.params.methodology();
-    // A winding-down constituent has no market cap for the methodology: target 0.
+    // A winding-down or quarantined constituent has no market cap for the methodology:
+    // target 0. (Released later, a row takes part in the next review; the admin can open one.)
     let facts: Vec<_> = index
         .constituents()
         .iter()
         .map(|c| {
             let mut f = c.facts();
-            if c.status == ConstituentStatus::WindingDown as u8 {
+            if !takes_part(c) {
                 f.circulating_supply = 0;
             }
             f

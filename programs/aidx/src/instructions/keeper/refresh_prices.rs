@@ -3,7 +3,7 @@
 //! feed stops only what must value its row, not every price. On a seeded index whose priced
 //! rows are all fresh afterwards it also starts or clears the rebalance auction clock at the
 //! new prices, so an imbalance that ends without a poke does not leave an old start time for
-//! the next one.
+//! the next one. A quarantined row's price may be refreshed too; its quarantine price only rises.
 
 use super::poke_rebalance::update_imbalance;
 use crate::errors::AidxError;
@@ -59,6 +59,12 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Resul
         c.conf = p.conf;
         c.publish_time = p.publish_time;
         c.price_slot = clock.slot;
+        // A quarantined row's quarantine price only rises: a mint during the quarantine pays
+        // for its slice at the highest price plus confidence seen.
+        if c.is_quarantined() {
+            let high = c.price.checked_add(c.conf).ok_or(AidxError::MathOverflow)?;
+            c.quarantine_price = c.quarantine_price.max(high);
+        }
     }
     let prices = PricesRefreshed {
         index: index_key,

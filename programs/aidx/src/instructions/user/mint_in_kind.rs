@@ -3,13 +3,16 @@
 //! The first mint seeds the basket from the stated composition (`initial_units_per_share`) and
 //! mints [`DEAD_SHARES`] to the index's own account on top of the holder's shares; every later
 //! mint deposits `ceil(shares * balance / supply)` of each constituent. Deposits round up and
-//! are computed from internal balances, so donations to a vault move nothing.
+//! are computed from internal balances, so donations to a vault move nothing. While a row is
+//! quarantined the deposit leaves it out and pays for its slice in the other rows, at prices.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, MintedInKind};
 use crate::instructions::fees::{accrue_management_fee, mint_shares};
 use crate::math::fees::fee_on;
+use crate::math::nav::PriceSide;
 use crate::math::shares::{mint_deposit, seed_deposit, DEAD_SHARES, MIN_FIRST_MINT};
+use crate::math::{mul_div, Rounding};
 use crate::state::*;
 use crate::token::legs::load_legs;
 use anchor_lang::prelude::*;
@@ -75,15 +78,30 @@ impl MintInKind<'_> {
     }
 }
 
-/// Deposits for `shares`, per constituent: proportional to balances once seeded, from the
-/// stated composition (with dead shares) at the first mint.
-fn deposits(index: &Index, shares: u64) -> Result<(Vec<u64>, u64)> {
+/// Deposits for `shares`, per constituent, and the dead shares minted with them: proportional
+/// to balances once seeded, from the stated composition (with dead shares) at the first mint.
+/// A quarantined row takes nothing; the other rows pay for the new shares' slice of it (see
+/// [`quarantine_payment`]), valued at `clock`. Clients quote with it.
+pub fn mint_in_kind_deposits(index: &Index, shares: u64, clock: &Clock) -> Result<(Vec<u64>, u64)> {
     if index.is_seeded() {
-        let amounts = index
+        let mut amounts = index
             .constituents()
             .iter()
-            .map(|c| mint_deposit(shares, c.balance, index.share_supply).map_err(AidxError::from))
+            .map(|c| match c.is_quarantined() {
+                true => Ok(0),
+                false => {
+                    mint_deposit(shares, c.balance, index.share_supply).map_err(AidxError::from)
+                }
+            })
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        if index.any_quarantined() {
+            for (a, extra) in amounts
+                .iter_mut()
+                .zip(quarantine_payment(index, shares, clock)?)
+            {
+                *a = a.checked_add(extra).ok_or(AidxError::MathOverflow)?;
+            }
+        }
         return Ok((amounts, 0));
     }
     let with_dead = shares
@@ -98,13 +116,52 @@ fn deposits(index: &Index, shares: u64) -> Result<(Vec<u64>, u64)> {
     Ok((amounts, DEAD_SHARES))
 }
 
+/// What minting `shares` pays, on top of the pro-rata deposit, for the new shares' slice of
+/// the quarantined rows: `X`, their slice valued at the quarantine price (rounded up), paid
+/// in the other rows pro rata to their balances, `ceil(B_i * X / V)` where `V` is the other
+/// rows' value at the low side of their trade prices (rounded down). The math and what it
+/// guarantees: `instructions::admin::quarantine`.
+fn quarantine_payment(index: &Index, shares: u64, clock: &Clock) -> Result<Vec<u64>> {
+    let mut slice_value: u128 = 0;
+    for c in index.constituents().iter().filter(|c| c.is_quarantined()) {
+        require!(
+            c.quarantine_price > 0 || c.balance == 0,
+            AidxError::QuarantineUnpriced
+        );
+        let slice = mint_deposit(shares, c.balance, index.share_supply).map_err(AidxError::from)?;
+        slice_value = slice_value
+            .checked_add(Index::quarantine_value_of(c, slice)?)
+            .ok_or(AidxError::MathOverflow)?;
+    }
+    let rows = index.constituents();
+    if slice_value == 0 {
+        return Ok(vec![0; rows.len()]);
+    }
+    // The rows it is paid in are valued like a trade's.
+    index.require_trade_prices(clock, &[])?;
+    let holdings = index.trade_holdings(clock)?;
+    let rest = index.trade_nav(&holdings, PriceSide::Low)?;
+    require!(rest > 0, AidxError::QuarantineCannotBePaid);
+    rows.iter()
+        .map(|c| match c.is_quarantined() {
+            true => Ok(0),
+            false => {
+                let extra = mul_div(c.balance as u128, slice_value, rest, Rounding::Up)
+                    .map_err(AidxError::from)?;
+                Ok(u64::try_from(extra).map_err(|_| AidxError::MathOverflow)?)
+            }
+        })
+        .collect()
+}
+
 pub fn mint_in_kind<'info>(
     ctx: Context<'info, MintInKind<'info>>,
     args: MintInKindArgs,
 ) -> Result<()> {
     let accounts = &ctx.accounts;
     let holder = accounts.holder.key();
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     {
         let index = accounts.index.load()?;
         index.require_not_paused(PAUSE_MINT_IN_KIND)?;
@@ -124,7 +181,7 @@ pub fn mint_in_kind<'info>(
     let (legs, amounts, dead, fee, share_mint_key, bump) = {
         let index = accounts.index.load()?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
-        let (amounts, dead) = deposits(&index, args.shares)?;
+        let (amounts, dead) = mint_in_kind_deposits(&index, args.shares, &clock)?;
         for (amount, max) in amounts.iter().zip(&args.max_amounts_in) {
             require!(amount <= max, AidxError::MaxAmountInExceeded);
         }

@@ -9,7 +9,7 @@ use crate::errors::AidxError;
 use crate::events::{emit_event, MintedSingle};
 use crate::instructions::fees::mint_shares;
 use crate::math::fees::fee_on;
-use crate::math::nav::{nav, weights, PriceSide};
+use crate::math::nav::{weights, PriceSide};
 use crate::math::{mul_div, Rounding};
 use crate::state::*;
 use crate::token::{reconcile_vault, token_amount};
@@ -37,12 +37,13 @@ struct Quote {
 
 fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Result<Quote> {
     require!(args.amount_in > 0, AidxError::ZeroAmount);
+    index.require_not_quarantined(&[row])?;
     index.require_trade_prices(clock, &[row])?;
     let before = index.trade_holdings(clock)?;
     let deposit_value = before[row]
         .value_of(args.amount_in, PriceSide::Low, Rounding::Down)
         .map_err(AidxError::from)?;
-    let nav_high = nav(&before, PriceSide::High, Rounding::Up).map_err(AidxError::from)?;
+    let nav_high = index.trade_nav(&before, PriceSide::High)?;
     let gross = mul_div(
         deposit_value,
         index.share_supply as u128,

@@ -8,7 +8,7 @@ use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedSingle};
 use crate::instructions::fees::take_fee_shares;
 use crate::math::fees::fee_on;
-use crate::math::nav::{nav, weights, PriceSide};
+use crate::math::nav::{weights, PriceSide};
 use crate::math::{mul_div, Rounding};
 use crate::state::*;
 use crate::token::{reconcile_vault, token_amount};
@@ -36,6 +36,7 @@ struct Quote {
 
 fn quote(index: &Index, row: usize, args: &RedeemSingleArgs, clock: &Clock) -> Result<Quote> {
     require!(args.shares > 0, AidxError::ZeroShares);
+    index.require_not_quarantined(&[row])?;
     index.require_trade_prices(clock, &[row])?;
     let before = index.trade_holdings(clock)?;
     let fee_shares = fee_on(args.shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
@@ -43,7 +44,7 @@ fn quote(index: &Index, row: usize, args: &RedeemSingleArgs, clock: &Clock) -> R
         .shares
         .checked_sub(fee_shares)
         .ok_or(AidxError::MathOverflow)?;
-    let nav_low = nav(&before, PriceSide::Low, Rounding::Down).map_err(AidxError::from)?;
+    let nav_low = index.trade_nav(&before, PriceSide::Low)?;
     let value_out = mul_div(
         net as u128,
         nav_low,
