@@ -202,6 +202,15 @@ pub fn holder_events(events: &[AidxEvent], out: &mut impl Write) -> Result<()> {
 
 /// `aidx plan` as tables: what is out of band, the swaps and their reward now.
 pub fn plan(p: &Plan, index: &Index, out: &mut impl Write) -> Result<()> {
+    for d in p.deviations.iter().filter(|d| d.quarantined) {
+        writeln!(
+            out,
+            "{} is quarantined: left out of the plan (weight {}, target {})",
+            d.symbol,
+            pct(d.weight as u128),
+            pct(d.target as u128)
+        )?;
+    }
     let out_rows: Vec<Vec<String>> = p
         .deviations
         .iter()

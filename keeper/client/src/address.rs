@@ -56,6 +56,17 @@ pub fn price_feed_accounts(index: &Index) -> Vec<Pubkey> {
         .collect()
 }
 
+/// The push-feed accounts a refresh before a trade or a plan needs: every row's but a
+/// quarantined one's (its feed may be dead; nothing values it at its feed price).
+pub fn refresh_feed_accounts(index: &Index) -> Vec<Pubkey> {
+    index
+        .constituents()
+        .iter()
+        .filter(|c| !c.is_quarantined())
+        .map(|c| push_feed_address(0, &c.feed_id))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,14 @@ pub enum Action {
     WindDown(usize),
     /// `remove_constituent` of this row (creates the admin's token account for the sweep).
     Remove(usize),
+    /// `quarantine_constituent` of this row: anyone when its vault is frozen or its mint
+    /// paused, the admin or guardian for any reason (a dead or deprecated feed).
+    Quarantine(usize),
+    /// `release_constituent` of this row: anyone once a frozen vault is thawed or a paused
+    /// mint unpaused, the admin or guardian for any quarantine.
+    Release(usize),
+    /// `write_off_constituent` of this row, quarantined for 30 days (admin).
+    WriteOff(usize),
     /// `accrue_fees`.
     AccrueFees,
     /// `claim_fees` (creates the recipient's share account).
@@ -101,6 +109,15 @@ pub async fn execute<C: Chain>(
             chain.ensure_ata(&me, &c.mint, &c.token_program).await?;
             ix::remove_constituent(&index_key, &index, &me, r)
         }
+        Action::Quarantine(r) => {
+            row(r)?;
+            ix::quarantine_constituent(&index_key, &index, &me, r)
+        }
+        Action::Release(r) => {
+            row(r)?;
+            ix::release_constituent(&index_key, &index, &me, r)
+        }
+        Action::WriteOff(r) => ix::write_off_constituent(&index_key, &me, row(r)?.mint),
         Action::AccrueFees => ix::accrue_fees(&index_key, &index),
         Action::ClaimFees => {
             chain

@@ -193,7 +193,7 @@ async fn simulated_report<C: Chain>(
     index_key: &Pubkey,
     index: &aidx::state::Index,
 ) -> Result<(PricesRefreshed, NavReported)> {
-    let feeds = address::price_feed_accounts(index);
+    let feeds = address::refresh_feed_accounts(index);
     let sim = chain
         .simulate_ixs(
             &[
@@ -389,7 +389,7 @@ pub async fn execute_with<C: Chain>(
     let index = chain.load_index(&index_key).await?;
     let accounts = ix::holder_atas(&index, &holder.pubkey());
     let shapes = lookup::shapes(chain, book, Some(holder_name)).await?;
-    let feeds = address::price_feed_accounts(&index);
+    let feeds = address::refresh_feed_accounts(&index);
     let refresh = ix::refresh_prices(&index_key, &feeds);
     let outcome = match request {
         Request::MintInKind { shares } => {

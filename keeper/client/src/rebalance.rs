@@ -43,8 +43,10 @@ pub struct Deviation {
     pub band_low: u64,
     /// precision: WEIGHT_SCALE. `target * (1 + band)`.
     pub band_high: u64,
-    /// Whether the weight is outside the band.
+    /// Whether the weight is outside the band (never for a quarantined row).
     pub out_of_band: bool,
+    /// Whether the row is quarantined: no swap pays it in or takes it out.
+    pub quarantined: bool,
 }
 
 /// One swap of a plan: the caller pays in the underweight row and receives the overweight one.
@@ -88,6 +90,11 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
     let w = weights(&h)?;
     let band = index.params.band;
     let targets = index.targets();
+    let quarantined: Vec<bool> = index
+        .constituents()
+        .iter()
+        .map(|c| c.is_quarantined())
+        .collect();
     let deviations = (0..h.len())
         .map(|i| {
             let half = u64::try_from(mul_div(
@@ -103,7 +110,8 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
                 target: targets[i],
                 band_low: targets[i].saturating_sub(half),
                 band_high: targets[i] + half,
-                out_of_band: band_excess(w[i], targets[i], band)? > 0,
+                out_of_band: !quarantined[i] && band_excess(w[i], targets[i], band)? > 0,
+                quarantined: quarantined[i],
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -146,8 +154,8 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
     while swaps.len() < MAX_SWAPS {
         // The out-of-band constituent with the largest deviation...
         let mut worst: Option<(usize, i128)> = None;
-        for i in 0..h.len() {
-            if out_of_band(&value, i)? {
+        for (i, q) in quarantined.iter().enumerate() {
+            if !q && out_of_band(&value, i)? {
                 let d = dev(&value, i)?;
                 if worst.is_none_or(|(_, wd)| d.abs() > wd.abs()) {
                     worst = Some((i, d));
@@ -157,9 +165,10 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
         let Some((i, d)) = worst else { break };
         // ...paired with the largest opposite deviation.
         let mut partner: Option<(usize, i128)> = None;
-        for j in 0..h.len() {
+        for (j, q) in quarantined.iter().enumerate() {
             let dj = dev(&value, j)?;
             if j != i
+                && !q
                 && dj.signum() == -d.signum()
                 && partner.is_none_or(|(_, pd)| dj.abs() > pd.abs())
             {
@@ -220,7 +229,7 @@ pub async fn plan_at<C: Chain>(chain: &mut C, book: &Book, stored: bool) -> Resu
         let now = chain.get_clock().await?.unix_timestamp;
         return plan(&index, book, now);
     }
-    let feeds = address::price_feed_accounts(&index);
+    let feeds = address::refresh_feed_accounts(&index);
     let sim = chain
         .simulate_ixs(&[ix::refresh_prices(&index_key, &feeds)], &[])
         .await?
@@ -279,7 +288,7 @@ pub async fn rebalance<C: Chain>(
     let shapes = lookup::shapes(chain, book, None).await?;
     loop {
         let index = chain.load_index(&index_key).await?;
-        let feeds = address::price_feed_accounts(&index);
+        let feeds = address::refresh_feed_accounts(&index);
         let refresh = ix::refresh_prices(&index_key, &feeds);
         let (index, p) = if dry_run {
             // A dry run records nothing: it plans at prices refreshed in a simulation.

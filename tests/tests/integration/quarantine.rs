@@ -15,9 +15,12 @@ use aidx::math::nav::{Holding, PriceSide};
 use aidx::math::shares::{mint_deposit, redeem_payout};
 use aidx::math::{mul_div, Rounding, ONE_SHARE, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Index, Quarantine, WRITE_OFF_AFTER_SECS};
-use aidx_client::{self as client, events_of, vault_address, AidxEvent, TOKEN_PROGRAM_ID};
+use aidx_client::{
+    self as client, events_of, vault_address, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
+};
 use aidx_tests::*;
 use anchor_spl::token::spl_token;
+use anchor_spl::token_2022::spl_token_2022;
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signer::Signer;
@@ -377,4 +380,207 @@ async fn a_frozen_constituent_is_quarantined_and_the_index_goes_on() {
         ),
         (left, before.share_supply)
     );
+}
+
+/// NAV at `side` of the rows not quarantined, at their stored prices (published this second:
+/// no age to widen them), plus on the high side the quarantined rows at their quarantine price.
+fn expected_trade_nav(index: &Index, high: bool) -> u128 {
+    index
+        .constituents()
+        .iter()
+        .map(|c| {
+            let (price, rounding) = match (c.is_quarantined(), high) {
+                (true, true) => (c.quarantine_price as u128, Rounding::Up),
+                (true, false) => (0, Rounding::Down),
+                (false, true) => ((c.price + c.conf) as u128, Rounding::Up),
+                (false, false) => ((c.price - c.conf) as u128, Rounding::Down),
+            };
+            mul_div(
+                c.balance as u128,
+                price,
+                10u128.pow(c.decimals as u32),
+                rounding,
+            )
+            .unwrap()
+        })
+        .sum()
+}
+
+/// A paused Token-2022 mint is quarantined by anyone (the mint is the proof) and released by
+/// anyone once unpaused; a dead feed is quarantined by the admin (a stranger cannot release
+/// that). With both set aside, a refresh of the live feeds alone is enough for single-asset
+/// trades, which value the quarantined rows at their quarantine price when minting and at 0
+/// when redeeming; a review gives them target 0 without their inputs or prices.
+#[tokio::test]
+async fn a_paused_mint_and_a_dead_feed_are_set_aside() {
+    use spl_token_2022::extension::pausable;
+    const PAUSED: usize = 1;
+    const DEAD: usize = 2;
+    // ten rows: the eight left eligible at a review can hold a 15% cap
+    const N: usize = 10;
+    let mut t = TestContext::new().await;
+    let mut rows = mixed_rows(N, |i| whole(i, 1));
+    rows[PAUSED].exts = vec![MintExt::Pausable];
+    let fx = t.create_index_of(t.default_args(), &rows).await;
+    let a = t.holder(&fx, rich).await;
+    let b = t.holder(&fx, rich).await;
+    events(t.mint_in_kind(&fx, &a, SEED).await);
+    events(t.set_prices(&fx, &[USD_SCALE; N], CONF_BPS).await);
+    let index = t.index(&fx).await;
+    let payer = t.payer();
+    let paused_mint = fx.constituents[PAUSED].mint;
+    let pause = |on: bool| {
+        if on {
+            pausable::instruction::pause(&TOKEN_2022_PROGRAM_ID, &paused_mint, &payer, &[])
+        } else {
+            pausable::instruction::resume(&TOKEN_2022_PROGRAM_ID, &paused_mint, &payer, &[])
+        }
+        .unwrap()
+    };
+    t.chain.send_ok(&[pause(true)], &[]).await.unwrap();
+    let ev = events(
+        t.send(
+            client::quarantine_constituent(&fx.key, &index, &b.key(), PAUSED),
+            &[&b.keypair],
+        )
+        .await,
+    );
+    assert!(matches!(&ev[..], [AidxEvent::ConstituentQuarantined(q)]
+        if q.reason == Quarantine::PausedMint as u8 && q.by == b.key()));
+    let admin = fx.admin.pubkey();
+    events(
+        t.send(
+            client::quarantine_constituent(&fx.key, &index, &admin, DEAD),
+            &[&fx.admin],
+        )
+        .await,
+    );
+    let r = t
+        .send(
+            client::release_constituent(&fx.key, &index, &b.key(), DEAD),
+            &[&b.keypair],
+        )
+        .await;
+    assert_aidx_error(&r, AidxError::QuarantineReleaseUnauthorized);
+
+    // A minute on, the dead feed has not published; the live feeds are refreshed alone.
+    let now = t.now().await + 60;
+    t.warp_to_time(now).await;
+    let live: Vec<usize> = (0..N).filter(|r| ![PAUSED, DEAD].contains(r)).collect();
+    for &row in &live {
+        let c = &index.constituents()[row];
+        t.chain.post_price(
+            &price_key(&fx, row),
+            c.feed_id,
+            client::pyth::PythPrice::from_usd_scaled(USD_SCALE, CONF_BPS, now),
+        );
+    }
+    let keys: Vec<Pubkey> = live.iter().map(|r| price_key(&fx, *r)).collect();
+    events(t.send(client::refresh_prices(&fx.key, &keys), &[]).await);
+    assert_eq!(
+        client::refresh_feed_accounts(&t.index(&fx).await),
+        keys,
+        "the client refreshes the live feeds only"
+    );
+
+    // A single-asset mint buys into the quarantined rows at their quarantine price; a redeem
+    // is paid from the rest alone.
+    let before = t.index(&fx).await;
+    let ev = events(t.mint_single(&fx, &b, 0, whole(0, 1) / 10, 0).await);
+    let [AidxEvent::MintedSingle(m)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(m.nav, expected_trade_nav(&before, true));
+    let before = t.index(&fx).await;
+    let ev = events(t.redeem_single(&fx, &a, 4, ONE_SHARE, 0).await);
+    let [AidxEvent::RedeemedSingle(r)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(r.nav, expected_trade_nav(&before, false));
+    assert_eq!(
+        r.value_out,
+        mul_div(
+            ONE_SHARE as u128,
+            r.nav,
+            before.share_supply as u128,
+            Rounding::Down
+        )
+        .unwrap()
+    );
+
+    // A review gives both target 0, without their inputs (none posted) or prices.
+    let observed = t.now().await;
+    let rows_in: Vec<aidx::events::MethodologyInputRow> = live
+        .iter()
+        .map(|&i| aidx::events::MethodologyInputRow {
+            mint: fx.constituents[i].mint,
+            circulating_supply: 1_000_000,
+            avg_daily_volume_usd: 50_000_000,
+            depth_usd: None,
+            unlock: false,
+            sub_sector: (i % 7) as u8,
+            bucket: 0,
+        })
+        .collect();
+    let set = client::set_methodology_inputs(
+        &fx.key,
+        &payer,
+        aidx::instructions::SetMethodologyInputsArgs {
+            observed_at: observed,
+            rows: rows_in,
+        },
+    );
+    t.chain.send_ok(&[set], &[]).await.unwrap();
+    events(
+        t.send(client::open_review(&fx.key, &admin), &[&fx.admin])
+            .await,
+    );
+    let ev = events(t.send(client::recompute_targets(&fx.key), &[]).await);
+    let [AidxEvent::TargetsRecomputed(rt)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(rt.targets[PAUSED], 0);
+    assert_eq!(rt.targets[DEAD], 0);
+    assert_eq!(rt.targets.iter().sum::<u64>(), WEIGHT_SCALE);
+
+    // Unpaused, anyone releases the paused row.
+    t.chain.send_ok(&[pause(false)], &[]).await.unwrap();
+    let index = t.index(&fx).await;
+    let ev = events(
+        t.send(
+            client::release_constituent(&fx.key, &index, &b.key(), PAUSED),
+            &[&b.keypair],
+        )
+        .await,
+    );
+    assert!(
+        matches!(&ev[..], [AidxEvent::ConstituentReleased(r)] if r.reason == Quarantine::PausedMint as u8)
+    );
+}
+
+/// A row quarantined before it was ever priced has no quarantine price: nobody can mint against
+/// it (the slice would be free) until it is priced or released. Nothing moves.
+#[tokio::test]
+async fn a_mint_cannot_buy_an_unpriced_quarantined_row_for_nothing() {
+    let mut t = TestContext::new().await;
+    let fx = t.create_index(2, |i| whole(i, 1)).await;
+    let a = t.holder(&fx, rich).await;
+    events(t.mint_in_kind(&fx, &a, SEED).await);
+    let index = t.index(&fx).await;
+    let admin = fx.admin.pubkey();
+    let ev = events(
+        t.send(
+            client::quarantine_constituent(&fx.key, &index, &admin, 1),
+            &[&fx.admin],
+        )
+        .await,
+    );
+    assert!(matches!(&ev[..], [AidxEvent::ConstituentQuarantined(q)] if q.quarantine_price == 0));
+    let vaults = t.vault_balances(&fx).await;
+    let held = t.holder_balances(&a).await;
+    let r = t.mint_in_kind(&fx, &a, ONE_SHARE).await;
+    assert_aidx_error(&r, AidxError::QuarantineUnpriced);
+    assert_eq!(t.vault_balances(&fx).await, vaults);
+    assert_eq!(t.holder_balances(&a).await, held);
+    assert_eq!(t.share_supply(&fx).await, index.share_supply);
 }

@@ -6,7 +6,7 @@ use crate::output;
 use aidx::math::WEIGHT_SCALE;
 use aidx::state::*;
 use aidx_client::admin::{self, Action, AdminOutcome};
-use aidx_client::{Book, Chain};
+use aidx_client::{AidxEvent, Book, Chain};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -144,6 +144,25 @@ pub enum AdminCommand {
         #[arg(long, env = "AIDX_SYMBOL")]
         symbol: String,
     },
+    /// Quarantine a constituent that cannot move or cannot be priced: it leaves deposits,
+    /// NAV-priced operations, the cap and band checks and the auction clock. Anyone may when
+    /// its vault is frozen or its mint paused; the admin or guardian for any reason.
+    Quarantine {
+        #[arg(long, env = "AIDX_SYMBOL")]
+        symbol: String,
+    },
+    /// Release a quarantined constituent: anyone once it moves again (the admin or guardian
+    /// for one they quarantined).
+    Release {
+        #[arg(long, env = "AIDX_SYMBOL")]
+        symbol: String,
+    },
+    /// Write off a constituent quarantined for 30 days: it leaves the table, its claim is
+    /// recorded in the event and its tokens stay in the vault.
+    WriteOff {
+        #[arg(long, env = "AIDX_SYMBOL")]
+        symbol: String,
+    },
     /// Accrue the management fee now (anyone).
     AccrueFees,
     /// Move the collected fee shares to the fee recipient (run with --signer fee recipient).
@@ -193,6 +212,9 @@ impl AdminCommand {
             AdminCommand::OpenReview => Action::OpenReview,
             AdminCommand::WindDown { symbol } => Action::WindDown(book.row_of(&symbol)?),
             AdminCommand::Remove { symbol } => Action::Remove(book.row_of(&symbol)?),
+            AdminCommand::Quarantine { symbol } => Action::Quarantine(book.row_of(&symbol)?),
+            AdminCommand::Release { symbol } => Action::Release(book.row_of(&symbol)?),
+            AdminCommand::WriteOff { symbol } => Action::WriteOff(book.row_of(&symbol)?),
             AdminCommand::AccrueFees => Action::AccrueFees,
             AdminCommand::ClaimFees => Action::ClaimFees,
         })
@@ -229,6 +251,17 @@ impl AdminArgs {
         spinner.finish_and_clear();
         let outcome = outcome?;
         if !self.dry_run {
+            // A row that left the table leaves the book's symbols too: later rows move up.
+            for e in &outcome.events {
+                let row = match e {
+                    AidxEvent::ConstituentRemoved(x) => x.row,
+                    AidxEvent::ConstituentWrittenOff(x) => x.row,
+                    _ => continue,
+                };
+                if (row as usize) < o.book.symbols.len() {
+                    o.book.symbols.remove(row as usize);
+                }
+            }
             o.save().await?;
         }
         if self.json {

@@ -130,6 +130,69 @@ async fn admin_commands_on_a_saved_chain() {
         0
     );
 
+    // Quarantine a constituent (the admin may, for any reason: say its feed died); the audit
+    // shows it left out, then the admin releases it.
+    let sym = book.symbol(1);
+    let ev = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::Quarantine {
+            symbol: sym.clone(),
+        },
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let [AidxEvent::ConstituentQuarantined(q)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(
+        (q.row, q.reason),
+        (1, aidx::state::Quarantine::Authority as u8)
+    );
+    let report = aidx_client::audit::audit(&mut chain, &book, true)
+        .await
+        .unwrap();
+    assert_eq!(report.rows[1].quarantine, Some("by authority"));
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    let mut text = Vec::new();
+    aidx_cli::output::audit(&report, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{sym} ")))
+        .unwrap();
+    assert!(line.ends_with("by authority"), "{text}");
+    assert!(text.lines().next().is_some_and(|l| l.starts_with("index ")));
+    assert!(text.contains("quarantined"), "{text}");
+    let ev = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::Release { symbol: sym },
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(&ev[..], [AidxEvent::ConstituentReleased(r)] if r.row == 1));
+    // Writing off needs 30 days in quarantine.
+    let err = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::WriteOff {
+            symbol: book.symbol(1),
+        },
+        true,
+        &mut out,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("NotQuarantined"), "{err}");
+
     // A permissionless instruction sent with an operator's wallet it does not need: the
     // wallet is left out of the signatures, not a panic.
     let ev = run_admin(
