@@ -127,6 +127,9 @@ pub async fn run<C: Chain>(
                 for note in &r.notes {
                     tracing::debug!(detail = %note, "round output");
                 }
+                for symbol in &r.quarantined {
+                    tracing::warn!(%symbol, "quarantined: left out of rebalancing");
+                }
                 summary.swaps += r.swaps_done;
                 summary.failed += r.swaps_failed;
                 summary.reward_paid_usd += r.reward_paid_usd;

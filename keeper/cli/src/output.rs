@@ -61,6 +61,9 @@ pub fn event_lines(out: &mut impl Write, events: &[AidxEvent], indent: &str) -> 
 
 /// `aidx rebalance` as text: failures and dry-run swaps, each swap done, the totals.
 pub fn rebalance(r: &RebalanceReport, out: &mut impl Write) -> Result<()> {
+    for symbol in &r.quarantined {
+        writeln!(out, "  {symbol} is quarantined: left out")?;
+    }
     for line in &r.notes {
         writeln!(out, "  {line}")?;
     }

@@ -267,6 +267,8 @@ pub struct RebalanceReport {
     /// The swaps' events.
     #[serde(skip)]
     pub swapped: Vec<RebalanceSwapped>,
+    /// Symbols of the quarantined rows, left out of every plan.
+    pub quarantined: Vec<String>,
 }
 
 /// Refreshes prices, records the imbalance, plans and executes: each swap is simulated, its
@@ -309,6 +311,12 @@ pub async fn rebalance<C: Chain>(
             let p = plan(&index, book, now)?;
             (index, p)
         };
+        report.quarantined = p
+            .deviations
+            .iter()
+            .filter(|d| d.quarantined)
+            .map(|d| d.symbol.clone())
+            .collect();
         if p.swaps.is_empty() {
             return Ok(report);
         }

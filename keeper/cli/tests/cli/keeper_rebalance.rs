@@ -123,3 +123,61 @@ async fn keeper_loop_rounds_and_kill_switch() {
     std::fs::remove_file(&kill).ok();
     assert_eq!((s.rounds, s.stopped_by_kill_switch), (0, true));
 }
+
+/// A quarantined constituent is left out of the keeper's plan: ATOM falls 30% (out of band)
+/// and is quarantined by the admin; the plan neither buys it back nor counts it out of band,
+/// and the keeper still rebalances NEAR (+30%) against the rest, with no failed swap.
+#[tokio::test]
+async fn the_keeper_leaves_a_quarantined_row_out() {
+    use aidx_client::admin::{execute, Action};
+    let (mut chain, book) = crate::demo_chain("quarantine").await;
+    let index_key = book.index_key().unwrap();
+    let keeper = book.wallet("keeper").unwrap();
+    let index = chain.index(&index_key).await.unwrap();
+    let price = |sym: &str| index.constituents()[book.row_of(sym).unwrap()].price as f64 / 1e12;
+    let moves = vec![
+        ("NEAR".to_string(), format!("{:.8}", price("NEAR") * 1.3)),
+        ("ATOM".to_string(), format!("{:.8}", price("ATOM") * 0.7)),
+    ];
+    chain.publish_prices(&book, &moves, 10).await.unwrap();
+    let atom = book.row_of("ATOM").unwrap();
+    let q = execute(&mut chain, &book, "admin", Action::Quarantine(atom), false)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&q.events[..], [client::AidxEvent::ConstituentQuarantined(e)] if e.row as usize == atom)
+    );
+
+    let plan = plan_now(&mut chain, &book).await.unwrap();
+    let out: Vec<&str> = plan
+        .deviations
+        .iter()
+        .filter(|d| d.out_of_band)
+        .map(|d| d.symbol.as_str())
+        .collect();
+    assert_eq!(out, ["NEAR"]);
+    assert!(plan.deviations[atom].quarantined);
+    assert!(!plan.swaps.is_empty());
+    assert!(plan
+        .swaps
+        .iter()
+        .all(|s| s.row_in != atom && s.row_out != atom));
+
+    let report = rebalance(&mut chain, &book, &keeper, 50, 2, false)
+        .await
+        .unwrap();
+    assert_eq!(report.quarantined, ["ATOM"]);
+    assert!(
+        report.swaps_done >= 1 && report.swaps_failed == 0,
+        "{:?}",
+        report.notes
+    );
+    assert!(plan_now(&mut chain, &book).await.unwrap().swaps.is_empty());
+    let mut text = Vec::new();
+    aidx_cli::output::rebalance(&report, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.starts_with("  ATOM is quarantined: left out\n"),
+        "{text}"
+    );
+}
