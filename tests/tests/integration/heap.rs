@@ -192,6 +192,55 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
         .await
     );
 
+    // A quarantine (row 5 by the admin), an in-kind mint paying for its slice at prices, a
+    // release, and a write-off 30 days on.
+    t.set_prices(&fx, &ones, 10).await.unwrap();
+    let index = t.index(&fx).await;
+    measured!(
+        "quarantine_constituent",
+        table,
+        t.send(
+            client::quarantine_constituent(&fx.key, &index, &admin, 5),
+            &[&fx.admin]
+        )
+        .await
+    );
+    measured!(
+        "mint_in_kind (a row quarantined)",
+        table,
+        t.mint_in_kind(&fx, &holder, ONE_SHARE).await
+    );
+    let index = t.index(&fx).await;
+    measured!(
+        "release_constituent",
+        table,
+        t.send(
+            client::release_constituent(&fx.key, &index, &admin, 5),
+            &[&fx.admin]
+        )
+        .await
+    );
+    let index = t.index(&fx).await;
+    events(
+        t.send(
+            client::quarantine_constituent(&fx.key, &index, &admin, 5),
+            &[&fx.admin],
+        )
+        .await,
+    );
+    let since = t.index(&fx).await.constituents()[5].quarantined_at;
+    t.warp_to_time(since + aidx::state::WRITE_OFF_AFTER_SECS)
+        .await;
+    measured!(
+        "write_off_constituent",
+        table,
+        t.send(
+            client::write_off_constituent(&fx.key, &admin, fx.constituents[5].mint),
+            &[&fx.admin]
+        )
+        .await
+    );
+
     table
 }
 
