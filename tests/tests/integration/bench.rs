@@ -48,13 +48,15 @@ fn spl_compute_units(logs: &[String]) -> u64 {
 const CALLGRIND_SIZES: [usize; 3] = [1, 8, 24];
 
 /// Instruction kinds measured under callgrind, in the order [`callgrind_handlers`] runs them.
-const CALLGRIND_KINDS: [&str; 6] = [
+const CALLGRIND_KINDS: [&str; 8] = [
     "refresh_prices",
     "mint_in_kind",
     "redeem_in_kind",
     "mint_single",
     "redeem_single",
     "rebalance_swap",
+    "quarantine_constituent",
+    "mint_in_kind, a row quarantined",
 ];
 
 /// Callgrind zeroes its counters on entering this (`--zero-before`). Never inlined and distinct
@@ -187,6 +189,30 @@ async fn callgrind_handlers() {
             };
             let ix = client::rebalance_swap(&fx.key, &index, &a.key(), 0, 1, args);
             measure(&mut t, &fx, m, (n, "rebalance_swap"), ix, &signers, false).await;
+
+            // The last row quarantined (by the guardian, the payer here), released after each
+            // measurement; then an in-kind mint that pays for its slice in the other rows.
+            let payer = t.payer();
+            let index = t.index(&fx).await;
+            let q = client::quarantine_constituent(&fx.key, &index, &payer, n - 1);
+            let release = client::release_constituent(&fx.key, &index, &payer, n - 1);
+            for _ in 0..CALLGRIND_REPEATS {
+                aidx_callgrind_measure_start();
+                let r = t.send(q.clone(), &[]).await;
+                aidx_callgrind_measure_end();
+                events(r);
+                writeln!(m, "{n}\tquarantine_constituent\t{}", q.accounts.len()).unwrap();
+                events(t.send(release.clone(), &[]).await);
+            }
+            events(t.send(q, &[]).await);
+            let args = MintInKindArgs {
+                shares: ONE_SHARE,
+                max_amounts_in: vec![u64::MAX; n],
+                min_shares_out: 0,
+            };
+            let ix = t.mint_in_kind_ix(&fx, &a, args).await;
+            let kind = (n, "mint_in_kind, a row quarantined");
+            measure(&mut t, &fx, m, kind, ix, &signers, true).await;
         }
     }
     print!("{manifest}");
@@ -585,6 +611,32 @@ async fn compute_table(md: &mut String, callgrind: Option<&CallgrindResults>) {
                 ),
             ],
         ),
+        (
+            "quarantine_constituent",
+            vec!["quarantine_constituent"],
+            vec![client::quarantine_constituent(
+                &fx.key,
+                &index,
+                &t.payer(),
+                n - 1,
+            )],
+        ),
+        (
+            "mint_in_kind, a row quarantined",
+            vec!["mint_in_kind, a row quarantined"],
+            vec![
+                t.mint_in_kind_ix(
+                    &fx,
+                    &a,
+                    MintInKindArgs {
+                        shares: ONE_SHARE,
+                        max_amounts_in: vec![u64::MAX; n],
+                        min_shares_out: 0,
+                    },
+                )
+                .await,
+            ],
+        ),
     ];
     let requested = client::rpc::DEFAULT_COMPUTE_UNIT_LIMIT as u64;
     let mut largest: Option<(&str, u64)> = None;
@@ -775,7 +827,8 @@ async fn write_benchmarks() {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
-            writeln!(md, "Fitted through the smallest and largest basket: {line}. \"rebalance_swap\" needs two constituents, so its line starts at 8. \
+            writeln!(md, "Fitted through the smallest and largest basket: {line}. \"rebalance_swap\" needs two constituents, and the quarantine rows a row to set aside besides the one minted, so their lines start at 8. \
+                \"mint_in_kind, a row quarantined\" is an in-kind mint while the last row is quarantined: it values the other rows at their trade prices to pay for the quarantined row's slice. \
                 \"instruction accounts\" are the instruction's own account metas at each size (the transaction adds the program, the compute-budget program and the fee payer).\n").unwrap();
         }
     }
