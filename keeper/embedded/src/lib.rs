@@ -10,8 +10,11 @@
 //! thread under a current-thread Tokio runtime, so each runtime (test) sees only its own events.
 
 pub mod heap;
+pub mod logs;
 pub mod meter;
 pub mod state;
+
+use logs::Captured;
 
 use aidx_client::pyth::PythPrice;
 use aidx_client::tx;
@@ -43,13 +46,26 @@ fn aidx_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Pro
     // out independent ones. The accounts outlive the call, so unifying them is sound.
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     let was = heap::set_active(true);
+    CAPTURED.with(|c| c.borrow_mut().push(vec![]));
     let r = aidx::entry(program_id, accounts, data);
     heap::set_active(was);
     r
 }
 
 thread_local! {
-    static CAPTURED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    /// What each invocation of the program did through its stubs, per invocation, in order.
+    static CAPTURED: RefCell<Vec<Vec<Captured>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records `item` for the current invocation of the program.
+fn capture(item: Captured) {
+    CAPTURED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_empty() {
+            c.push(vec![]);
+        }
+        c.last_mut().expect("an invocation").push(item);
+    });
 }
 
 /// The syscall stubs of `solana-program-test`, wrapped to record `sol_log_data` payloads.
@@ -60,7 +76,10 @@ pub struct CaptureStubs {
 impl SyscallStubs for CaptureStubs {
     fn sol_log(&self, message: &str) {
         meter::log(message.len());
-        heap::paused(|| self.inner.sol_log(message))
+        heap::paused(|| {
+            capture(Captured::Log(message.to_string()));
+            self.inner.sol_log(message)
+        })
     }
     fn sol_log_compute_units(&self) {
         heap::paused(|| self.inner.sol_log_compute_units())
@@ -81,6 +100,7 @@ impl SyscallStubs for CaptureStubs {
             data_bytes,
         );
         heap::paused(|| {
+            capture(Captured::Cpi);
             self.inner
                 .sol_invoke_signed(instruction, account_infos, signers_seeds)
         })
@@ -136,9 +156,7 @@ impl SyscallStubs for CaptureStubs {
     }
     fn sol_log_data(&self, fields: &[&[u8]]) {
         meter::log_data(fields);
-        heap::paused(|| {
-            CAPTURED.with(|c| c.borrow_mut().extend(fields.iter().map(|f| f.to_vec())))
-        });
+        heap::paused(|| capture(Captured::Data(fields.iter().map(|f| f.to_vec()).collect())));
     }
     fn sol_get_processed_sibling_instruction(&self, index: usize) -> Option<Instruction> {
         heap::paused(|| self.inner.sol_get_processed_sibling_instruction(index))
@@ -163,13 +181,24 @@ fn install_event_capture() {
     });
 }
 
-fn drain_captured() -> Vec<Vec<u8>> {
+fn drain_captured() -> Vec<Vec<Captured>> {
     CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()))
 }
 
-/// A processed or simulated transaction's result with the events it captured.
+/// A processed or simulated transaction's result with the events it captured, and its logs as
+/// a cluster writes them (see [`logs::cluster_logs`]).
 fn outcome(result: std::result::Result<(), TransactionError>, logs: Vec<String>) -> TxResult {
-    let captured = drain_captured();
+    let calls = drain_captured();
+    let logs = logs::cluster_logs(&logs, &aidx::ID, &calls);
+    let captured: Vec<Vec<u8>> = calls
+        .into_iter()
+        .flatten()
+        .filter_map(|c| match c {
+            Captured::Data(fields) => Some(fields),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     match result {
         Ok(()) => Ok(TxOutcome {
             events: captured

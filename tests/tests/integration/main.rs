@@ -17,6 +17,7 @@ mod in_kind;
 mod in_kind_accounts;
 mod initialize_index;
 mod limits;
+mod logs;
 mod methodology_onchain;
 mod oracle;
 mod quarantine;
