@@ -35,7 +35,8 @@ async fn mint(url: &str, keypair: &str, index: &str, whole_shares: u64) -> anyho
     // What each constituent costs (the program's own share math), plus 0.5% slippage.
     let shares = whole_shares * aidx::math::ONE_SHARE;
     let now = chain.get_clock().await?.unix_timestamp;
-    let max_amounts_in = holder::in_kind_deposits(&index, shares, now)?
+    let stuck = holder::stuck_rows(&mut chain, &index).await?;
+    let max_amounts_in = holder::in_kind_deposits(&index, shares, now, &stuck)?
         .into_iter()
         .map(|need| holder::plus_slippage(need, 50))
         .collect::<anyhow::Result<Vec<_>>>()?;

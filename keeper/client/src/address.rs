@@ -56,13 +56,15 @@ pub fn price_feed_accounts(index: &Index) -> Vec<Pubkey> {
         .collect()
 }
 
-/// The push-feed accounts a refresh before a trade or a plan needs: every row's but a
-/// quarantined one's (its feed may be dead; nothing values it at its feed price).
+/// The push-feed accounts a refresh before a trade or a plan needs: every row's but one the
+/// admin or guardian quarantined (its feed may be dead; nothing values it at its feed price).
+/// A row quarantined on proof (frozen vault, paused mint) keeps a live feed, and a mint pays
+/// for its slice at that price.
 pub fn refresh_feed_accounts(index: &Index) -> Vec<Pubkey> {
     index
         .constituents()
         .iter()
-        .filter(|c| !c.is_quarantined())
+        .filter(|c| c.quarantine != aidx::state::Quarantine::Authority as u8)
         .map(|c| push_feed_address(0, &c.feed_id))
         .collect()
 }

@@ -117,7 +117,10 @@ pub async fn execute<C: Chain>(
             row(r)?;
             ix::release_constituent(&index_key, &index, &me, r)
         }
-        Action::WriteOff(r) => ix::write_off_constituent(&index_key, &me, row(r)?.mint),
+        Action::WriteOff(r) => {
+            row(r)?;
+            ix::write_off_constituent(&index_key, &index, &me, r)
+        }
         Action::AccrueFees => ix::accrue_fees(&index_key, &index),
         Action::ClaimFees => {
             chain

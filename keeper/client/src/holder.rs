@@ -305,16 +305,46 @@ async fn quote<C: Chain>(
 
 /// What each constituent an in-kind mint of `shares` deposits at unix time `now`, raw units,
 /// table order: the program's own deposit math on the current balances (the seed composition
-/// before the first mint). While a row is quarantined the others also pay for its slice, at
-/// the stored trade prices widened for their age at `now`: quote just before sending.
-pub fn in_kind_deposits(index: &Index, shares: u64, now: i64) -> Result<Vec<u64>> {
+/// before the first mint). A quarantined row that cannot move (`stuck`, see [`stuck_rows`])
+/// is paid for in the rows not quarantined, at the stored trade prices widened for their age
+/// at `now`: quote just before sending.
+pub fn in_kind_deposits(index: &Index, shares: u64, now: i64, stuck: &[bool]) -> Result<Vec<u64>> {
     let clock = Clock {
         unix_timestamp: now,
         ..Clock::default()
     };
-    let (amounts, _dead) = aidx::instructions::mint_in_kind_deposits(index, shares, &clock)
+    let (amounts, _dead) = aidx::instructions::mint_in_kind_deposits(index, shares, &clock, stuck)
         .map_err(|e| anyhow!("{e}"))?;
     Ok(amounts)
+}
+
+/// Which rows cannot move now, table order: a frozen vault or a paused mint, read from the
+/// chain as the program reads them from an in-kind instruction's legs.
+pub async fn stuck_rows<C: Chain>(chain: &mut C, index: &Index) -> Result<Vec<bool>> {
+    use anchor_spl::token_2022::spl_token_2022::extension::{
+        pausable::PausableConfig, BaseStateWithExtensions, StateWithExtensions,
+    };
+    use anchor_spl::token_2022::spl_token_2022::state::{
+        Account as TokenAccount, AccountState, Mint,
+    };
+    let mut out = vec![];
+    for c in index.constituents() {
+        let vault = chain.data_of(&c.vault).await?;
+        let frozen = StateWithExtensions::<TokenAccount>::unpack(&vault)
+            .map(|a| a.base.state == AccountState::Frozen)
+            .unwrap_or(false);
+        let mint = chain.data_of(&c.mint).await?;
+        let paused = StateWithExtensions::<Mint>::unpack(&mint)
+            .ok()
+            .and_then(|m| {
+                m.get_extension::<PausableConfig>()
+                    .ok()
+                    .map(|p| bool::from(p.paused))
+            })
+            .unwrap_or(false);
+        out.push(frozen || paused);
+    }
+    Ok(out)
 }
 
 /// What each constituent an in-kind redeem of `shares` pays, raw units, table order.
@@ -410,7 +440,8 @@ pub async fn execute_with<C: Chain>(
                 index
             };
             let now = chain.get_clock().await?.unix_timestamp;
-            let needs = in_kind_deposits(&index, shares, now)?;
+            let stuck = stuck_rows(chain, &index).await?;
+            let needs = in_kind_deposits(&index, shares, now, &stuck)?;
             check_holdings(chain, book, holder_name, &index, &accounts, &needs).await?;
             let max_amounts_in = needs
                 .iter()

@@ -520,12 +520,25 @@ fn set_quarantine(
     .to_account_metas(None)
 }
 
-/// `write_off_constituent`, signed by the admin: a row quarantined for 30 days leaves the table.
-pub fn write_off_constituent(index_key: &Pubkey, admin: &Pubkey, mint: Pubkey) -> Instruction {
+/// `write_off_constituent` of row `row`, signed by the admin: a row quarantined for 30 days
+/// that still cannot move leaves the table.
+pub fn write_off_constituent(
+    index_key: &Pubkey,
+    index: &Index,
+    admin: &Pubkey,
+    row: usize,
+) -> Instruction {
+    let c = &index.constituents()[row];
     Instruction {
         program_id: PROGRAM_ID,
-        accounts: admin_only(index_key, admin),
-        data: aidx::instruction::WriteOffConstituent { mint }.data(),
+        accounts: aidx::accounts::WriteOff {
+            admin: *admin,
+            index: *index_key,
+            mint: c.mint,
+            vault: c.vault,
+        }
+        .to_account_metas(None),
+        data: aidx::instruction::WriteOffConstituent {}.data(),
     }
 }
 

@@ -86,10 +86,12 @@ pub struct Plan {
 /// Plans the swaps that bring every constituent back inside its band, from the index's stored
 /// prices (refresh them first) at unix time `now`. Pure: the same inputs give the same plan.
 pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
-    let h: Vec<Holding> = index.holdings();
+    // Weighed as the program weighs a trade: a quarantined row left out (balance 0), the
+    // others' targets scaled up to keep their sum.
+    let h: Vec<Holding> = index.band_holdings();
     let w = weights(&h)?;
     let band = index.params.band;
-    let targets = index.targets();
+    let targets = index.band_targets().map_err(|e| anyhow!("{e}"))?;
     let quarantined: Vec<bool> = index
         .constituents()
         .iter()

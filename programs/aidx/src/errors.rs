@@ -282,6 +282,8 @@ pub enum AidxError {
     QuarantineUnpriced,
     #[msg("Nothing outside the quarantine is priced to pay for the quarantined slice with")]
     QuarantineCannotBePaid,
+    #[msg("Only a constituent that still cannot move (frozen vault, paused mint) can be written off: release it, and holders redeem it in kind")]
+    WriteOffCanMove,
 }
 
 impl From<MathError> for AidxError {

@@ -137,8 +137,8 @@ pub mod aidx {
         instructions::release_constituent(ctx)
     }
 
-    pub fn write_off_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()> {
-        instructions::write_off_constituent(ctx, mint)
+    pub fn write_off_constituent(ctx: Context<WriteOff>) -> Result<()> {
+        instructions::write_off_constituent(ctx)
     }
 
     pub fn remove_constituent(ctx: Context<RemoveConstituent>) -> Result<()> {

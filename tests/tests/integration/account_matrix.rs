@@ -23,6 +23,7 @@ use aidx_client::{self as client, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_tests::*;
 use anchor_lang::error::ErrorCode as Anchor;
 use anchor_lang::system_program;
+use anchor_spl::token_2022::spl_token_2022;
 use solana_sdk::{
     instruction::{Instruction, InstructionError},
     pubkey::Pubkey,
@@ -129,8 +130,9 @@ enum Ix {
 const SINGLE_ROW: usize = 0;
 const SWAP_IN: usize = 1;
 const SWAP_OUT: usize = 0;
-/// The row the guardian quarantines, releases and the admin writes off.
-const QUARANTINE_ROW: usize = 2;
+/// The row the guardian quarantines and releases and the admin writes off: the pausable
+/// Token-2022 row, paused (the proof that it cannot move) before a write-off.
+const QUARANTINE_ROW: usize = 3;
 /// The row `add_constituent` adds and `remove_constituent` removes.
 const NEW_ROW: usize = N;
 
@@ -278,7 +280,12 @@ const SPECS: &[Spec] = &[
     Spec {
         ix: Ix::WriteOffConstituent,
         name: "write_off_constituent",
-        accounts: &[("admin", Signer(Admin)), ("index", Index)],
+        accounts: &[
+            ("admin", Signer(Admin)),
+            ("index", Index),
+            ("mint", Mint(QUARANTINE_ROW)),
+            ("vault", Vault(QUARANTINE_ROW)),
+        ],
         remaining: Remaining::None,
     },
     Spec {
@@ -864,6 +871,18 @@ impl World {
                 let a = &self.a.fx;
                 let index = self.t.index(a).await;
                 let guardian = self.a.guardian.insecure_clone();
+                if ix == Ix::WriteOffConstituent {
+                    // Paused: the row cannot move, as a write-off needs.
+                    let payer = self.t.payer();
+                    let pause = spl_token_2022::extension::pausable::instruction::pause(
+                        &TOKEN_2022_PROGRAM_ID,
+                        &self.mints[QUARANTINE_ROW].0,
+                        &payer,
+                        &[],
+                    )
+                    .unwrap();
+                    self.t.chain.send_ok(&[pause], &[]).await.unwrap();
+                }
                 let q = client::quarantine_constituent(
                     &a.key,
                     &index,
@@ -968,7 +987,7 @@ impl World {
                 client::release_constituent(&key, &index, &self.a.guardian.pubkey(), QUARANTINE_ROW)
             }
             Ix::WriteOffConstituent => {
-                client::write_off_constituent(&key, &admin, self.mints[QUARANTINE_ROW].0)
+                client::write_off_constituent(&key, &index, &admin, QUARANTINE_ROW)
             }
             Ix::MintInKind => client::mint_in_kind(
                 &key,
@@ -1374,7 +1393,12 @@ fn expected(c: &Case) -> Option<Want> {
         }),
         // The quarantine's mint is read, not moved: any table mint names its own row, whose
         // vault is not the one passed; any other mint names no row.
-        Mint(_) if matches!(c.ix, Ix::QuarantineConstituent | Ix::ReleaseConstituent) => {
+        Mint(_)
+            if matches!(
+                c.ix,
+                Ix::QuarantineConstituent | Ix::ReleaseConstituent | Ix::WriteOffConstituent
+            ) =>
+        {
             typed(true, false).unwrap_or(match c.wrong {
                 W::ShareMintAccount => aidx(AidxError::UnknownConstituent),
                 _ => aidx(AidxError::VaultMismatch),

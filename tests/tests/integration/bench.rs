@@ -22,6 +22,7 @@ use aidx_client::chain::Chain as _;
 use aidx_client::tx::{self, MAINNET_ACCOUNT_LOCKS, PACKET_DATA_SIZE};
 use aidx_embedded::heap;
 use aidx_tests::*;
+use anchor_spl::token_2022::spl_token_2022;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
@@ -81,7 +82,14 @@ async fn priced_basket(n: usize) -> (TestContext, IndexFixture, Holder) {
     let mut t = TestContext::new().await;
     let mut args = t.default_args();
     args.params.max_weight = MAX_MAX_WEIGHT;
-    let fx = t.create_index_with(args, n, |i| whole(i, 10)).await;
+    // The last row has a freeze authority (the payer): the quarantine measurements freeze it.
+    let mut rows = mixed_rows(n, |i| whole(i, 10));
+    let last = n - 1;
+    rows[last].mint = Some(
+        t.create_mint_with_freeze(mixed_program(last), mixed_decimals(last))
+            .await,
+    );
+    let fx = t.create_index_of(args, &rows).await;
     let a = t.holder(&fx, |_| 1_000_000_000_000_000).await;
     let usd: Vec<u128> = (0..n)
         .map(|i| if i == 1 { 3 * USD_SCALE / 2 } else { USD_SCALE })
@@ -190,20 +198,33 @@ async fn callgrind_handlers() {
             let ix = client::rebalance_swap(&fx.key, &index, &a.key(), 0, 1, args);
             measure(&mut t, &fx, m, (n, "rebalance_swap"), ix, &signers, false).await;
 
-            // The last row quarantined (by the guardian, the payer here), released after each
-            // measurement; then an in-kind mint that pays for its slice in the other rows.
+            // The last row's vault frozen and the row quarantined (by the guardian, the payer
+            // here), thawed and released after each measurement; then, frozen and quarantined,
+            // an in-kind mint that pays for its slice in the other rows.
             let payer = t.payer();
             let index = t.index(&fx).await;
             let q = client::quarantine_constituent(&fx.key, &index, &payer, n - 1);
             let release = client::release_constituent(&fx.key, &index, &payer, n - 1);
             for _ in 0..CALLGRIND_REPEATS {
+                t.chain
+                    .send_ok(&[freeze(&fx, n - 1, &payer, false)], &[])
+                    .await
+                    .unwrap();
                 aidx_callgrind_measure_start();
                 let r = t.send(q.clone(), &[]).await;
                 aidx_callgrind_measure_end();
                 events(r);
                 writeln!(m, "{n}\tquarantine_constituent\t{}", q.accounts.len()).unwrap();
+                t.chain
+                    .send_ok(&[freeze(&fx, n - 1, &payer, true)], &[])
+                    .await
+                    .unwrap();
                 events(t.send(release.clone(), &[]).await);
             }
+            t.chain
+                .send_ok(&[freeze(&fx, n - 1, &payer, false)], &[])
+                .await
+                .unwrap();
             events(t.send(q, &[]).await);
             let args = MintInKindArgs {
                 shares: ONE_SHARE,
@@ -219,6 +240,18 @@ async fn callgrind_handlers() {
     if let Ok(dir) = std::env::var("AIDX_CALLGRIND_DIR") {
         std::fs::write(Path::new(&dir).join("manifest.tsv"), &manifest).unwrap();
     }
+}
+
+/// Freezes (or thaws) the vault of row `row` of `fx`, signed by its mint's freeze authority.
+fn freeze(fx: &IndexFixture, row: usize, authority: &Pubkey, thaw: bool) -> Instruction {
+    let c = &fx.constituents[row];
+    let vault = client::vault_address(&fx.key, &c.mint);
+    let f = if thaw {
+        spl_token_2022::instruction::thaw_account
+    } else {
+        spl_token_2022::instruction::freeze_account
+    };
+    f(&c.token_program, &vault, &c.mint, authority, &[]).unwrap()
 }
 
 /// Instructions (`Ir`) collected in one callgrind dump.
@@ -640,7 +673,15 @@ async fn compute_table(md: &mut String, callgrind: Option<&CallgrindResults>) {
     ];
     let requested = client::rpc::DEFAULT_COMPUTE_UNIT_LIMIT as u64;
     let mut largest: Option<(&str, u64)> = None;
+    let payer = t.payer();
     for (name, kinds, ixs) in cases {
+        if name == "quarantine_constituent" {
+            // Its row cannot move: the in-kind mint after it pays for the row's slice.
+            t.chain
+                .send_ok(&[freeze(&fx, n - 1, &payer, false)], &[])
+                .await
+                .unwrap();
+        }
         aidx_embedded::meter::take();
         let o = t
             .chain

@@ -11,6 +11,7 @@ use aidx::state::{SubSector, MAX_CONSTITUENTS};
 use aidx_client as client;
 use aidx_embedded::heap::{self, SBF_HEAP_BYTES};
 use aidx_tests::*;
+use anchor_spl::token_2022::spl_token_2022;
 use solana_sdk::signer::Signer;
 
 const N: usize = MAX_CONSTITUENTS;
@@ -51,7 +52,12 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
     let mut add_max = 0;
     for i in 0..N {
         let (program, decimals) = (mixed_program(i), mixed_decimals(i));
-        let mint = t.create_mint(program, decimals, &[]).await;
+        // Row 5 has a freeze authority: the quarantine below freezes its vault.
+        let mint = if i == 5 {
+            t.create_mint_with_freeze(program, decimals).await
+        } else {
+            t.create_mint(program, decimals, &[]).await
+        };
         let args = row_args(0x42, i, N, units(i));
         let feed_id = args.feed_id;
         heap::take();
@@ -192,9 +198,20 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
         .await
     );
 
-    // A quarantine (row 5 by the admin), an in-kind mint paying for its slice at prices, a
-    // release, and a write-off 30 days on.
+    // A quarantine of row 5 (made freezable above: its vault frozen, so an in-kind mint pays
+    // for its slice at prices), a release once thawed, and a write-off 30 days on, frozen.
+    let freeze = |thaw: bool| {
+        let c = &fx.constituents[5];
+        let vault = client::vault_address(&fx.key, &c.mint);
+        let f = if thaw {
+            spl_token_2022::instruction::thaw_account
+        } else {
+            spl_token_2022::instruction::freeze_account
+        };
+        f(&c.token_program, &vault, &c.mint, &payer, &[]).unwrap()
+    };
     t.set_prices(&fx, &ones, 10).await.unwrap();
+    t.chain.send_ok(&[freeze(false)], &[]).await.unwrap();
     let index = t.index(&fx).await;
     measured!(
         "quarantine_constituent",
@@ -210,7 +227,7 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
         table,
         t.mint_in_kind(&fx, &holder, ONE_SHARE).await
     );
-    let index = t.index(&fx).await;
+    t.chain.send_ok(&[freeze(true)], &[]).await.unwrap();
     measured!(
         "release_constituent",
         table,
@@ -220,7 +237,7 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
         )
         .await
     );
-    let index = t.index(&fx).await;
+    t.chain.send_ok(&[freeze(false)], &[]).await.unwrap();
     events(
         t.send(
             client::quarantine_constituent(&fx.key, &index, &admin, 5),
@@ -235,7 +252,7 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
         "write_off_constituent",
         table,
         t.send(
-            client::write_off_constituent(&fx.key, &admin, fx.constituents[5].mint),
+            client::write_off_constituent(&fx.key, &index, &admin, 5),
             &[&fx.admin]
         )
         .await

@@ -321,7 +321,8 @@ async fn a_frozen_constituent_is_quarantined_and_the_index_goes_on() {
         t.send(quarantine(&index, &admin, FROZEN), &[&fx.admin])
             .await,
     );
-    let write_off = client::write_off_constituent(&fx.key, &admin, freezable);
+    let index = t.index(&fx).await;
+    let write_off = client::write_off_constituent(&fx.key, &index, &admin, FROZEN);
     assert_aidx_error(
         &t.send(write_off.clone(), &[&fx.admin]).await,
         AidxError::WriteOffTooEarly,
@@ -331,7 +332,7 @@ async fn a_frozen_constituent_is_quarantined_and_the_index_goes_on() {
     let before = t.index(&fx).await;
     let r = t
         .send(
-            client::write_off_constituent(&fx.key, &b.key(), freezable),
+            client::write_off_constituent(&fx.key, &index, &b.key(), FROZEN),
             &[&b.keypair],
         )
         .await;
@@ -466,7 +467,8 @@ async fn a_paused_mint_and_a_dead_feed_are_set_aside() {
     // A minute on, the dead feed has not published; the live feeds are refreshed alone.
     let now = t.now().await + 60;
     t.warp_to_time(now).await;
-    let live: Vec<usize> = (0..N).filter(|r| ![PAUSED, DEAD].contains(r)).collect();
+    // (The paused row's feed is live: a mint pays for its slice at its current price.)
+    let live: Vec<usize> = (0..N).filter(|r| *r != DEAD).collect();
     for &row in &live {
         let c = &index.constituents()[row];
         t.chain.post_price(
@@ -558,29 +560,137 @@ async fn a_paused_mint_and_a_dead_feed_are_set_aside() {
     );
 }
 
-/// A row quarantined before it was ever priced has no quarantine price: nobody can mint against
-/// it (the slice would be free) until it is priced or released. Nothing moves.
+/// A row quarantined before it was ever priced has no price to pay its slice at: while it
+/// cannot move, nobody can mint against it, in kind or single-asset (the slice would be free),
+/// until it is priced or released. Nothing moves.
 #[tokio::test]
 async fn a_mint_cannot_buy_an_unpriced_quarantined_row_for_nothing() {
     let mut t = TestContext::new().await;
-    let fx = t.create_index(2, |i| whole(i, 1)).await;
+    let freezable = t.create_mint_with_freeze(TOKEN_PROGRAM_ID, 6).await;
+    let mut rows = mixed_rows(N, |i| whole(i, 1));
+    rows[1] = RowSpec {
+        program: TOKEN_PROGRAM_ID,
+        decimals: 6,
+        exts: vec![],
+        units: 1_000_000,
+        mint: Some(freezable),
+    };
+    let fx = t.create_index_of(t.default_args(), &rows).await;
     let a = t.holder(&fx, rich).await;
     events(t.mint_in_kind(&fx, &a, SEED).await);
+    freeze(&mut t, &fx, &freezable, false).await;
     let index = t.index(&fx).await;
-    let admin = fx.admin.pubkey();
     let ev = events(
         t.send(
-            client::quarantine_constituent(&fx.key, &index, &admin, 1),
-            &[&fx.admin],
+            client::quarantine_constituent(&fx.key, &index, &a.key(), 1),
+            &[&a.keypair],
         )
         .await,
     );
     assert!(matches!(&ev[..], [AidxEvent::ConstituentQuarantined(q)] if q.quarantine_price == 0));
+    // Every other row priced now.
+    let now = t.now().await;
+    let keys: Vec<Pubkey> = (0..N)
+        .filter(|r| *r != 1)
+        .map(|r| price_key(&fx, r))
+        .collect();
+    for r in (0..N).filter(|r| *r != 1) {
+        let p = client::pyth::PythPrice::from_usd_scaled(USD_SCALE, CONF_BPS, now);
+        t.chain
+            .post_price(&price_key(&fx, r), fx.constituents[r].feed_id, p);
+    }
+    events(t.send(client::refresh_prices(&fx.key, &keys), &[]).await);
     let vaults = t.vault_balances(&fx).await;
     let held = t.holder_balances(&a).await;
     let r = t.mint_in_kind(&fx, &a, ONE_SHARE).await;
     assert_aidx_error(&r, AidxError::QuarantineUnpriced);
+    let r = t.mint_single(&fx, &a, 0, whole(0, 1) / 10, 0).await;
+    assert_aidx_error(&r, AidxError::QuarantineUnpriced);
     assert_eq!(t.vault_balances(&fx).await, vaults);
     assert_eq!(t.holder_balances(&a).await, held);
     assert_eq!(t.share_supply(&fx).await, index.share_supply);
+}
+
+/// A quarantined row that can still move (its feed died, say) is deposited in kind and never
+/// paid out while quarantined: nobody can buy it from the vault at its quarantine price,
+/// however far its market has moved. And it is weighed apart: a row worth 36% of the index,
+/// quarantined, leaves the seven others in their bands (targets scaled up to keep their sum),
+/// so the auction clock stays clear and single-asset trades go on.
+#[tokio::test]
+async fn a_movable_quarantined_row_is_neither_sold_nor_weighed() {
+    const Q: usize = 2;
+    let mut t = TestContext::new().await;
+    let fx = t
+        .create_index_of(t.default_args(), &mixed_rows(N, |i| whole(i, 1)))
+        .await;
+    let a = t.holder(&fx, rich).await;
+    let attacker = t.holder(&fx, rich).await;
+    events(t.mint_in_kind(&fx, &a, SEED).await);
+    // Row 2 at $4: 4/11 of the index; the others at 1/11 = 9.1%, under their 10-15% band.
+    let prices = prices_with(Q, 4 * USD_SCALE);
+    events(t.set_prices(&fx, &prices, CONF_BPS).await);
+    assert!(t.index(&fx).await.imbalance_started_at > 0);
+    let index = t.index(&fx).await;
+    let admin = fx.admin.pubkey();
+    events(
+        t.send(
+            client::quarantine_constituent(&fx.key, &index, &admin, Q),
+            &[&fx.admin],
+        )
+        .await,
+    );
+
+    // Weighed apart: every other row is at 1/7 against a target of 12.5% / (1 - 12.5%).
+    let index = t.index(&fx).await;
+    let targets = index.band_targets().unwrap();
+    assert_eq!(targets[Q], 0);
+    assert!(targets
+        .iter()
+        .enumerate()
+        .all(|(i, t)| i == Q || (142_857_142..=142_857_143).contains(t)));
+    assert_eq!(targets.iter().sum::<u64>(), WEIGHT_SCALE);
+    assert_eq!(
+        events(t.send(client::poke_rebalance(&fx.key), &[]).await),
+        vec![]
+    );
+    assert_eq!(t.index(&fx).await.imbalance_started_at, 0);
+    events(t.mint_single(&fx, &attacker, 0, whole(0, 1) / 10, 0).await);
+    let report = t.audit(&fx).await;
+    assert!(
+        report.rows.iter().all(|r| !r.out_of_band),
+        "{:?}",
+        report.rows
+    );
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+
+    // Deposited in kind (it can move), paid nothing on the way out.
+    let before = t.index(&fx).await;
+    let s = 10 * ONE_SHARE;
+    let ev = events(t.mint_in_kind(&fx, &attacker, s).await);
+    let [AidxEvent::MintedInKind(m)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    let b_q = before.constituents()[Q].balance;
+    assert_eq!(
+        m.amounts_in[Q],
+        mint_deposit(s, b_q, before.share_supply).unwrap()
+    );
+    let q_before = t.holder_balances(&attacker).await[Q];
+    let shares = t.balance(&attacker.shares).await;
+    let ev = events(t.redeem_in_kind(&fx, &attacker, shares).await);
+    let [AidxEvent::RedeemedInKind(r)] = &ev[..] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(r.amounts_out[Q], 0);
+    assert!(r
+        .amounts_out
+        .iter()
+        .enumerate()
+        .all(|(i, x)| i == Q || *x > 0));
+    assert_eq!(t.holder_balances(&attacker).await[Q], q_before);
+    assert_eq!(
+        t.index(&fx).await.constituents()[Q].balance,
+        b_q + m.amounts_in[Q],
+        "the row stays with the holders"
+    );
 }

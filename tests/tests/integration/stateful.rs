@@ -197,7 +197,8 @@ fn assert_cap_kept(before: &Index, after: &Index, in_kind: bool, skipped: u32, w
     // the quarantined ones, and a redeem in kind that skips a leg that cannot move leaves that
     // leg behind: such operations are compared on the rows they move alone.
     let left_out = |i: usize| after.constituents()[i].is_quarantined() || skipped & (1 << i) != 0;
-    let (wb, wa) = if in_kind && (after.any_quarantined() || skipped != 0) {
+    // (The program weighs single-asset trades the same way: a quarantined row at balance 0.)
+    let (wb, wa) = if after.any_quarantined() || skipped != 0 {
         (
             weights_moving(before, left_out),
             weights_moving(after, left_out),
@@ -592,8 +593,9 @@ async fn run_sequence(seed: u64, steps: usize, counts: &mut Counts) {
                 ok_or_aidx_error(&r, &what)
             }
             _ => {
-                // Write off a quarantined row, 30 days on.
-                let row = index.constituents().iter().position(|c| c.is_quarantined());
+                // Write off a quarantined row that cannot move, 30 days on.
+                let row = (0..n)
+                    .find(|&i| index.constituents()[i].is_quarantined() && stops.stopped(&fx, i));
                 match row {
                     Some(row) if n > MIN_ROWS => {
                         let c = index.constituents()[row];
@@ -601,7 +603,8 @@ async fn run_sequence(seed: u64, steps: usize, counts: &mut Counts) {
                         if t.now().await < when {
                             t.warp_to_time(when).await;
                         }
-                        let ix = client::write_off_constituent(&fx.key, &fx.admin.pubkey(), c.mint);
+                        let ix =
+                            client::write_off_constituent(&fx.key, &index, &fx.admin.pubkey(), row);
                         let r = t.send(ix, &[&fx.admin]).await;
                         let ok = ok_or_aidx_error(&r, &what);
                         if ok {

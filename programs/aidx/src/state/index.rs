@@ -5,9 +5,10 @@ use super::{
     MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, PAUSE_ALL, PLAIN_LEG_ACCOUNTS,
 };
 use crate::errors::AidxError;
+use crate::math::methodology::{distribute, MethodologyError};
 use crate::math::nav::{self, Holding, PriceSide, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
-use crate::math::{mul_div, Rounding, BPS_SCALE};
+use crate::math::{mul_div, Rounding, BPS_SCALE, WEIGHT_SCALE};
 use anchor_lang::prelude::*;
 
 /// precision: BPS. How much a trade widens a price's confidence for every second since the
@@ -115,27 +116,116 @@ impl Index {
     /// (rounded up). Whoever stores a price chooses which verified update within the trade max
     /// age it is; the older the one chosen, the wider the spread it trades at, so choosing an
     /// old price pays only when the market moved by more than that spread since.
+    ///
+    /// A quarantined row is left out (balance 0): it is valued apart, at its quarantine price
+    /// ([`Index::trade_nav`]), and weighed apart ([`Index::band_holdings`]).
     pub fn trade_holdings(&self, clock: &Clock) -> Result<Vec<Holding>> {
+        self.constituents()
+            .iter()
+            .zip(self.band_holdings())
+            .map(|(c, mut h)| {
+                if c.is_quarantined() {
+                    return Ok(h);
+                }
+                h.conf = Self::widened_conf(c, clock)?;
+                Ok(h)
+            })
+            .collect()
+    }
+
+    /// precision: USD_SCALE. `c`'s confidence widened by [`AGE_SPREAD_BPS_PER_SEC`] of its
+    /// price for every second since it was published (rounded up).
+    pub fn widened_conf(c: &Constituent, clock: &Clock) -> Result<u64> {
+        let age = clock.unix_timestamp.saturating_sub(c.publish_time).max(0) as u128;
+        let widen = mul_div(
+            c.price as u128,
+            age.checked_mul(AGE_SPREAD_BPS_PER_SEC as u128)
+                .ok_or(AidxError::MathOverflow)?,
+            BPS_SCALE as u128,
+            Rounding::Up,
+        )
+        .map_err(AidxError::from)?;
+        Ok((c.conf as u128)
+            .checked_add(widen)
+            .and_then(|x| u64::try_from(x).ok())
+            .ok_or(AidxError::MathOverflow)?)
+    }
+
+    /// The holdings weights and bands are measured on: every row, a quarantined one at
+    /// balance 0. With [`Index::band_targets`] the index is weighed as if the quarantined rows
+    /// were not there, so a row set aside neither blocks nor forces a trade of the others.
+    pub fn band_holdings(&self) -> Vec<Holding> {
         self.constituents()
             .iter()
             .zip(self.holdings())
             .map(|(c, mut h)| {
-                let age = clock.unix_timestamp.saturating_sub(c.publish_time).max(0) as u128;
-                let widen = mul_div(
-                    c.price as u128,
-                    age.checked_mul(AGE_SPREAD_BPS_PER_SEC as u128)
-                        .ok_or(AidxError::MathOverflow)?,
-                    BPS_SCALE as u128,
-                    Rounding::Up,
-                )
-                .map_err(AidxError::from)?;
-                h.conf = (h.conf as u128)
-                    .checked_add(widen)
-                    .and_then(|x| u64::try_from(x).ok())
-                    .ok_or(AidxError::MathOverflow)?;
-                Ok(h)
+                if c.is_quarantined() {
+                    h.balance = 0;
+                }
+                h
             })
             .collect()
+    }
+
+    /// precision: WEIGHT_SCALE. Weights at mid of [`Index::band_holdings`].
+    pub fn band_weights(&self) -> Result<Vec<u64>> {
+        Ok(nav::weights(&self.band_holdings()).map_err(AidxError::from)?)
+    }
+
+    /// precision: WEIGHT_SCALE. The targets bands are measured against: a quarantined row's is
+    /// 0 and its target is handed to the others pro rata, capped at the index's cap with the
+    /// excess redistributed (uncapped when too few rows remain for the cap), as a wind-down
+    /// hands it on; so with [`Index::band_holdings`] the rest is weighed as an index of its own.
+    /// The stored targets are unchanged: a released row takes its own back.
+    pub fn band_targets(&self) -> Result<Vec<u64>> {
+        let targets = self.targets();
+        if !self.any_quarantined() {
+            return Ok(targets);
+        }
+        let kept: Vec<u128> = self
+            .constituents()
+            .iter()
+            .map(|c| match c.is_quarantined() {
+                true => 0,
+                false => c.target_weight as u128,
+            })
+            .collect();
+        if kept.iter().all(|t| *t == 0) {
+            return Ok(vec![0; targets.len()]);
+        }
+        let total = targets
+            .iter()
+            .try_fold(0u64, |a, t| a.checked_add(*t))
+            .ok_or(AidxError::MathOverflow)?;
+        Ok(match distribute(&kept, total, self.params.max_weight) {
+            Err(MethodologyError::InfeasibleCap { .. }) => distribute(&kept, total, WEIGHT_SCALE),
+            r => r,
+        }
+        .map_err(AidxError::from)?)
+    }
+
+    /// precision: USD_SCALE. The price per whole token a share minted now pays for its slice of
+    /// quarantined row `c`. A row quarantined on proof (frozen vault, paused mint) has a live
+    /// feed: its stored price must be within the trade age, and the price is the higher of its
+    /// quarantine price and that price plus its age-widened confidence (a thaw could pay the
+    /// slice out at the market the next moment). A row quarantined by the authority (its feed
+    /// may be dead) pays its quarantine price, which must exist.
+    pub fn quarantine_price_now(&self, c: &Constituent, clock: &Clock) -> Result<u64> {
+        if c.quarantine == Quarantine::Authority as u8 {
+            require!(c.quarantine_price > 0, AidxError::QuarantineUnpriced);
+            return Ok(c.quarantine_price);
+        }
+        require!(c.price > 0, AidxError::QuarantineUnpriced);
+        require!(
+            clock.unix_timestamp.saturating_sub(c.publish_time)
+                <= i64::from(self.params.trade_max_age_secs),
+            AidxError::PriceTooOldToTrade
+        );
+        let high = c
+            .price
+            .checked_add(Self::widened_conf(c, clock)?)
+            .ok_or(AidxError::MathOverflow)?;
+        Ok(c.quarantine_price.max(high))
     }
 
     /// Every constituent as NAV sees it, with its stored price.
@@ -194,13 +284,14 @@ impl Index {
         Ok(())
     }
 
-    /// precision: USD_SCALE. Value of `amount` raw units of quarantined row `c` at its
-    /// quarantine price, rounded up: what shares minted during the quarantine pay for it.
-    pub fn quarantine_value_of(c: &Constituent, amount: u64) -> Result<u128> {
+    /// precision: USD_SCALE. Value of `amount` raw units of quarantined row `c` at `price`
+    /// ([`Index::quarantine_price_now`]), rounded up: what shares minted during the quarantine
+    /// pay for it.
+    pub fn quarantine_value_of(c: &Constituent, amount: u64, price: u64) -> Result<u128> {
         let h = Holding {
             balance: amount,
             decimals: c.decimals,
-            price: c.quarantine_price,
+            price,
             conf: 0,
         };
         Ok(h.value(PriceSide::Mid, Rounding::Up)
@@ -209,10 +300,10 @@ impl Index {
 
     /// precision: USD_SCALE. The NAV a single-asset trade is valued at, from `holdings` (the
     /// [`Index::trade_holdings`]) at `side`. A quarantined row counts only on the high side (what
-    /// a mint buys into), at its quarantine price: a share minted during the quarantine pays
-    /// for its slice of the row, and a share redeemed for another asset leaves its slice
-    /// with those who stay.
-    pub fn trade_nav(&self, holdings: &[Holding], side: PriceSide) -> Result<u128> {
+    /// a mint buys into), at [`Index::quarantine_price_now`]: a share minted during the
+    /// quarantine pays for its slice of the row, and a share redeemed for another asset leaves
+    /// its slice with those who stay.
+    pub fn trade_nav(&self, holdings: &[Holding], side: PriceSide, clock: &Clock) -> Result<u128> {
         let rounding = match side {
             PriceSide::High => Rounding::Up,
             _ => Rounding::Down,
@@ -223,7 +314,10 @@ impl Index {
             .try_fold(0u128, |acc, (c, h)| {
                 let v = match (c.is_quarantined(), side) {
                     (false, _) => h.value(side, rounding).map_err(AidxError::from)?,
-                    (true, PriceSide::High) => Self::quarantine_value_of(c, c.balance)?,
+                    (true, PriceSide::High) if c.balance > 0 => {
+                        let price = self.quarantine_price_now(c, clock)?;
+                        Self::quarantine_value_of(c, c.balance, price)?
+                    }
                     (true, _) => 0,
                 };
                 Ok(acc.checked_add(v).ok_or(AidxError::MathOverflow)?)
@@ -256,18 +350,13 @@ impl Index {
 
     /// The cap and band rule for a balance change from `before` to the current balances (both
     /// as weights at mid prices): nothing ends further above its cap or outside its band.
-    /// A quarantined row is left out: whatever its weight, it blocks nothing.
+    /// Weights are of [`Index::band_holdings`] and targets [`Index::band_targets`]: a quarantined
+    /// row is left out, whatever its weight, and blocks nothing.
     pub fn check_weight_change(&self, before: &[u64], after: &[u64]) -> Result<()> {
-        let targets = self.targets();
-        let after: Vec<u64> = self
-            .constituents()
-            .iter()
-            .zip(before.iter().zip(after))
-            .map(|(c, (b, a))| if c.is_quarantined() { *b } else { *a })
-            .collect();
+        let targets = self.band_targets()?;
         match nav::check_weight_change(
             before,
-            &after,
+            after,
             &targets,
             self.params.max_weight,
             self.params.band,
@@ -310,17 +399,17 @@ impl Index {
         Ok(())
     }
 
-    /// Which constituents are outside their band at `weights`. A quarantined row never is: it
-    /// cannot be traded back, so it must not start or hold the auction clock.
+    /// Which constituents are outside their band at `weights` (of [`Index::band_holdings`]),
+    /// against [`Index::band_targets`]. A quarantined row never is: it cannot be traded back,
+    /// so it must not start or hold the auction clock.
     pub fn out_of_band(&self, weights: &[u64]) -> Result<Vec<bool>> {
+        let targets = self.band_targets()?;
         self.constituents()
             .iter()
-            .zip(weights)
-            .map(|(c, w)| {
+            .zip(weights.iter().zip(targets))
+            .map(|(c, (w, t))| {
                 Ok(!c.is_quarantined()
-                    && nav::band_excess(*w, c.target_weight, self.params.band)
-                        .map_err(AidxError::from)?
-                        > 0)
+                    && nav::band_excess(*w, t, self.params.band).map_err(AidxError::from)? > 0)
             })
             .collect()
     }

@@ -3,19 +3,25 @@
 //!
 //! **Who.** Anyone may quarantine a row whose vault is frozen or whose mint is paused: the
 //! accounts passed are the proof, read here. The admin or guardian may quarantine any row,
-//! for any reason (a dead feed cannot be shown on-chain). A quarantine shown on-chain is
-//! released by anyone once the vault is thawed and the mint unpaused; one set by the admin or
-//! guardian only by them. Nobody releases a row that still cannot move.
+//! for any reason (a dead feed cannot be shown on-chain), and take over a quarantine shown
+//! on-chain. A quarantine shown on-chain is released by anyone once the vault is thawed and the
+//! mint unpaused; one set by the admin or guardian only by them. Nobody releases a row that
+//! still cannot move.
 //!
 //! **What it does.** The row leaves every operation that would need it to move or be priced:
-//! - Redeem in kind skips it when it cannot move (`skip_mask`, checked from the accounts);
-//!   every share's claim on it stays in the row, paid in kind once it moves again.
-//! - Mint in kind deposits nothing of it, and pays for the new shares' slice of it in the
-//!   other rows instead (below).
+//! - Redeem in kind pays nothing of it: every share's claim on it stays in the row, paid in kind
+//!   once it is released (a holder who leaves before leaves the slice to those who stay).
+//!   Otherwise a mint that paid for the slice at a price, then a redeem, would buy the row at
+//!   that price.
+//! - Mint in kind deposits it in kind while it can move (a dead feed); while it cannot (read
+//!   from the legs), deposits nothing of it and pays for the new shares' slice of it in the
+//!   rows not quarantined instead (below).
 //! - Single-asset mints and redeems and rebalance swaps refuse it as their asset; they value
 //!   the rest of the index at the trade prices and the row at its quarantine price on the high
 //!   side (what a mint buys into) and at 0 on the low side (what a redeem is paid from).
-//! - The cap and band checks and the auction clock leave it out: it can block nothing.
+//! - The cap and band checks and the auction clock leave it out: weights are measured with its
+//!   balance at 0 against targets scaled up to keep their sum without it (`band_targets`), so
+//!   the rest is weighed as an index of its own and the row can block or force nothing.
 //! - A review gives it target 0, as it does a winding-down row: it needs neither its inputs
 //!   nor its price.
 //!
@@ -30,24 +36,28 @@
 //!                                            V = sum over the other rows of value_down(B_i, p_i - c_i)
 //! ```
 //!
-//! where `P_q` is the row's quarantine price (its price plus confidence when quarantined,
-//! raised by any later stored price plus confidence) and `p_i - c_i` the low side of each
-//! other row's trade price. The extra deposit is pro rata to the other rows' balances, so
+//! where `P_q` is the price the slice is paid at (`Index::quarantine_price_now`): for a row
+//! quarantined on proof (its feed is live) the higher of its quarantine price and its stored
+//! price, which must be within the trade age, plus its age-widened confidence; for a row the
+//! authority quarantined (the feed may be dead) its quarantine price: the stored price plus the
+//! age-widened confidence when quarantined, raised by every later stored price plus
+//! confidence. `p_i - c_i` is the low side of each other row's trade price. The extra deposit is pro rata to the other rows' balances, so
 //! their composition is unchanged, and it is worth at least `X` at the low side: for the
 //! `ceil(s * B_q / S)` units of the row the new shares take a claim on, the earlier holders
 //! receive, in the other rows, at least their value at `P_q`. Measured at those prices, the
 //! earlier holders' claim does not fall (every rounding is up, toward the vault, so it can
 //! only rise by the rounding). What the price cannot know is where the row will trade when it
 //! moves again: above `P_q`, the new shares hold a slice bought below its worth; below it,
-//! the earlier holders gained. `P_q` starts at the high side of the last verified price and
-//! only rises, so the premium is the row's own confidence, at least.
+//! the earlier holders gained; and since nothing of the row is paid out until it is released,
+//! only a holder who stays through the quarantine can meet that price. For a row quarantined on
+//! proof `P_q` follows the live market; for one the authority quarantined it starts at the
+//! high side of the last verified price and only rises.
 //!
-//! A single-asset mint pays the same way, through the NAV it buys into. A redeem in kind pays
-//! the row in kind when it moves, and a holder who redeems while it cannot move leaves their
-//! slice to those who stay (it is theirs: nothing is written down).
+//! A single-asset mint pays the same way, through the NAV it buys into.
 //!
-//! **Write-off.** A row quarantined for [`WRITE_OFF_AFTER_SECS`] may be written off by the
-//! admin: its target goes to the other rows, the row leaves the table, and the claim
+//! **Write-off.** A row quarantined for [`WRITE_OFF_AFTER_SECS`] that still cannot move may be
+//! written off by the admin: its target goes to the other rows, the row leaves the table, and
+//! the claim
 //! (balance against share supply, with the vault that keeps the tokens) is recorded in
 //! `ConstituentWrittenOff`.
 
@@ -61,7 +71,6 @@ use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount};
 
 use super::lifecycle::{drop_row, hand_on_target};
-use super::roles::AdminOnly;
 
 #[derive(Accounts)]
 pub struct SetQuarantine<'info> {
@@ -75,20 +84,29 @@ pub struct SetQuarantine<'info> {
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
+/// The row of `mint` with its vault checked against the table, and what stops it now (frozen
+/// vault, paused mint, or [`Quarantine::None`]: it can move).
+fn row_and_proof(
+    index: &Index,
+    mint: &InterfaceAccount<Mint>,
+    vault: &InterfaceAccount<TokenAccount>,
+) -> Result<(usize, Quarantine)> {
+    let row = index.position_of(&mint.key())?;
+    let c = &index.constituents()[row];
+    require_keys_eq!(vault.key(), c.vault, AidxError::VaultMismatch);
+    let proof = if is_frozen(&vault.to_account_info())? {
+        Quarantine::FrozenVault
+    } else if is_paused(&mint.to_account_info())? {
+        Quarantine::PausedMint
+    } else {
+        Quarantine::None
+    };
+    Ok((row, proof))
+}
+
 impl SetQuarantine<'_> {
-    /// The row of `mint` with its vault checked, and whether it cannot move now.
     fn row(&self, index: &Index) -> Result<(usize, Quarantine)> {
-        let row = index.position_of(&self.mint.key())?;
-        let c = &index.constituents()[row];
-        require_keys_eq!(self.vault.key(), c.vault, AidxError::VaultMismatch);
-        let proof = if is_frozen(&self.vault.to_account_info())? {
-            Quarantine::FrozenVault
-        } else if is_paused(&self.mint.to_account_info())? {
-            Quarantine::PausedMint
-        } else {
-            Quarantine::None
-        };
-        Ok((row, proof))
+        row_and_proof(index, &self.mint, &self.vault)
     }
 
     fn is_authority(&self, index: &Index) -> bool {
@@ -99,26 +117,43 @@ impl SetQuarantine<'_> {
 
 pub fn quarantine_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
     let a = &ctx.accounts;
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let mut index = a.index.load_mut()?;
     require!(index.is_seeded(), AidxError::NotSeeded);
     let (row, proof) = a.row(&index)?;
+    // The admin's or guardian's quarantine is theirs to release, whatever it shows (a frozen
+    // row whose feed is dead too must not come back priced when it thaws); anyone else's
+    // stands on its proof.
+    let authority = a.is_authority(&index);
     let reason = match proof {
-        Quarantine::None if a.is_authority(&index) => Quarantine::Authority,
+        _ if authority => Quarantine::Authority,
         Quarantine::None => return err!(AidxError::QuarantineNeedsProof),
         shown => shown,
     };
     let c = &mut index.constituents_mut()[row];
-    require!(!c.is_quarantined(), AidxError::AlreadyQuarantined);
-    c.quarantine = reason as u8;
-    c.quarantined_at = now;
-    c.quarantine_price = c.price.checked_add(c.conf).ok_or(AidxError::MathOverflow)?;
+    if c.is_quarantined() {
+        // The authority may take over a quarantine shown on-chain; nothing else changes.
+        require!(
+            authority && c.quarantine != Quarantine::Authority as u8,
+            AidxError::AlreadyQuarantined
+        );
+        c.quarantine = Quarantine::Authority as u8;
+    } else {
+        c.quarantine = reason as u8;
+        c.quarantined_at = now;
+        // The high side of the stored price, widened by its age as a trade widens it.
+        c.quarantine_price = c
+            .price
+            .checked_add(Index::widened_conf(c, &clock)?)
+            .ok_or(AidxError::MathOverflow)?;
+    }
     let event = ConstituentQuarantined {
         index: a.index.key(),
         mint: c.mint,
         row: row as u8,
         by: a.authority.key(),
-        reason: reason as u8,
+        reason: c.quarantine,
         at: now,
         balance: c.balance,
         quarantine_price: c.quarantine_price,
@@ -163,12 +198,29 @@ pub fn release_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
     Ok(())
 }
 
-pub fn write_off_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()> {
+#[derive(Accounts)]
+pub struct WriteOff<'info> {
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ AidxError::UnauthorizedAdmin)]
+    pub index: AccountLoader<'info, Index>,
+    /// The constituent's mint (read for the pause); checked against the table.
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The constituent's vault (read for the freeze); checked against the table.
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+}
+
+/// Writes off a row quarantined for [`WRITE_OFF_AFTER_SECS`] that still cannot move (its vault
+/// frozen or its mint paused, read from the accounts): a row that can move is never written
+/// off, holders redeem it in kind once it is released.
+pub fn write_off_constituent(ctx: Context<WriteOff>) -> Result<()> {
+    let a = &ctx.accounts;
     let now = Clock::get()?.unix_timestamp;
-    let mut index = ctx.accounts.index.load_mut()?;
-    let row = index.position_of(&mint)?;
+    let mut index = a.index.load_mut()?;
+    let (row, proof) = row_and_proof(&index, &a.mint, &a.vault)?;
+    let mint = a.mint.key();
     let c = index.constituents()[row];
     require!(c.is_quarantined(), AidxError::NotQuarantined);
+    require!(proof != Quarantine::None, AidxError::WriteOffCanMove);
     require!(
         now >= c.quarantined_at.saturating_add(WRITE_OFF_AFTER_SECS),
         AidxError::WriteOffTooEarly
@@ -179,7 +231,7 @@ pub fn write_off_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
     index.imbalance_started_at = 0;
     index.invariant()?;
     emit_event(&ConstituentWrittenOff {
-        index: ctx.accounts.index.key(),
+        index: a.index.key(),
         mint,
         vault: c.vault,
         row: row as u8,

@@ -3,7 +3,6 @@
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, ImbalanceCleared, ImbalanceStarted};
-use crate::math::nav::weights;
 use crate::state::*;
 use anchor_lang::prelude::*;
 
@@ -48,7 +47,7 @@ pub fn poke_rebalance(ctx: Context<PokeRebalance>) -> Result<()> {
     let mut index = ctx.accounts.index.load_mut()?;
     require!(index.is_seeded(), AidxError::NotSeeded);
     index.require_fresh_prices(&clock, &[])?;
-    let w = weights(&index.holdings()).map_err(AidxError::from)?;
+    let w = index.band_weights()?;
     update_imbalance(&mut index, index_key, &w, clock.unix_timestamp)?;
     index.invariant()
 }

@@ -96,10 +96,9 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         index.require_trade_prices(&clock, &[i, o])?;
         let h = index.trade_holdings(&clock)?;
         let w = weights(&h).map_err(AidxError::from)?;
-        let (ti, to) = (
-            index.constituents()[i].target_weight,
-            index.constituents()[o].target_weight,
-        );
+        // Bands and targets as the rest of the index sees them (a quarantined row left out).
+        let targets = index.band_targets()?;
+        let (ti, to) = (targets[i], targets[o]);
         let band = index.params.band;
         let out_i = band_excess(w[i], ti, band).map_err(AidxError::from)? > 0;
         let out_o = band_excess(w[o], to, band).map_err(AidxError::from)? > 0;
@@ -209,7 +208,7 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         q.amount_out,
         cs[o].balance,
     )?;
-    let h = index.holdings();
+    let h = index.band_holdings();
     let weights_after = weights(&h).map_err(AidxError::from)?;
     // The incoming leg never ends above its cap (its target may exceed the cap only on an
     // index whose targets were stated, not computed).

@@ -8,7 +8,6 @@
 use super::poke_rebalance::update_imbalance;
 use crate::errors::AidxError;
 use crate::events::{emit_event, PricesRefreshed};
-use crate::math::nav::weights;
 use crate::oracle::{gate_update, read_update, OracleLimits};
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -81,7 +80,7 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Resul
     };
     emit_event(&prices);
     if index.is_seeded() && index.require_fresh_prices(&clock, &[]).is_ok() {
-        let w = weights(&index.holdings()).map_err(AidxError::from)?;
+        let w = index.band_weights()?;
         update_imbalance(&mut index, index_key, &w, clock.unix_timestamp)?;
     }
     index.invariant()

@@ -3,8 +3,9 @@
 //! The first mint seeds the basket from the stated composition (`initial_units_per_share`) and
 //! mints [`DEAD_SHARES`] to the index's own account on top of the holder's shares; every later
 //! mint deposits `ceil(shares * balance / supply)` of each constituent. Deposits round up and
-//! are computed from internal balances, so donations to a vault move nothing. While a row is
-//! quarantined the deposit leaves it out and pays for its slice in the other rows, at prices.
+//! are computed from internal balances, so donations to a vault move nothing. While a
+//! quarantined row cannot move the deposit leaves it out and pays for its slice in the other
+//! rows, at prices.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, MintedInKind};
@@ -80,25 +81,36 @@ impl MintInKind<'_> {
 
 /// Deposits for `shares`, per constituent, and the dead shares minted with them: proportional
 /// to balances once seeded, from the stated composition (with dead shares) at the first mint.
-/// A quarantined row takes nothing; the other rows pay for the new shares' slice of it (see
-/// [`quarantine_payment`]), valued at `clock`. Clients quote with it.
-pub fn mint_in_kind_deposits(index: &Index, shares: u64, clock: &Clock) -> Result<(Vec<u64>, u64)> {
+/// A quarantined row is deposited in kind like any other while it can move; one that cannot
+/// (`stuck[i]`: its vault frozen or its mint paused, read from the legs) takes nothing, and the
+/// rows not quarantined pay for the new shares' slice of it (see [`quarantine_payment`]),
+/// valued at `clock`. Clients quote with it.
+pub fn mint_in_kind_deposits(
+    index: &Index,
+    shares: u64,
+    clock: &Clock,
+    stuck: &[bool],
+) -> Result<(Vec<u64>, u64)> {
     if index.is_seeded() {
+        let set_aside = |i: usize| index.constituents()[i].is_quarantined() && stuck[i];
+        require!(
+            stuck.len() == index.num_constituents as usize,
+            AidxError::LegAmountsMismatch
+        );
         let mut amounts = index
             .constituents()
             .iter()
-            .map(|c| match c.is_quarantined() {
+            .enumerate()
+            .map(|(i, c)| match set_aside(i) {
                 true => Ok(0),
                 false => {
                     mint_deposit(shares, c.balance, index.share_supply).map_err(AidxError::from)
                 }
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        if index.any_quarantined() {
-            for (a, extra) in amounts
-                .iter_mut()
-                .zip(quarantine_payment(index, shares, clock)?)
-            {
+        if (0..amounts.len()).any(set_aside) {
+            let extras = quarantine_payment(index, shares, clock, &set_aside)?;
+            for (a, extra) in amounts.iter_mut().zip(extras) {
                 *a = a.checked_add(extra).ok_or(AidxError::MathOverflow)?;
             }
         }
@@ -117,30 +129,36 @@ pub fn mint_in_kind_deposits(index: &Index, shares: u64, clock: &Clock) -> Resul
 }
 
 /// What minting `shares` pays, on top of the pro-rata deposit, for the new shares' slice of
-/// the quarantined rows: `X`, their slice valued at the quarantine price (rounded up), paid
-/// in the other rows pro rata to their balances, `ceil(B_i * X / V)` where `V` is the other
-/// rows' value at the low side of their trade prices (rounded down). The math and what it
-/// guarantees: `instructions::admin::quarantine`.
-fn quarantine_payment(index: &Index, shares: u64, clock: &Clock) -> Result<Vec<u64>> {
+/// the quarantined rows that cannot move (`set_aside`): `X`, their slice valued at
+/// [`Index::quarantine_price_now`] (rounded up), paid in the rows not quarantined pro rata to
+/// their balances, `ceil(B_i * X / V)` where `V` is those rows' value at the low side of their
+/// trade prices (rounded down). The math and what it guarantees:
+/// `instructions::admin::quarantine`.
+fn quarantine_payment(
+    index: &Index,
+    shares: u64,
+    clock: &Clock,
+    set_aside: &dyn Fn(usize) -> bool,
+) -> Result<Vec<u64>> {
+    let rows = index.constituents();
     let mut slice_value: u128 = 0;
-    for c in index.constituents().iter().filter(|c| c.is_quarantined()) {
-        require!(
-            c.quarantine_price > 0 || c.balance == 0,
-            AidxError::QuarantineUnpriced
-        );
+    for (i, c) in rows.iter().enumerate() {
+        if !set_aside(i) || c.balance == 0 {
+            continue;
+        }
+        let price = index.quarantine_price_now(c, clock)?;
         let slice = mint_deposit(shares, c.balance, index.share_supply).map_err(AidxError::from)?;
         slice_value = slice_value
-            .checked_add(Index::quarantine_value_of(c, slice)?)
+            .checked_add(Index::quarantine_value_of(c, slice, price)?)
             .ok_or(AidxError::MathOverflow)?;
     }
-    let rows = index.constituents();
     if slice_value == 0 {
         return Ok(vec![0; rows.len()]);
     }
     // The rows it is paid in are valued like a trade's.
     index.require_trade_prices(clock, &[])?;
     let holdings = index.trade_holdings(clock)?;
-    let rest = index.trade_nav(&holdings, PriceSide::Low)?;
+    let rest = index.trade_nav(&holdings, PriceSide::Low, clock)?;
     require!(rest > 0, AidxError::QuarantineCannotBePaid);
     rows.iter()
         .map(|c| match c.is_quarantined() {
@@ -181,7 +199,11 @@ pub fn mint_in_kind<'info>(
     let (legs, amounts, dead, fee, share_mint_key, bump) = {
         let index = accounts.index.load()?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
-        let (amounts, dead) = mint_in_kind_deposits(&index, args.shares, &clock)?;
+        let stuck = legs
+            .iter()
+            .map(|l| l.cannot_move())
+            .collect::<Result<Vec<_>>>()?;
+        let (amounts, dead) = mint_in_kind_deposits(&index, args.shares, &clock, &stuck)?;
         for (amount, max) in amounts.iter().zip(&args.max_amounts_in) {
             require!(amount <= max, AidxError::MaxAmountInExceeded);
         }

@@ -43,7 +43,7 @@ fn quote(index: &Index, row: usize, args: &MintSingleArgs, clock: &Clock) -> Res
     let deposit_value = before[row]
         .value_of(args.amount_in, PriceSide::Low, Rounding::Down)
         .map_err(AidxError::from)?;
-    let nav_high = index.trade_nav(&before, PriceSide::High)?;
+    let nav_high = index.trade_nav(&before, PriceSide::High, clock)?;
     let gross = mul_div(
         deposit_value,
         index.share_supply as u128,

@@ -6,6 +6,7 @@
 //! A skipped leg pays nothing; its share stays in the basket, with the remaining holders. Only
 //! a leg that cannot move (frozen vault, paused mint: checked here from the accounts) may be
 //! skipped: skipping a movable leg would let a large holder push it above its cap unchecked.
+//! A quarantined row pays nothing until it is released: its share stays in the basket.
 
 use crate::errors::AidxError;
 use crate::events::{emit_event, RedeemedInKind};
@@ -98,8 +99,13 @@ pub fn redeem_in_kind<'info>(
     let (legs, payouts, fee, share_mint_key, bump) = {
         let index = accounts.index.load()?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
+        // A quarantined row pays nothing while it is quarantined (every share's claim on it
+        // stays with the holders, paid in kind once it is released): otherwise a mint that paid
+        // for its slice at the quarantine price and a redeem here would buy it at that price.
+        let held =
+            |i: usize| args.skip_mask & (1 << i) != 0 || index.constituents()[i].is_quarantined();
         for (i, leg) in legs.iter().enumerate() {
-            if args.skip_mask & (1 << i) != 0 {
+            if args.skip_mask & (1 << i) != 0 && !index.constituents()[i].is_quarantined() {
                 require!(leg.cannot_move()?, AidxError::SkippedLegCanMove);
             }
         }
@@ -110,7 +116,7 @@ pub fn redeem_in_kind<'info>(
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if args.skip_mask & (1 << i) != 0 {
+                if held(i) {
                     return Ok(0);
                 }
                 redeem_payout(net, c.balance, index.share_supply).map_err(AidxError::from)
@@ -118,10 +124,7 @@ pub fn redeem_in_kind<'info>(
             .collect::<std::result::Result<Vec<_>, _>>()?;
         require!(payouts.iter().any(|p| *p > 0), AidxError::RedeemTooSmall);
         for (i, (paid, min)) in payouts.iter().zip(&args.min_amounts_out).enumerate() {
-            require!(
-                paid >= min || args.skip_mask & (1 << i) != 0,
-                AidxError::MinAmountOutNotMet
-            );
+            require!(paid >= min || held(i), AidxError::MinAmountOutNotMet);
         }
         (legs, payouts, fee, index.share_mint, index.bump)
     };

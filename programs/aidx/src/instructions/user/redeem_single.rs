@@ -44,7 +44,7 @@ fn quote(index: &Index, row: usize, args: &RedeemSingleArgs, clock: &Clock) -> R
         .shares
         .checked_sub(fee_shares)
         .ok_or(AidxError::MathOverflow)?;
-    let nav_low = index.trade_nav(&before, PriceSide::Low)?;
+    let nav_low = index.trade_nav(&before, PriceSide::Low, clock)?;
     let value_out = mul_div(
         net as u128,
         nav_low,
