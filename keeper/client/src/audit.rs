@@ -193,6 +193,7 @@ async fn check_vaults<C: Chain>(
     // Bands as the program measures them: a quarantined row left out, the others' targets
     // scaled up to keep their sum.
     let targets = index.band_targets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let band_cap = index.band_cap().map_err(|e| anyhow::anyhow!("{e}"))?;
     for (i, c) in index.constituents().iter().enumerate() {
         let target = targets[i];
         let sym = symbol(book, i, &c.mint);
@@ -285,7 +286,7 @@ async fn check_vaults<C: Chain>(
             target,
             band_low: target.saturating_sub(half),
             band_high: target + half,
-            cap: index.params.max_weight,
+            cap: band_cap,
             out_of_band,
             controls,
             stopped,

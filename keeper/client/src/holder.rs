@@ -348,11 +348,15 @@ pub async fn stuck_rows<C: Chain>(chain: &mut C, index: &Index) -> Result<Vec<bo
 }
 
 /// What each constituent an in-kind redeem of `shares` pays, raw units, table order.
+/// A quarantined row pays nothing until it is released.
 pub fn in_kind_payouts(index: &Index, shares: u64) -> Result<Vec<u64>> {
     index
         .constituents()
         .iter()
-        .map(|c| Ok(redeem_payout(shares, c.balance, index.share_supply)?))
+        .map(|c| match c.is_quarantined() {
+            true => Ok(0),
+            false => Ok(redeem_payout(shares, c.balance, index.share_supply)?),
+        })
         .collect()
 }
 

@@ -284,6 +284,8 @@ pub enum AidxError {
     QuarantineCannotBePaid,
     #[msg("Only a constituent that still cannot move (frozen vault, paused mint) can be written off: release it, and holders redeem it in kind")]
     WriteOffCanMove,
+    #[msg("A quarantine lasts at least an hour before it can be released")]
+    ReleaseTooEarly,
 }
 
 impl From<MathError> for AidxError {

@@ -890,12 +890,12 @@ impl World {
                     QUARANTINE_ROW,
                 );
                 events(self.t.send(q, &[&guardian]).await);
-                if ix == Ix::WriteOffConstituent {
-                    let now = self.t.now().await;
-                    self.t
-                        .warp_to_time(now + aidx::state::WRITE_OFF_AFTER_SECS)
-                        .await;
-                }
+                let wait = match ix {
+                    Ix::WriteOffConstituent => aidx::state::WRITE_OFF_AFTER_SECS,
+                    _ => aidx::state::MIN_QUARANTINE_SECS,
+                };
+                let now = self.t.now().await;
+                self.t.warp_to_time(now + wait).await;
             }
             Ix::RebalanceSwap => {
                 let mut usd = vec![USD_SCALE; N];

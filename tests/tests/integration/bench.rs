@@ -219,7 +219,14 @@ async fn callgrind_handlers() {
                     .send_ok(&[freeze(&fx, n - 1, &payer, true)], &[])
                     .await
                     .unwrap();
+                let now = t.now().await;
+                t.warp_to_time(now + aidx::state::MIN_QUARANTINE_SECS).await;
                 events(t.send(release.clone(), &[]).await);
+                // prices within the trade age again for what is measured next
+                let usd: Vec<u128> = (0..n)
+                    .map(|i| if i == 1 { 3 * USD_SCALE / 2 } else { USD_SCALE })
+                    .collect();
+                events(t.set_prices(&fx, &usd, 10).await);
             }
             t.chain
                 .send_ok(&[freeze(&fx, n - 1, &payer, false)], &[])

@@ -228,6 +228,8 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
         t.mint_in_kind(&fx, &holder, ONE_SHARE).await
     );
     t.chain.send_ok(&[freeze(true)], &[]).await.unwrap();
+    let now = t.now().await;
+    t.warp_to_time(now + aidx::state::MIN_QUARANTINE_SECS).await;
     measured!(
         "release_constituent",
         table,

@@ -167,6 +167,26 @@ async fn admin_commands_on_a_saved_chain() {
     assert!(line.ends_with("by authority"), "{text}");
     assert!(text.lines().next().is_some_and(|l| l.starts_with("index ")));
     assert!(text.contains("quarantined"), "{text}");
+    // A release comes an hour after the quarantine at the earliest.
+    let err = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::Release {
+            symbol: sym.clone(),
+        },
+        true,
+        &mut out,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("ReleaseTooEarly"), "{err}");
+    let clock = chain.clock().await.unwrap();
+    chain.ctx.warp_to_slot(clock.slot + 1).unwrap();
+    chain
+        .set_unix_timestamp(clock.unix_timestamp + aidx::state::MIN_QUARANTINE_SECS)
+        .await
+        .unwrap();
     let ev = run_admin(
         &mut chain,
         &book,

@@ -5,10 +5,9 @@ use super::{
     MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, PAUSE_ALL, PLAIN_LEG_ACCOUNTS,
 };
 use crate::errors::AidxError;
-use crate::math::methodology::{distribute, MethodologyError};
 use crate::math::nav::{self, Holding, PriceSide, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
-use crate::math::{mul_div, Rounding, BPS_SCALE, WEIGHT_SCALE};
+use crate::math::{mul_div, Rounding, BPS_SCALE};
 use anchor_lang::prelude::*;
 
 /// precision: BPS. How much a trade widens a price's confidence for every second since the
@@ -172,36 +171,57 @@ impl Index {
         Ok(nav::weights(&self.band_holdings()).map_err(AidxError::from)?)
     }
 
-    /// precision: WEIGHT_SCALE. The targets bands are measured against: a quarantined row's is
-    /// 0 and its target is handed to the others pro rata, capped at the index's cap with the
-    /// excess redistributed (uncapped when too few rows remain for the cap), as a wind-down
-    /// hands it on; so with [`Index::band_holdings`] the rest is weighed as an index of its own.
-    /// The stored targets are unchanged: a released row takes its own back.
-    pub fn band_targets(&self) -> Result<Vec<u64>> {
-        let targets = self.targets();
-        if !self.any_quarantined() {
-            return Ok(targets);
-        }
-        let kept: Vec<u128> = self
+    /// `(kept, total)`: the stored targets of the rows not quarantined, and of all rows.
+    fn target_shares(&self) -> Result<(u128, u128)> {
+        let total: u128 = self.targets().iter().map(|t| *t as u128).sum();
+        let set_aside: u128 = self
             .constituents()
             .iter()
-            .map(|c| match c.is_quarantined() {
-                true => 0,
-                false => c.target_weight as u128,
-            })
-            .collect();
-        if kept.iter().all(|t| *t == 0) {
-            return Ok(vec![0; targets.len()]);
-        }
-        let total = targets
+            .filter(|c| c.is_quarantined())
+            .map(|c| c.target_weight as u128)
+            .sum();
+        Ok((
+            total
+                .checked_sub(set_aside)
+                .ok_or(AidxError::MathOverflow)?,
+            total,
+        ))
+    }
+
+    /// precision: WEIGHT_SCALE. The targets bands are measured against: a quarantined row's is
+    /// 0 and the others are scaled up pro rata (rounded down) to keep their sum, so that with
+    /// [`Index::band_holdings`] the rest is weighed as an index of its own, and with
+    /// [`Index::band_cap`] capped as one. The stored targets are unchanged: a released row
+    /// takes its own back.
+    pub fn band_targets(&self) -> Result<Vec<u64>> {
+        let (kept, total) = self.target_shares()?;
+        self.constituents()
             .iter()
-            .try_fold(0u64, |a, t| a.checked_add(*t))
-            .ok_or(AidxError::MathOverflow)?;
-        Ok(match distribute(&kept, total, self.params.max_weight) {
-            Err(MethodologyError::InfeasibleCap { .. }) => distribute(&kept, total, WEIGHT_SCALE),
-            r => r,
+            .map(|c| {
+                if c.is_quarantined() || kept == 0 {
+                    return Ok(0);
+                }
+                if kept == total {
+                    return Ok(c.target_weight);
+                }
+                let t = mul_div(c.target_weight as u128, total, kept, Rounding::Down)
+                    .map_err(AidxError::from)?;
+                Ok(u64::try_from(t).map_err(|_| AidxError::MathOverflow)?)
+            })
+            .collect()
+    }
+
+    /// precision: WEIGHT_SCALE. The cap as [`Index::band_holdings`] weigh it: scaled up with
+    /// the targets (rounded down), so that setting a row aside moves no other row above or
+    /// below its cap: only the quarantined row's own weight leaves the denominator.
+    pub fn band_cap(&self) -> Result<u64> {
+        let (kept, total) = self.target_shares()?;
+        if kept == 0 || kept == total {
+            return Ok(self.params.max_weight);
         }
-        .map_err(AidxError::from)?)
+        let c = mul_div(self.params.max_weight as u128, total, kept, Rounding::Down)
+            .map_err(AidxError::from)?;
+        Ok(u64::try_from(c).map_err(|_| AidxError::MathOverflow)?)
     }
 
     /// precision: USD_SCALE. The price per whole token a share minted now pays for its slice of
@@ -354,14 +374,8 @@ impl Index {
     /// row is left out, whatever its weight, and blocks nothing.
     pub fn check_weight_change(&self, before: &[u64], after: &[u64]) -> Result<()> {
         let targets = self.band_targets()?;
-        match nav::check_weight_change(
-            before,
-            after,
-            &targets,
-            self.params.max_weight,
-            self.params.band,
-        )
-        .map_err(AidxError::from)?
+        match nav::check_weight_change(before, after, &targets, self.band_cap()?, self.params.band)
+            .map_err(AidxError::from)?
         {
             Ok(()) => Ok(()),
             Err(WeightViolation::AboveCap(i)) => {

@@ -29,6 +29,16 @@ pub const PAUSE_ALL: u8 = 31;
 /// to see it coming, and for the token's issuer to thaw or unpause it.
 pub const WRITE_OFF_AFTER_SECS: i64 = 30 * 24 * 60 * 60;
 
+/// The shortest quarantine: a release comes at least this long after the quarantine, so that
+/// whoever pays for a quarantined row's slice carries its market for that long (otherwise its
+/// freeze authority could freeze, quarantine, mint, thaw, release and redeem in one
+/// transaction and buy the row from the vault at the oracle's price).
+pub const MIN_QUARANTINE_SECS: i64 = 60 * 60;
+/// How long the admin's or guardian's quarantine of a row that can move holds it back from
+/// redeems in kind: after this anyone may release it, so no authority can keep holders from
+/// leaving with it.
+pub const AUTHORITY_HOLD_SECS: i64 = 7 * 24 * 60 * 60;
+
 /// The most decimals a constituent mint may have (10^decimals must stay far inside u128).
 pub const MAX_DECIMALS: u8 = 18;
 

@@ -5,8 +5,12 @@
 //! accounts passed are the proof, read here. The admin or guardian may quarantine any row,
 //! for any reason (a dead feed cannot be shown on-chain), and take over a quarantine shown
 //! on-chain. A quarantine shown on-chain is released by anyone once the vault is thawed and the
-//! mint unpaused; one set by the admin or guardian only by them. Nobody releases a row that
-//! still cannot move.
+//! mint unpaused; one set by the admin or guardian only by them for [`AUTHORITY_HOLD_SECS`],
+//! then by anyone too (no authority can keep holders from leaving with a row that moves).
+//! Nobody releases a row that still cannot move, nor one quarantined less than
+//! [`MIN_QUARANTINE_SECS`] ago: whoever paid for its slice carries its market that long, so its
+//! freeze authority cannot freeze, quarantine, mint, thaw, release and redeem in one
+//! transaction.
 //!
 //! **What it does.** The row leaves every operation that would need it to move or be priced:
 //! - Redeem in kind pays nothing of it: every share's claim on it stays in the row, paid in kind
@@ -142,11 +146,8 @@ pub fn quarantine_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
     } else {
         c.quarantine = reason as u8;
         c.quarantined_at = now;
-        // The high side of the stored price, widened by its age as a trade widens it.
-        c.quarantine_price = c
-            .price
-            .checked_add(Index::widened_conf(c, &clock)?)
-            .ok_or(AidxError::MathOverflow)?;
+        // The high side of the stored price.
+        c.quarantine_price = c.price.checked_add(c.conf).ok_or(AidxError::MathOverflow)?;
     }
     let event = ConstituentQuarantined {
         index: a.index.key(),
@@ -173,11 +174,13 @@ pub fn release_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
     let authority = a.is_authority(&index);
     let c = &mut index.constituents_mut()[row];
     require!(c.is_quarantined(), AidxError::NotQuarantined);
+    let held_for = now.saturating_sub(c.quarantined_at);
     require!(
-        authority || c.quarantine != Quarantine::Authority as u8,
+        authority || c.quarantine != Quarantine::Authority as u8 || held_for >= AUTHORITY_HOLD_SECS,
         AidxError::QuarantineReleaseUnauthorized
     );
     require!(proof == Quarantine::None, AidxError::ConstituentCannotMove);
+    require!(held_for >= MIN_QUARANTINE_SECS, AidxError::ReleaseTooEarly);
     let event = ConstituentReleased {
         index: a.index.key(),
         mint: c.mint,

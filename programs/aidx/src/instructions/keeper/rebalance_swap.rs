@@ -213,7 +213,7 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
     // The incoming leg never ends above its cap (its target may exceed the cap only on an
     // index whose targets were stated, not computed).
     require!(
-        weights_after[i] <= index.params.max_weight || weights_after[i] <= weights_before[i],
+        weights_after[i] <= index.band_cap()? || weights_after[i] <= weights_before[i],
         AidxError::WeightAboveCap
     );
     let nav_after = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;

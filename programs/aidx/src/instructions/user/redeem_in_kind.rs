@@ -124,7 +124,12 @@ pub fn redeem_in_kind<'info>(
             .collect::<std::result::Result<Vec<_>, _>>()?;
         require!(payouts.iter().any(|p| *p > 0), AidxError::RedeemTooSmall);
         for (i, (paid, min)) in payouts.iter().zip(&args.min_amounts_out).enumerate() {
-            require!(paid >= min || held(i), AidxError::MinAmountOutNotMet);
+            // A holder who accepts nothing of a row says so (its skip bit, or a minimum of 0):
+            // a quarantine that lands first cannot take the row from a redeem that wanted it.
+            require!(
+                paid >= min || args.skip_mask & (1 << i) != 0,
+                AidxError::MinAmountOutNotMet
+            );
         }
         (legs, payouts, fee, index.share_mint, index.bump)
     };
