@@ -214,6 +214,7 @@ async fn simulated_report<C: Chain>(
 }
 
 /// What a holder asks for.
+#[derive(Clone, Debug)]
 pub enum Request {
     /// Mint `shares` raw shares, depositing every constituent in proportion.
     MintInKind {

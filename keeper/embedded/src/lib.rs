@@ -224,6 +224,9 @@ pub struct Embedded {
     /// Whether a transaction larger than a packet is refused before it runs, as a cluster
     /// refuses it (on, unless started with [`Embedded::start_with_test_limits`]).
     pub cluster_size_limit: bool,
+    /// Compute units the last processed or simulated transaction consumed (the SPL programs'
+    /// metering; the natively run program is not metered).
+    pub last_units_consumed: u64,
 }
 
 pub use aidx_client::tx::MAINNET_ACCOUNT_LOCKS;
@@ -265,6 +268,7 @@ impl Embedded {
             touched: Default::default(),
             event_log: vec![],
             cluster_size_limit: true,
+            last_units_consumed: 0,
         })
     }
 
@@ -381,6 +385,7 @@ impl Embedded {
             .process_transaction_with_metadata(tx)
             .await
             .context("banks client")?;
+        self.last_units_consumed = r.metadata.as_ref().map_or(0, |m| m.compute_units_consumed);
         let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
         let o = outcome(r.result, logs);
         if let Ok(ok) = &o {
@@ -470,7 +475,7 @@ impl Embedded {
 
     /// Simulates an already-signed transaction (refused first when a cluster would refuse it
     /// for its size).
-    async fn simulate_versioned(
+    pub async fn simulate_versioned(
         &mut self,
         tx: impl Into<VersionedTransaction>,
     ) -> Result<TxResult> {
@@ -483,6 +488,10 @@ impl Embedded {
             .simulate_transaction(tx)
             .await
             .context("banks client")?;
+        self.last_units_consumed = r
+            .simulation_details
+            .as_ref()
+            .map_or(0, |d| d.units_consumed);
         let logs = r.simulation_details.map(|d| d.logs).unwrap_or_default();
         match r.result {
             Some(result) => Ok(outcome(result, logs)),

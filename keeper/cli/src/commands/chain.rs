@@ -37,6 +37,14 @@ pub struct ChainArgs {
     /// Constituent symbols on a cluster, table order (comma-separated), for readable output.
     #[arg(long, env = "AIDX_SYMBOLS", value_delimiter = ',')]
     pub symbols: Vec<String>,
+    /// Address lookup tables on a cluster, `NAME=ADDRESS` (comma-separated or repeated):
+    /// `index` for the index's table, a holder's name for the holder's own.
+    #[arg(
+        long = "lookup-table",
+        env = "AIDX_LOOKUP_TABLES",
+        value_delimiter = ','
+    )]
+    pub lookup_tables: Vec<String>,
     /// Priority fee on a cluster, micro-lamports per compute unit.
     #[arg(long, env = "AIDX_CU_PRICE", default_value_t = 0)]
     pub compute_unit_price: u64,
@@ -177,9 +185,19 @@ impl ChainArgs {
             .index
             .clone()
             .ok_or_else(|| anyhow!("give --index PUBKEY"))?;
+        let mut lookup_tables = std::collections::BTreeMap::new();
+        for t in &self.lookup_tables {
+            let (name, address) = t
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--lookup-table {t}: expected NAME=ADDRESS"))?;
+            <solana_sdk::pubkey::Pubkey as std::str::FromStr>::from_str(address)
+                .map_err(|e| anyhow!("--lookup-table {t}: {address}: {e}"))?;
+            lookup_tables.insert(name.to_string(), address.to_string());
+        }
         let book = Book {
             index,
             symbols: self.symbols.clone(),
+            lookup_tables,
             fallback_wallet: Some(keypair.to_bytes().to_vec()),
             ..Default::default()
         };

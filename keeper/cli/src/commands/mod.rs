@@ -9,6 +9,8 @@ pub mod chain;
 pub mod demo;
 #[cfg(feature = "embedded")]
 pub mod export_accounts;
+#[cfg(feature = "embedded")]
+pub mod localnet;
 pub mod mint;
 pub mod nav;
 #[cfg(feature = "embedded")]
@@ -60,6 +62,10 @@ pub enum Command {
     /// constituent symbols (comma-separated).
     #[cfg(feature = "embedded")]
     ExportAccounts(export_accounts::ExportArgs),
+    /// Serve the embedded chain as a Solana JSON-RPC node on 127.0.0.1 (`--state FILE` or
+    /// `--demo`): every `aidx` command and standard client works against it with `--url`.
+    #[cfg(feature = "embedded")]
+    Localnet(localnet::LocalnetArgs),
     /// The keeper loop: every interval, unless the kill switch file exists, refresh prices,
     /// record the imbalance, and execute the rebalance plan. Configuration: a JSON file
     /// (`interval_secs`, `kill_switch`, and optionally `keeper`, `max_slippage_bps`, `retries`,
@@ -88,6 +94,8 @@ impl Command {
             Command::Audit(a) => a.execute(out).await,
             #[cfg(feature = "embedded")]
             Command::ExportAccounts(a) => a.execute(out),
+            #[cfg(feature = "embedded")]
+            Command::Localnet(a) => a.execute(out).await,
             Command::Run(a) => a.execute(out).await,
             Command::Mint(a) => a.execute(out).await,
             Command::Redeem(a) => a.execute(out).await,

@@ -1,0 +1,87 @@
+//! `aidx localnet`: the embedded runtime served as a Solana JSON-RPC node on loopback.
+
+use aidx_client::Book;
+use aidx_embedded::state;
+use aidx_localnet::LocalNet;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `aidx localnet` options.
+#[derive(Args)]
+pub struct LocalnetArgs {
+    /// Port of the JSON-RPC endpoint on 127.0.0.1.
+    #[arg(long, default_value_t = 8899, env = "AIDX_RPC_PORT")]
+    rpc_port: u16,
+    /// Start from this saved chain, and save it back on ctrl-c (with `--demo`: where the
+    /// demo's final state is written first).
+    #[arg(long, env = "AIDX_STATE")]
+    state: Option<PathBuf>,
+    /// Start from the demo's final state.
+    #[arg(long)]
+    demo: bool,
+    /// Serve this many seconds, then stop and save (otherwise until ctrl-c).
+    #[arg(long)]
+    serve_secs: Option<u64>,
+}
+
+impl LocalnetArgs {
+    /// Serves until ctrl-c (or `--serve-secs`), then saves the state when it came from a file.
+    pub async fn execute(self, out: &mut impl Write) -> Result<()> {
+        let path = match (&self.state, self.demo) {
+            (Some(p), false) => p.clone(),
+            (state, true) => {
+                let p = state.clone().unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()))
+                });
+                let mut sink = Vec::new();
+                crate::demo::run(aidx_client::universe::SAMPLE_UNIVERSE, &mut sink, Some(&p))
+                    .await
+                    .context("running the demo")?;
+                p
+            }
+            (None, false) => anyhow::bail!("give --state FILE or --demo"),
+        };
+        let (_, book): (_, Book) = state::read(&path)?;
+        // The demo's wallets as Solana CLI keypair files, for any client.
+        let wallets = path.with_extension("wallets");
+        std::fs::create_dir_all(&wallets)
+            .with_context(|| format!("creating {}", wallets.display()))?;
+        for (name, bytes) in &book.wallets {
+            std::fs::write(
+                wallets.join(format!("{name}.json")),
+                serde_json::to_string(bytes)?,
+            )?;
+        }
+        let load = path.clone();
+        let net = LocalNet::start(
+            Box::new(move || Box::pin(async move { Ok(state::load(&load).await?.0) })),
+            ([127, 0, 0, 1], self.rpc_port).into(),
+        )?;
+        writeln!(out, "aidx localnet: JSON-RPC at {}", net.url)?;
+        writeln!(out, "index {}", book.index)?;
+        writeln!(out, "symbols {}", book.symbols.join(","))?;
+        let tables: Vec<String> = book
+            .lookup_tables
+            .iter()
+            .map(|(name, address)| format!("{name}={address}"))
+            .collect();
+        writeln!(out, "lookup tables {}", tables.join(","))?;
+        writeln!(
+            out,
+            "wallets (Solana CLI keypair files) in {}",
+            wallets.display()
+        )?;
+        writeln!(out, "state {} (saved on ctrl-c)", path.display())?;
+        out.flush()?;
+        match self.serve_secs {
+            Some(s) => tokio::time::sleep(std::time::Duration::from_secs(s)).await,
+            None => tokio::signal::ctrl_c().await?,
+        }
+        net.save(&path, &book).await?;
+        net.stop();
+        writeln!(out, "saved {}", path.display())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,236 @@
+//! The chain thread: owns the embedded runtime and answers one request at a time, keeping what a
+//! validator's ledger would answer from (every processed transaction with its status, logs and
+//! balances, and the signatures per address, newest last).
+
+use crate::rpc::RpcErr;
+use crate::StartFn;
+use aidx_client::{TxOutcome, TxResult};
+use aidx_embedded::Embedded;
+use anyhow::Result;
+use serde_json::Value;
+use solana_sdk::{
+    hash::Hash,
+    message::VersionedMessage,
+    pubkey::Pubkey,
+    signature::Signature,
+    transaction::{TransactionError, VersionedTransaction},
+};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// Blockhashes older than this many slots are no longer accepted (as on a cluster).
+pub const MAX_BLOCKHASH_AGE_SLOTS: u64 = 150;
+/// Lamports per signature.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// A request for the chain thread.
+pub enum Job {
+    /// A JSON-RPC method with its params; the answer's `result`, or the error.
+    Call {
+        method: String,
+        params: Value,
+        reply: oneshot::Sender<Result<Value, RpcErr>>,
+    },
+    /// Saves the chain (every account it touched) and `book` to `path`.
+    Save {
+        path: std::path::PathBuf,
+        book: Box<aidx_client::Book>,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Ends the thread.
+    Stop,
+}
+
+/// A processed transaction as the ledger keeps it.
+pub struct Record {
+    pub tx: VersionedTransaction,
+    pub slot: u64,
+    pub block_time: i64,
+    pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    pub fee: u64,
+    pub pre_balances: Vec<u64>,
+    pub post_balances: Vec<u64>,
+    pub units: u64,
+    /// Addresses loaded through lookup tables: writable, then read-only.
+    pub loaded: (Vec<Pubkey>, Vec<Pubkey>),
+}
+
+/// The node's state on the chain thread.
+pub struct Node {
+    pub chain: Embedded,
+    pub genesis: Hash,
+    /// Every transaction processed, by signature.
+    pub txs: HashMap<Signature, Record>,
+    /// Signatures per address, in the order processed.
+    pub by_address: HashMap<Pubkey, Vec<Signature>>,
+    /// The slot each blockhash handed out was first seen at.
+    pub blockhashes: HashMap<Hash, u64>,
+}
+
+pub(crate) fn run(
+    start: StartFn,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    ready: std::sync::mpsc::Sender<Result<()>>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let mut node = match start().await {
+            Ok(chain) => Node::new(chain).await,
+            Err(e) => Err(e),
+        };
+        let node = match node.as_mut() {
+            Ok(n) => {
+                let _ = ready.send(Ok(()));
+                n
+            }
+            Err(e) => {
+                let _ = ready.send(Err(anyhow::anyhow!("{e}")));
+                return;
+            }
+        };
+        while let Some(job) = jobs.recv().await {
+            match job {
+                Job::Stop => break,
+                Job::Save { path, book, reply } => {
+                    let r = aidx_embedded::state::save(&mut node.chain, &book, &path).await;
+                    let _ = reply.send(r);
+                }
+                Job::Call {
+                    method,
+                    params,
+                    reply,
+                } => {
+                    let r = crate::rpc::dispatch(node, &method, params).await;
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    });
+}
+
+impl Node {
+    async fn new(chain: Embedded) -> Result<Node> {
+        let genesis = chain.ctx.banks_client.get_latest_blockhash().await?;
+        let mut node = Node {
+            chain,
+            genesis,
+            txs: HashMap::new(),
+            by_address: HashMap::new(),
+            blockhashes: HashMap::new(),
+        };
+        let slot = node.slot().await?;
+        node.blockhashes.insert(genesis, slot);
+        Ok(node)
+    }
+
+    pub async fn slot(&mut self) -> Result<u64> {
+        Ok(self.chain.clock().await?.slot)
+    }
+
+    /// The latest blockhash, remembered with the slot it was first handed out at.
+    pub async fn latest_blockhash(&mut self) -> Result<(Hash, u64)> {
+        let hash = self.chain.ctx.banks_client.get_latest_blockhash().await?;
+        let slot = self.slot().await?;
+        let first = *self.blockhashes.entry(hash).or_insert(slot);
+        Ok((hash, first))
+    }
+
+    /// A blockhash this node handed out within [`MAX_BLOCKHASH_AGE_SLOTS`].
+    pub async fn blockhash_is_valid(&mut self, hash: &Hash) -> Result<bool> {
+        let slot = self.slot().await?;
+        Ok(self
+            .blockhashes
+            .get(hash)
+            .is_some_and(|s| slot.saturating_sub(*s) <= MAX_BLOCKHASH_AGE_SLOTS))
+    }
+
+    /// The addresses `tx` loads through lookup tables (writable, read-only), read from the
+    /// tables as they are now.
+    pub async fn loaded_addresses(
+        &mut self,
+        tx: &VersionedTransaction,
+    ) -> Result<(Vec<Pubkey>, Vec<Pubkey>)> {
+        use solana_address_lookup_table_interface::state::AddressLookupTable;
+        let mut writable = vec![];
+        let mut readonly = vec![];
+        if let VersionedMessage::V0(m) = &tx.message {
+            for l in &m.address_table_lookups {
+                let data = self.chain.account_data(&l.account_key).await?;
+                let table = AddressLookupTable::deserialize(&data)
+                    .map_err(|e| anyhow::anyhow!("lookup table {}: {e}", l.account_key))?;
+                let at = |i: &u8| table.addresses.get(*i as usize).copied();
+                writable.extend(l.writable_indexes.iter().filter_map(at));
+                readonly.extend(l.readonly_indexes.iter().filter_map(at));
+            }
+        }
+        Ok((writable, readonly))
+    }
+
+    /// Every account key of `tx`, static then loaded.
+    pub fn all_keys(tx: &VersionedTransaction, loaded: &(Vec<Pubkey>, Vec<Pubkey>)) -> Vec<Pubkey> {
+        let mut keys = tx.message.static_account_keys().to_vec();
+        keys.extend(loaded.0.iter().copied());
+        keys.extend(loaded.1.iter().copied());
+        keys
+    }
+
+    async fn balances(&mut self, keys: &[Pubkey]) -> Result<Vec<u64>> {
+        let mut out = vec![];
+        for k in keys {
+            out.push(self.chain.account(k).await?.map_or(0, |a| a.lamports));
+        }
+        Ok(out)
+    }
+
+    /// Processes a signed transaction and records it, then moves to the next slot (so the next
+    /// transaction sees a new blockhash, as on a cluster). The outcome, as the runtime gave it.
+    pub async fn process(&mut self, tx: VersionedTransaction) -> Result<(Signature, TxResult)> {
+        let signature = tx.signatures[0];
+        let loaded = self.loaded_addresses(&tx).await?;
+        let keys = Self::all_keys(&tx, &loaded);
+        let pre = self.balances(&keys).await?;
+        let clock = self.chain.clock().await?;
+        let result = self.chain.process_versioned(tx.clone()).await?;
+        let post = self.balances(&keys).await?;
+        let (err, logs) = match &result {
+            Ok(TxOutcome { logs, .. }) => (None, logs.clone()),
+            Err(f) => (Some(f.error.clone()), f.logs.clone()),
+        };
+        for k in &keys {
+            let list = self.by_address.entry(*k).or_default();
+            if list.last() != Some(&signature) {
+                list.push(signature);
+            }
+        }
+        self.txs.insert(
+            signature,
+            Record {
+                fee: LAMPORTS_PER_SIGNATURE * tx.signatures.len() as u64,
+                tx,
+                slot: clock.slot,
+                block_time: clock.unix_timestamp,
+                err,
+                logs,
+                pre_balances: pre,
+                post_balances: post,
+                units: self.chain.last_units_consumed,
+                loaded,
+            },
+        );
+        self.chain
+            .ctx
+            .warp_to_slot(clock.slot + 1)
+            .map_err(|e| anyhow::anyhow!("warp: {e:?}"))?;
+        Ok((signature, result))
+    }
+}
