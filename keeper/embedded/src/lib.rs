@@ -439,6 +439,12 @@ impl Embedded {
         Chain::data_of(self, key).await
     }
 
+    /// Every account a transaction or `set_account` named, or that was loaded at start: what a
+    /// scan (a node's `getProgramAccounts`) looks through.
+    pub fn known_keys(&self) -> Vec<Pubkey> {
+        self.touched.iter().copied().collect()
+    }
+
     /// Adds accounts to those [`Embedded::export`] saves (accounts preloaded at start).
     pub fn remember(&mut self, keys: &[Pubkey]) {
         self.touched.extend(keys.iter().copied());

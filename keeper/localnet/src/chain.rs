@@ -20,6 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Blockhashes older than this many slots are no longer accepted (as on a cluster).
 pub const MAX_BLOCKHASH_AGE_SLOTS: u64 = 150;
+/// Milliseconds per slot.
+pub const SLOT_MS: u64 = 400;
 /// Lamports per signature.
 pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 
@@ -72,6 +74,7 @@ pub(crate) fn run(
     start: StartFn,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     ready: std::sync::mpsc::Sender<Result<()>>,
+    ticking: bool,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -98,7 +101,26 @@ pub(crate) fn run(
                 return;
             }
         };
-        while let Some(job) = jobs.recv().await {
+        // A slot about every 400 ms, and the clock's unix time following the wall clock from
+        // where the state left it, as on a validator.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(SLOT_MS));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let started = std::time::Instant::now();
+        let t0 = node
+            .chain
+            .clock()
+            .await
+            .map(|c| c.unix_timestamp)
+            .unwrap_or(0);
+        loop {
+            let job = tokio::select! {
+                job = jobs.recv() => job,
+                _ = tick.tick(), if ticking => {
+                    let _ = node.tick(t0 + started.elapsed().as_secs() as i64).await;
+                    continue;
+                }
+            };
+            let Some(job) = job else { break };
             match job {
                 Job::Stop => break,
                 Job::Save { path, book, reply } => {
@@ -131,6 +153,19 @@ impl Node {
         let slot = node.slot().await?;
         node.blockhashes.insert(genesis, slot);
         Ok(node)
+    }
+
+    /// The next slot, at unix time `now` (never backwards).
+    pub async fn tick(&mut self, now: i64) -> Result<()> {
+        let slot = self.slot().await?;
+        self.chain
+            .ctx
+            .warp_to_slot(slot + 1)
+            .map_err(|e| anyhow::anyhow!("warp: {e:?}"))?;
+        if now > self.chain.clock().await?.unix_timestamp {
+            self.chain.set_unix_timestamp(now).await?;
+        }
+        Ok(())
     }
 
     pub async fn slot(&mut self) -> Result<u64> {

@@ -34,13 +34,21 @@ pub struct LocalNet {
 
 impl LocalNet {
     /// Starts the runtime with `start` on a thread of its own and serves it at `addr` (port 0:
-    /// any free port). Returns once the node answers.
+    /// any free port), a slot about every 400 ms with the clock following the wall clock.
+    /// Returns once the node answers.
     pub fn start(start: StartFn, addr: SocketAddr) -> Result<LocalNet> {
+        Self::start_with(start, addr, true)
+    }
+
+    /// [`LocalNet::start`]; without `ticking` the chain moves only with the transactions it
+    /// processes (one slot each) and its clock stands still: runs that must match another
+    /// runtime unit for unit.
+    pub fn start_with(start: StartFn, addr: SocketAddr, ticking: bool) -> Result<LocalNet> {
         let (jobs, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
         let chain = std::thread::Builder::new()
             .name("aidx-localnet-chain".into())
-            .spawn(move || chain::run(start, rx, ready_tx))?;
+            .spawn(move || chain::run(start, rx, ready_tx, ticking))?;
         ready_rx
             .recv()
             .map_err(|_| anyhow!("the chain thread ended before it started"))??;

@@ -494,7 +494,209 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
             }
             serde_json::to_value(out).map_err(RpcErr::internal)?
         }
+        "getTokenAccountBalance" => {
+            let key = pubkey_param(&params, 0)?;
+            let (mint, amount) = token_account(node, &key).await?;
+            let (decimals, _) = token_mint(node, &mint).await?;
+            context(slot, json!(ui_token_amount(amount, decimals)))
+        }
+        "getTokenSupply" => {
+            let mint = pubkey_param(&params, 0)?;
+            let (decimals, supply) = token_mint(node, &mint).await?;
+            context(slot, json!(ui_token_amount(supply, decimals)))
+        }
+        "getTokenAccountsByOwner" => {
+            let owner = pubkey_param(&params, 0)?;
+            let filter = config(&params, 1).ok_or_else(|| {
+                RpcErr::params("param 1: expected {\"mint\": ..} or {\"programId\": ..}")
+            })?;
+            let key_of = |k: &str| -> Result<Option<Pubkey>, RpcErr> {
+                match filter.get(k).and_then(Value::as_str) {
+                    None => Ok(None),
+                    Some(s) => Pubkey::from_str(s)
+                        .map(Some)
+                        .map_err(|e| RpcErr::params(format!("invalid {k} {s}: {e}"))),
+                }
+            };
+            let (mint, program) = (key_of("mint")?, key_of("programId")?);
+            if mint.is_none() && program.is_none() {
+                return Err(RpcErr::params("expected a mint or a programId filter"));
+            }
+            let encoding = encoding_of(&params, 2, "base64");
+            let mut out = vec![];
+            for key in node.chain.known_keys() {
+                let Some(a) = node.chain.account(&key).await.map_err(RpcErr::internal)? else {
+                    continue;
+                };
+                if !is_token_program(&a.owner) || program.is_some_and(|p| p != a.owner) {
+                    continue;
+                }
+                let Some((m, o)) = token_account_fields(&a.data) else {
+                    continue;
+                };
+                if o != owner || mint.is_some_and(|x| x != m) {
+                    continue;
+                }
+                out.push(json!({"pubkey": key.to_string(), "account": ui_account(&a, &encoding)?}));
+            }
+            context(slot, Value::Array(out))
+        }
+        "getProgramAccounts" => {
+            let program = pubkey_param(&params, 0)?;
+            let cfg = config(&params, 1);
+            let encoding = encoding_of(&params, 1, "base58");
+            let filters = cfg
+                .and_then(|c| c.get("filters"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let filters = filters
+                .iter()
+                .map(Filter::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut out = vec![];
+            for key in node.chain.known_keys() {
+                let Some(a) = node.chain.account(&key).await.map_err(RpcErr::internal)? else {
+                    continue;
+                };
+                if a.owner != program || !filters.iter().all(|f| f.matches(&a.data)) {
+                    continue;
+                }
+                out.push(json!({"pubkey": key.to_string(), "account": ui_account(&a, &encoding)?}));
+            }
+            let with_context = cfg
+                .and_then(|c| c.get("withContext"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if with_context {
+                context(slot, Value::Array(out))
+            } else {
+                Value::Array(out)
+            }
+        }
         other => return Err(RpcErr::new(-32601, format!("Method not found: {other}"))),
+    })
+}
+
+fn encoding_of(params: &Value, i: usize, default: &str) -> String {
+    config(params, i)
+        .and_then(|c| c.get("encoding"))
+        .and_then(Value::as_str)
+        .unwrap_or(default)
+        .to_string()
+}
+
+/// A `getProgramAccounts` filter.
+enum Filter {
+    DataSize(usize),
+    Memcmp { offset: usize, bytes: Vec<u8> },
+}
+
+impl Filter {
+    fn parse(v: &Value) -> Result<Filter, RpcErr> {
+        if let Some(n) = v.get("dataSize").and_then(Value::as_u64) {
+            return Ok(Filter::DataSize(n as usize));
+        }
+        let m = v
+            .get("memcmp")
+            .ok_or_else(|| RpcErr::params(format!("unknown filter {v}")))?;
+        let offset =
+            m.get("offset")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| RpcErr::params("memcmp: expected an offset"))? as usize;
+        let s = m
+            .get("bytes")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RpcErr::params("memcmp: expected bytes"))?;
+        let bytes = match m
+            .get("encoding")
+            .and_then(Value::as_str)
+            .unwrap_or("base58")
+        {
+            "base58" => bs58::decode(s)
+                .into_vec()
+                .map_err(|e| RpcErr::params(format!("memcmp: invalid base58: {e}")))?,
+            "base64" => B64
+                .decode(s)
+                .map_err(|e| RpcErr::params(format!("memcmp: invalid base64: {e}")))?,
+            other => return Err(RpcErr::params(format!("memcmp: unknown encoding {other}"))),
+        };
+        if bytes.len() > 128 {
+            return Err(RpcErr::params("memcmp: at most 128 bytes"));
+        }
+        Ok(Filter::Memcmp { offset, bytes })
+    }
+
+    fn matches(&self, data: &[u8]) -> bool {
+        match self {
+            Filter::DataSize(n) => data.len() == *n,
+            Filter::Memcmp { offset, bytes } => data
+                .get(*offset..offset.saturating_add(bytes.len()))
+                .is_some_and(|d| d == bytes.as_slice()),
+        }
+    }
+}
+
+fn is_token_program(p: &Pubkey) -> bool {
+    *p == aidx_client::TOKEN_PROGRAM_ID || *p == aidx_client::TOKEN_2022_PROGRAM_ID
+}
+
+/// `(mint, owner)` of a token account of either program.
+fn token_account_fields(data: &[u8]) -> Option<(Pubkey, Pubkey)> {
+    use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Account};
+    let a = StateWithExtensions::<Account>::unpack(data).ok()?;
+    Some((a.base.mint, a.base.owner))
+}
+
+async fn token_account(node: &mut Node, key: &Pubkey) -> Result<(Pubkey, u64), RpcErr> {
+    use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Account};
+    let a = node
+        .chain
+        .account(key)
+        .await
+        .map_err(RpcErr::internal)?
+        .filter(|a| is_token_program(&a.owner))
+        .ok_or_else(|| RpcErr::params(format!("Invalid param: could not find account {key}")))?;
+    let t = StateWithExtensions::<Account>::unpack(&a.data)
+        .map_err(|_| RpcErr::params(format!("Invalid param: not a Token account {key}")))?;
+    Ok((t.base.mint, t.base.amount))
+}
+
+/// `(decimals, supply)` of a mint of either program.
+async fn token_mint(node: &mut Node, key: &Pubkey) -> Result<(u8, u64), RpcErr> {
+    use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Mint};
+    let a = node
+        .chain
+        .account(key)
+        .await
+        .map_err(RpcErr::internal)?
+        .filter(|a| is_token_program(&a.owner))
+        .ok_or_else(|| RpcErr::params(format!("Invalid param: could not find mint {key}")))?;
+    let m = StateWithExtensions::<Mint>::unpack(&a.data)
+        .map_err(|_| RpcErr::params(format!("Invalid param: not a Token mint {key}")))?;
+    Ok((m.base.decimals, m.base.supply))
+}
+
+/// A token amount as clusters show it.
+fn ui_token_amount(amount: u64, decimals: u8) -> Value {
+    let unit = 10u128.pow(decimals as u32);
+    let (whole, frac) = (amount as u128 / unit, amount as u128 % unit);
+    let s = if decimals == 0 {
+        whole.to_string()
+    } else {
+        let f = format!("{frac:0width$}", width = decimals as usize);
+        let f = f.trim_end_matches('0');
+        if f.is_empty() {
+            whole.to_string()
+        } else {
+            format!("{whole}.{f}")
+        }
+    };
+    json!({
+        "amount": amount.to_string(),
+        "decimals": decimals,
+        "uiAmount": amount as f64 / unit as f64,
+        "uiAmountString": s,
     })
 }
 

@@ -92,3 +92,68 @@ fn bad_requests_get_json_rpc_errors_and_the_node_keeps_serving() {
     assert_eq!(post(&net, &call("getHealth", json!([])))["result"], "ok");
     net.stop();
 }
+
+/// Token balances, supply and scans, answered from the runtime's accounts as a cluster answers
+/// them.
+#[test]
+fn token_methods_and_program_account_scans() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let net = LocalNet::start(
+        Box::new(move || {
+            Box::pin(async move {
+                let mut chain = Embedded::start().await?;
+                let program = aidx_client::TOKEN_2022_PROGRAM_ID;
+                let mint = chain.create_mint(&program, 6).await?;
+                let owner = solana_sdk::pubkey::Pubkey::new_unique();
+                let ata = chain.create_ata(&owner, &mint, &program).await?;
+                chain.mint_to(&mint, &ata, &program, 1_234_500).await?;
+                tx.send((mint, owner, ata)).unwrap();
+                Ok(chain)
+            })
+        }),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let (mint, owner, ata) = rx.recv().unwrap();
+    let call = |method: &str, params: Value| {
+        post(
+            &net,
+            &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+        )
+    };
+    let amount = json!({"amount": "1234500", "decimals": 6, "uiAmount": 1.2345,
+                        "uiAmountString": "1.2345"});
+    let r = call("getTokenAccountBalance", json!([ata.to_string()]));
+    assert_eq!(r["result"]["value"], amount, "{r}");
+    let r = call("getTokenSupply", json!([mint.to_string()]));
+    assert_eq!(r["result"]["value"], amount, "{r}");
+    let r = call(
+        "getTokenAccountsByOwner",
+        json!([owner.to_string(), {"mint": mint.to_string()}, {"encoding": "base64"}]),
+    );
+    let found = r["result"]["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r}");
+    assert_eq!(found[0]["pubkey"], ata.to_string());
+    // Token accounts of the program owned by `owner`: the owner sits at offset 32.
+    let r = call(
+        "getProgramAccounts",
+        json!([aidx_client::TOKEN_2022_PROGRAM_ID.to_string(), {
+            "encoding": "base64",
+            "filters": [{"memcmp": {"offset": 32, "bytes": owner.to_string()}}]
+        }]),
+    );
+    let found = r["result"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r}");
+    assert_eq!(found[0]["pubkey"], ata.to_string());
+    let r = call(
+        "getProgramAccounts",
+        json!([aidx_client::TOKEN_2022_PROGRAM_ID.to_string(), {"filters": [{"dataSize": 1}]}]),
+    );
+    assert_eq!(r["result"], json!([]));
+    // Not a token account: a named error.
+    assert_eq!(
+        code(&call("getTokenAccountBalance", json!([mint.to_string()]))),
+        -32602
+    );
+    net.stop();
+}
