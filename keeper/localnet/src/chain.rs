@@ -61,6 +61,8 @@ pub struct Record {
 /// The node's state on the chain thread.
 pub struct Node {
     pub chain: Embedded,
+    /// What PubSub connections are told.
+    pub notices: tokio::sync::broadcast::Sender<crate::pubsub::Notice>,
     pub genesis: Hash,
     /// Every transaction processed, by signature.
     pub txs: HashMap<Signature, Record>,
@@ -75,6 +77,7 @@ pub(crate) fn run(
     mut jobs: mpsc::UnboundedReceiver<Job>,
     ready: std::sync::mpsc::Sender<Result<()>>,
     ticking: bool,
+    notices: tokio::sync::broadcast::Sender<crate::pubsub::Notice>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -88,7 +91,7 @@ pub(crate) fn run(
     };
     rt.block_on(async move {
         let mut node = match start().await {
-            Ok(chain) => Node::new(chain).await,
+            Ok(chain) => Node::new(chain, notices).await,
             Err(e) => Err(e),
         };
         let node = match node.as_mut() {
@@ -141,10 +144,14 @@ pub(crate) fn run(
 }
 
 impl Node {
-    async fn new(chain: Embedded) -> Result<Node> {
+    async fn new(
+        chain: Embedded,
+        notices: tokio::sync::broadcast::Sender<crate::pubsub::Notice>,
+    ) -> Result<Node> {
         let genesis = chain.ctx.banks_client.get_latest_blockhash().await?;
         let mut node = Node {
             chain,
+            notices,
             genesis,
             txs: HashMap::new(),
             by_address: HashMap::new(),
@@ -165,6 +172,7 @@ impl Node {
         if now > self.chain.clock().await?.unix_timestamp {
             self.chain.set_unix_timestamp(now).await?;
         }
+        let _ = self.notices.send(crate::pubsub::Notice::Slot(slot + 1));
         Ok(())
     }
 
@@ -219,10 +227,13 @@ impl Node {
         keys
     }
 
-    async fn balances(&mut self, keys: &[Pubkey]) -> Result<Vec<u64>> {
+    async fn accounts(
+        &mut self,
+        keys: &[Pubkey],
+    ) -> Result<Vec<Option<solana_sdk::account::Account>>> {
         let mut out = vec![];
         for k in keys {
-            out.push(self.chain.account(k).await?.map_or(0, |a| a.lamports));
+            out.push(self.chain.account(k).await?);
         }
         Ok(out)
     }
@@ -233,10 +244,15 @@ impl Node {
         let signature = tx.signatures[0];
         let loaded = self.loaded_addresses(&tx).await?;
         let keys = Self::all_keys(&tx, &loaded);
-        let pre = self.balances(&keys).await?;
+        let pre = self.accounts(&keys).await?;
         let clock = self.chain.clock().await?;
         let result = self.chain.process_versioned(tx.clone()).await?;
-        let post = self.balances(&keys).await?;
+        let post = self.accounts(&keys).await?;
+        let lamports = |v: &[Option<solana_sdk::account::Account>]| -> Vec<u64> {
+            v.iter()
+                .map(|a| a.as_ref().map_or(0, |a| a.lamports))
+                .collect()
+        };
         let (err, logs) = match &result {
             Ok(TxOutcome { logs, .. }) => (None, logs.clone()),
             Err(f) => (Some(f.error.clone()), f.logs.clone()),
@@ -245,6 +261,27 @@ impl Node {
             let list = self.by_address.entry(*k).or_default();
             if list.last() != Some(&signature) {
                 list.push(signature);
+            }
+        }
+        // PubSub: the transaction, and every account it changed.
+        let _ = self.notices.send(crate::pubsub::Notice::Tx {
+            signature,
+            slot: clock.slot,
+            err: err.clone(),
+            logs: logs.clone(),
+            keys: keys.clone(),
+        });
+        for ((k, before), after) in keys.iter().zip(&pre).zip(&post) {
+            if before != after {
+                if let Some(a) = after {
+                    if let Ok(ui) = crate::rpc::ui_account_json(a, "base64") {
+                        let _ = self.notices.send(crate::pubsub::Notice::Account {
+                            key: *k,
+                            slot: clock.slot,
+                            account: ui,
+                        });
+                    }
+                }
             }
         }
         self.txs.insert(
@@ -256,8 +293,8 @@ impl Node {
                 block_time: clock.unix_timestamp,
                 err,
                 logs,
-                pre_balances: pre,
-                post_balances: post,
+                pre_balances: lamports(&pre),
+                post_balances: lamports(&post),
                 units: self.chain.last_units_consumed,
                 loaded,
             },

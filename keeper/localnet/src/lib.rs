@@ -8,6 +8,7 @@
 //! ([`chain`]), which takes one request at a time from the HTTP server's tasks.
 
 pub mod chain;
+pub mod pubsub;
 pub mod rpc;
 
 use aidx_embedded::Embedded;
@@ -15,7 +16,31 @@ use anyhow::{anyhow, Result};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Where a node serves, and how its chain moves.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// The JSON-RPC endpoint (port 0: any free port).
+    pub rpc: SocketAddr,
+    /// The PubSub WebSocket endpoint (port 0: any free port).
+    pub ws: SocketAddr,
+    /// A slot about every 400 ms with the clock following the wall clock; without it the chain
+    /// moves only with the transactions it processes (one slot each) and its clock stands
+    /// still: runs that must match another runtime unit for unit.
+    pub ticking: bool,
+}
+
+impl Config {
+    /// 127.0.0.1 at `rpc_port` and `ws_port`, ticking.
+    pub fn loopback(rpc_port: u16, ws_port: u16) -> Config {
+        Config {
+            rpc: ([127, 0, 0, 1], rpc_port).into(),
+            ws: ([127, 0, 0, 1], ws_port).into(),
+            ticking: true,
+        }
+    }
+}
 
 /// Starts the runtime, on the chain's own thread.
 pub type StartFn = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<Embedded>>>> + Send>;
@@ -24,8 +49,10 @@ pub type StartFn = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<Embedd
 pub struct LocalNet {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
-    /// The bound address.
+    /// The bound JSON-RPC address.
     pub addr: SocketAddr,
+    /// `ws://127.0.0.1:<port>`: PubSub.
+    pub ws_url: String,
     jobs: mpsc::UnboundedSender<chain::Job>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<std::thread::JoinHandle<()>>,
@@ -33,29 +60,28 @@ pub struct LocalNet {
 }
 
 impl LocalNet {
-    /// Starts the runtime with `start` on a thread of its own and serves it at `addr` (port 0:
-    /// any free port), a slot about every 400 ms with the clock following the wall clock.
+    /// Starts the runtime with `start` on a thread of its own and serves it as `config` says.
     /// Returns once the node answers.
-    pub fn start(start: StartFn, addr: SocketAddr) -> Result<LocalNet> {
-        Self::start_with(start, addr, true)
-    }
-
-    /// [`LocalNet::start`]; without `ticking` the chain moves only with the transactions it
-    /// processes (one slot each) and its clock stands still: runs that must match another
-    /// runtime unit for unit.
-    pub fn start_with(start: StartFn, addr: SocketAddr, ticking: bool) -> Result<LocalNet> {
+    pub fn start(start: StartFn, config: Config) -> Result<LocalNet> {
         let (jobs, rx) = mpsc::unbounded_channel();
+        let (notices, _) = broadcast::channel::<pubsub::Notice>(4096);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
+        let chain_notices = notices.clone();
+        let ticking = config.ticking;
         let chain = std::thread::Builder::new()
             .name("aidx-localnet-chain".into())
-            .spawn(move || chain::run(start, rx, ready_tx, ticking))?;
+            .spawn(move || chain::run(start, rx, ready_tx, ticking, chain_notices))?;
         ready_rx
             .recv()
             .map_err(|_| anyhow!("the chain thread ended before it started"))??;
 
-        let listener = std::net::TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let bind = |addr: SocketAddr| -> Result<std::net::TcpListener> {
+            let l = std::net::TcpListener::bind(addr)?;
+            l.set_nonblocking(true)?;
+            Ok(l)
+        };
+        let (rpc_listener, ws_listener) = (bind(config.rpc)?, bind(config.ws)?);
+        let (addr, ws_addr) = (rpc_listener.local_addr()?, ws_listener.local_addr()?);
         let (shutdown, stop) = oneshot::channel::<()>();
         let server_jobs = jobs.clone();
         let server = std::thread::Builder::new()
@@ -67,20 +93,32 @@ impl LocalNet {
                     .build()
                     .expect("http runtime");
                 rt.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                    let app = rpc::router(server_jobs);
-                    axum::serve(listener, app)
+                    let (stop_ws, ws_stop) = oneshot::channel::<()>();
+                    let rpc = tokio::net::TcpListener::from_std(rpc_listener).expect("listener");
+                    let ws = tokio::net::TcpListener::from_std(ws_listener).expect("listener");
+                    let ws_app = pubsub::router(server_jobs.clone(), notices);
+                    let ws_task = tokio::spawn(async move {
+                        axum::serve(ws, ws_app)
+                            .with_graceful_shutdown(async {
+                                let _ = ws_stop.await;
+                            })
+                            .await
+                    });
+                    axum::serve(rpc, rpc::router(server_jobs))
                         .with_graceful_shutdown(async {
                             let _ = stop.await;
                         })
                         .await
                         .expect("serve");
+                    // Open WebSockets would hold a graceful stop: the endpoint is dropped.
+                    let _ = stop_ws.send(());
+                    ws_task.abort();
                 });
             })?;
         Ok(LocalNet {
             url: format!("http://{addr}"),
             addr,
+            ws_url: format!("ws://{ws_addr}"),
             jobs,
             shutdown: Some(shutdown),
             server: Some(server),

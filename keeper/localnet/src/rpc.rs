@@ -184,6 +184,11 @@ fn ui_account(a: &Account, encoding: &str) -> Result<UiAccount, RpcErr> {
     })
 }
 
+/// An account as `UiAccount` JSON in `encoding` (for PubSub notifications).
+pub(crate) fn ui_account_json(a: &Account, encoding: &str) -> Result<Value, RpcErr> {
+    serde_json::to_value(ui_account(a, encoding)?).map_err(RpcErr::internal)
+}
+
 fn decode_tx(params: &Value) -> Result<VersionedTransaction, RpcErr> {
     let encoded = string_param(params, 0, "an encoded transaction")?;
     let encoding = config(params, 1)

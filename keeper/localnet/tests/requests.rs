@@ -29,7 +29,7 @@ fn code(v: &Value) -> i64 {
 fn start() -> LocalNet {
     LocalNet::start(
         Box::new(|| Box::pin(async { Embedded::start().await })),
-        "127.0.0.1:0".parse().unwrap(),
+        aidx_localnet::Config::loopback(0, 0),
     )
     .unwrap()
 }
@@ -111,7 +111,7 @@ fn token_methods_and_program_account_scans() {
                 Ok(chain)
             })
         }),
-        "127.0.0.1:0".parse().unwrap(),
+        aidx_localnet::Config::loopback(0, 0),
     )
     .unwrap();
     let (mint, owner, ata) = rx.recv().unwrap();

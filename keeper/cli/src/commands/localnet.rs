@@ -14,6 +14,9 @@ pub struct LocalnetArgs {
     /// Port of the JSON-RPC endpoint on 127.0.0.1.
     #[arg(long, default_value_t = 8899, env = "AIDX_RPC_PORT")]
     rpc_port: u16,
+    /// Port of the PubSub WebSocket endpoint (default: the JSON-RPC port + 1).
+    #[arg(long, env = "AIDX_WS_PORT")]
+    ws_port: Option<u16>,
     /// Start from this saved chain, and save it back on ctrl-c (with `--demo`: where the
     /// demo's final state is written first).
     #[arg(long, env = "AIDX_STATE")]
@@ -57,9 +60,16 @@ impl LocalnetArgs {
         let load = path.clone();
         let net = LocalNet::start(
             Box::new(move || Box::pin(async move { Ok(state::load(&load).await?.0) })),
-            ([127, 0, 0, 1], self.rpc_port).into(),
+            aidx_localnet::Config::loopback(
+                self.rpc_port,
+                self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),
+            ),
         )?;
-        writeln!(out, "aidx localnet: JSON-RPC at {}", net.url)?;
+        writeln!(
+            out,
+            "aidx localnet: JSON-RPC at {}, PubSub at {}",
+            net.url, net.ws_url
+        )?;
         writeln!(out, "index {}", book.index)?;
         writeln!(out, "symbols {}", book.symbols.join(","))?;
         let tables: Vec<String> = book

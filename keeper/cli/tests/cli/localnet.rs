@@ -21,10 +21,12 @@ async fn the_rpc_backend_against_the_local_node_matches_the_embedded_runtime() {
     .expect("demo");
     let (mut embedded, book) = aidx_embedded::state::load(&path).await.unwrap();
     let state = path.clone();
-    let net = LocalNet::start_with(
+    let net = LocalNet::start(
         Box::new(move || Box::pin(async move { Ok(aidx_embedded::state::load(&state).await?.0) })),
-        "127.0.0.1:0".parse().unwrap(),
-        false,
+        aidx_localnet::Config {
+            ticking: false,
+            ..aidx_localnet::Config::loopback(0, 0)
+        },
     )
     .unwrap();
     std::fs::remove_file(&path).ok();
