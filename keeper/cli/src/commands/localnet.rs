@@ -27,6 +27,9 @@ pub struct LocalnetArgs {
     /// Serve this many seconds, then stop and save (otherwise until ctrl-c).
     #[arg(long)]
     serve_secs: Option<u64>,
+    /// Save the state this often while serving, seconds (0: only on stopping).
+    #[arg(long, default_value_t = 30)]
+    save_every_secs: u64,
 }
 
 impl LocalnetArgs {
@@ -83,11 +86,31 @@ impl LocalnetArgs {
             "wallets (Solana CLI keypair files) in {}",
             wallets.display()
         )?;
-        writeln!(out, "state {} (saved on ctrl-c)", path.display())?;
+        writeln!(
+            out,
+            "state {} (saved every {} s and on ctrl-c)",
+            path.display(),
+            self.save_every_secs
+        )?;
         out.flush()?;
-        match self.serve_secs {
-            Some(s) => tokio::time::sleep(std::time::Duration::from_secs(s)).await,
-            None => tokio::signal::ctrl_c().await?,
+        let stop = async {
+            match self.serve_secs {
+                Some(s) => {
+                    tokio::time::sleep(std::time::Duration::from_secs(s)).await;
+                    Ok(())
+                }
+                None => tokio::signal::ctrl_c().await,
+            }
+        };
+        tokio::pin!(stop);
+        // Saved periodically too, so that little is lost if the process is killed.
+        let every = std::time::Duration::from_secs(self.save_every_secs.max(1));
+        let mut save = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                r = &mut stop => { r?; break; }
+                _ = save.tick(), if self.save_every_secs > 0 => net.save(&path, &book).await?,
+            }
         }
         net.save(&path, &book).await?;
         net.stop();
