@@ -653,16 +653,22 @@ fn token_account_fields(data: &[u8]) -> Option<(Pubkey, Pubkey)> {
     Some((a.base.mint, a.base.owner))
 }
 
-async fn token_account(node: &mut Node, key: &Pubkey) -> Result<(Pubkey, u64), RpcErr> {
-    use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Account};
-    let a = node
-        .chain
+/// The data of `key` if a token program owns it, or the cluster's error naming `what`.
+async fn token_data(node: &mut Node, key: &Pubkey, what: &str) -> Result<Vec<u8>, RpcErr> {
+    node.chain
         .account(key)
         .await
         .map_err(RpcErr::internal)?
         .filter(|a| is_token_program(&a.owner))
-        .ok_or_else(|| RpcErr::params(format!("Invalid param: could not find account {key}")))?;
-    let t = StateWithExtensions::<Account>::unpack(&a.data)
+        .map(|a| a.data)
+        .ok_or_else(|| RpcErr::params(format!("Invalid param: could not find {what} {key}")))
+}
+
+/// `(mint, amount)` of a token account of either program.
+async fn token_account(node: &mut Node, key: &Pubkey) -> Result<(Pubkey, u64), RpcErr> {
+    use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Account};
+    let data = token_data(node, key, "account").await?;
+    let t = StateWithExtensions::<Account>::unpack(&data)
         .map_err(|_| RpcErr::params(format!("Invalid param: not a Token account {key}")))?;
     Ok((t.base.mint, t.base.amount))
 }
@@ -670,14 +676,8 @@ async fn token_account(node: &mut Node, key: &Pubkey) -> Result<(Pubkey, u64), R
 /// `(decimals, supply)` of a mint of either program.
 async fn token_mint(node: &mut Node, key: &Pubkey) -> Result<(u8, u64), RpcErr> {
     use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Mint};
-    let a = node
-        .chain
-        .account(key)
-        .await
-        .map_err(RpcErr::internal)?
-        .filter(|a| is_token_program(&a.owner))
-        .ok_or_else(|| RpcErr::params(format!("Invalid param: could not find mint {key}")))?;
-    let m = StateWithExtensions::<Mint>::unpack(&a.data)
+    let data = token_data(node, key, "mint").await?;
+    let m = StateWithExtensions::<Mint>::unpack(&data)
         .map_err(|_| RpcErr::params(format!("Invalid param: not a Token mint {key}")))?;
     Ok((m.base.decimals, m.base.supply))
 }

@@ -10,15 +10,7 @@ use aidx_localnet::LocalNet;
 
 #[tokio::test]
 async fn the_rpc_backend_against_the_local_node_matches_the_embedded_runtime() {
-    let path = std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()));
-    let mut sink = Vec::new();
-    aidx_cli::demo::run(
-        aidx_client::universe::SAMPLE_UNIVERSE,
-        &mut sink,
-        Some(&path),
-    )
-    .await
-    .expect("demo");
+    let path = crate::demo_state("localnet").await;
     let (mut embedded, book) = aidx_embedded::state::load(&path).await.unwrap();
     let state = path.clone();
     let net = LocalNet::start(
