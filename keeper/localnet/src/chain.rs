@@ -274,7 +274,7 @@ impl Node {
         for ((k, before), after) in keys.iter().zip(&pre).zip(&post) {
             if before != after {
                 if let Some(a) = after {
-                    if let Ok(ui) = crate::rpc::ui_account_json(a, "base64") {
+                    if let Ok(ui) = crate::rpc::ui_account_json(k, a) {
                         let _ = self.notices.send(crate::pubsub::Notice::Account {
                             key: *k,
                             slot: clock.slot,

@@ -7,7 +7,11 @@ use crate::chain::{Job, Node, LAMPORTS_PER_SIGNATURE};
 use axum::{extract::State, routing::post, Json, Router};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde_json::{json, Value};
-use solana_account_decoder_client_types::{UiAccount, UiAccountData, UiAccountEncoding};
+use solana_account_decoder::{
+    encode_ui_account,
+    parse_account_data::{AccountAdditionalDataV3, SplTokenAdditionalDataV2},
+};
+use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_rpc_client_api::response::{
     RpcConfirmedTransactionStatusWithSignature, RpcSimulateTransactionResult,
 };
@@ -149,44 +153,54 @@ fn context(slot: u64, value: Value) -> Value {
     json!({"context": {"slot": slot, "apiVersion": "3.1.12"}, "value": value})
 }
 
-fn ui_account(a: &Account, encoding: &str) -> Result<UiAccount, RpcErr> {
-    let data = match encoding {
-        "base64" => UiAccountData::Binary(B64.encode(&a.data), UiAccountEncoding::Base64),
-        "base64+zstd" => {
-            let packed = zstd::encode_all(a.data.as_slice(), 0).map_err(RpcErr::internal)?;
-            UiAccountData::Binary(B64.encode(packed), UiAccountEncoding::Base64Zstd)
-        }
-        "base58" => {
-            if a.data.len() > 128 {
-                return Err(RpcErr::new(
-                    -32600,
-                    "encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.",
-                ));
-            }
-            UiAccountData::Binary(
-                bs58::encode(&a.data).into_string(),
-                UiAccountEncoding::Base58,
-            )
-        }
-        other => {
-            return Err(RpcErr::params(format!(
-                "encoding {other} is not served by this node yet (base64, base64+zstd, base58)"
-            )))
-        }
-    };
-    Ok(UiAccount {
-        lamports: a.lamports,
-        data,
-        owner: a.owner.to_string(),
-        executable: a.executable,
-        rent_epoch: a.rent_epoch,
-        space: Some(a.data.len() as u64),
-    })
+/// `encoding` as the RPC spells it (base58, base64, base64+zstd, jsonParsed; binary).
+fn account_encoding(encoding: &str) -> Result<UiAccountEncoding, RpcErr> {
+    serde_json::from_value(json!(encoding))
+        .map_err(|_| RpcErr::params(format!("unknown encoding {encoding}")))
 }
 
-/// An account as `UiAccount` JSON in `encoding` (for PubSub notifications).
-pub(crate) fn ui_account_json(a: &Account, encoding: &str) -> Result<Value, RpcErr> {
-    serde_json::to_value(ui_account(a, encoding)?).map_err(RpcErr::internal)
+/// An account in `encoding`, by the validators' own encoder (`solana-account-decoder`):
+/// jsonParsed parses token mints and accounts (with the mint's decimals) and falls back to
+/// base64 for the rest, as a validator does.
+async fn encode_account(
+    node: &mut Node,
+    key: &Pubkey,
+    a: &Account,
+    encoding: &str,
+) -> Result<Value, RpcErr> {
+    let enc = account_encoding(encoding)?;
+    if matches!(enc, UiAccountEncoding::Base58 | UiAccountEncoding::Binary) && a.data.len() > 128 {
+        return Err(RpcErr::new(
+            -32600,
+            "encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.",
+        ));
+    }
+    let mut additional = None;
+    if enc == UiAccountEncoding::JsonParsed && is_token_program(&a.owner) {
+        if let Some((mint, _)) = token_account_fields(&a.data) {
+            if let Ok((decimals, _)) = token_mint(node, &mint).await {
+                additional = Some(AccountAdditionalDataV3 {
+                    spl_token_additional_data: Some(SplTokenAdditionalDataV2 {
+                        decimals,
+                        ..Default::default()
+                    }),
+                });
+            }
+        }
+    }
+    serde_json::to_value(encode_ui_account(key, a, enc, additional, None)).map_err(RpcErr::internal)
+}
+
+/// An account as `UiAccount` JSON, base64 (PubSub notifications).
+pub(crate) fn ui_account_json(key: &Pubkey, a: &Account) -> Result<Value, RpcErr> {
+    serde_json::to_value(encode_ui_account(
+        key,
+        a,
+        UiAccountEncoding::Base64,
+        None,
+        None,
+    ))
+    .map_err(RpcErr::internal)
 }
 
 fn decode_tx(params: &Value) -> Result<VersionedTransaction, RpcErr> {
@@ -280,9 +294,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 .unwrap_or("base58");
             let a = node.chain.account(&key).await.map_err(RpcErr::internal)?;
             let v = match a {
-                Some(a) => {
-                    serde_json::to_value(ui_account(&a, encoding)?).map_err(RpcErr::internal)?
-                }
+                Some(a) => encode_account(node, &key, &a, encoding).await?,
                 None => Value::Null,
             };
             context(slot, v)
@@ -307,8 +319,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                     .map_err(|e| RpcErr::params(format!("invalid public key {s}: {e}")))?;
                 out.push(
                     match node.chain.account(&key).await.map_err(RpcErr::internal)? {
-                        Some(a) => serde_json::to_value(ui_account(&a, encoding)?)
-                            .map_err(RpcErr::internal)?,
+                        Some(a) => encode_account(node, &key, &a, encoding).await?,
                         None => Value::Null,
                     },
                 );
@@ -542,7 +553,8 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 if o != owner || mint.is_some_and(|x| x != m) {
                     continue;
                 }
-                out.push(json!({"pubkey": key.to_string(), "account": ui_account(&a, &encoding)?}));
+                let account = encode_account(node, &key, &a, &encoding).await?;
+                out.push(json!({"pubkey": key.to_string(), "account": account}));
             }
             context(slot, Value::Array(out))
         }
@@ -567,7 +579,8 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 if a.owner != program || !filters.iter().all(|f| f.matches(&a.data)) {
                     continue;
                 }
-                out.push(json!({"pubkey": key.to_string(), "account": ui_account(&a, &encoding)?}));
+                let account = encode_account(node, &key, &a, &encoding).await?;
+                out.push(json!({"pubkey": key.to_string(), "account": account}));
             }
             let with_context = cfg
                 .and_then(|c| c.get("withContext"))

@@ -150,6 +150,34 @@ fn token_methods_and_program_account_scans() {
         json!([aidx_client::TOKEN_2022_PROGRAM_ID.to_string(), {"filters": [{"dataSize": 1}]}]),
     );
     assert_eq!(r["result"], json!([]));
+    // jsonParsed, by the validators' own encoder: the account with its mint's decimals.
+    let r = call(
+        "getAccountInfo",
+        json!([ata.to_string(), {"encoding": "jsonParsed"}]),
+    );
+    let data = &r["result"]["value"]["data"];
+    assert_eq!(data["program"], "spl-token-2022", "{r}");
+    assert_eq!(data["parsed"]["type"], "account");
+    assert_eq!(data["parsed"]["info"]["owner"], owner.to_string());
+    assert_eq!(
+        data["parsed"]["info"]["tokenAmount"]["uiAmountString"],
+        "1.2345"
+    );
+    let r = call(
+        "getAccountInfo",
+        json!([mint.to_string(), {"encoding": "jsonParsed"}]),
+    );
+    assert_eq!(
+        r["result"]["value"]["data"]["parsed"]["type"], "mint",
+        "{r}"
+    );
+    assert_eq!(
+        code(&call(
+            "getAccountInfo",
+            json!([mint.to_string(), {"encoding": "hex"}])
+        )),
+        -32602
+    );
     // Not a token account: a named error.
     assert_eq!(
         code(&call("getTokenAccountBalance", json!([mint.to_string()]))),
