@@ -301,7 +301,7 @@ async fn check_vaults<C: Chain>(
 }
 
 /// Whether a Token-2022 mint with the pausable extension is paused now.
-async fn mint_paused<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<bool> {
+pub async fn mint_paused<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<bool> {
     use spl_token_2022::extension::{
         pausable::PausableConfig, BaseStateWithExtensions, StateWithExtensions,
     };

@@ -319,31 +319,26 @@ pub fn in_kind_deposits(index: &Index, shares: u64, now: i64, stuck: &[bool]) ->
     Ok(amounts)
 }
 
-/// Which rows cannot move now, table order: a frozen vault or a paused mint, read from the
-/// chain as the program reads them from an in-kind instruction's legs.
+/// Which quarantined rows cannot move now, table order (`false` for every other row: the
+/// deposit math asks only about quarantined ones): a frozen vault or a paused mint, read from
+/// the chain as the program reads them from an in-kind instruction's legs, and only for a mint
+/// that has a freeze or pause authority (`Constituent::controls`).
 pub async fn stuck_rows<C: Chain>(chain: &mut C, index: &Index) -> Result<Vec<bool>> {
-    use anchor_spl::token_2022::spl_token_2022::extension::{
-        pausable::PausableConfig, BaseStateWithExtensions, StateWithExtensions,
-    };
-    use anchor_spl::token_2022::spl_token_2022::state::{
-        Account as TokenAccount, AccountState, Mint,
-    };
+    use aidx::state::{CONTROL_FREEZE, CONTROL_PAUSE};
+    use anchor_spl::token_2022::spl_token_2022::extension::StateWithExtensions;
+    use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenAccount, AccountState};
     let mut out = vec![];
     for c in index.constituents() {
-        let vault = chain.data_of(&c.vault).await?;
-        let frozen = StateWithExtensions::<TokenAccount>::unpack(&vault)
-            .map(|a| a.base.state == AccountState::Frozen)
-            .unwrap_or(false);
-        let mint = chain.data_of(&c.mint).await?;
-        let paused = StateWithExtensions::<Mint>::unpack(&mint)
-            .ok()
-            .and_then(|m| {
-                m.get_extension::<PausableConfig>()
-                    .ok()
-                    .map(|p| bool::from(p.paused))
-            })
-            .unwrap_or(false);
-        out.push(frozen || paused);
+        let mut stuck = false;
+        if c.is_quarantined() && c.controls & CONTROL_FREEZE != 0 {
+            let vault = chain.data_of(&c.vault).await?;
+            stuck = StateWithExtensions::<TokenAccount>::unpack(&vault)
+                .is_ok_and(|a| a.base.state == AccountState::Frozen);
+        }
+        if c.is_quarantined() && !stuck && c.controls & CONTROL_PAUSE != 0 {
+            stuck = crate::audit::mint_paused(chain, &c.mint).await?;
+        }
+        out.push(stuck);
     }
     Ok(out)
 }

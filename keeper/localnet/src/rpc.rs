@@ -205,11 +205,8 @@ pub(crate) fn ui_account_json(key: &Pubkey, a: &Account) -> Result<Value, RpcErr
 
 fn decode_tx(params: &Value) -> Result<VersionedTransaction, RpcErr> {
     let encoded = string_param(params, 0, "an encoded transaction")?;
-    let encoding = config(params, 1)
-        .and_then(|c| c.get("encoding"))
-        .and_then(Value::as_str)
-        .unwrap_or("base58");
-    let bytes = match encoding {
+    let encoding = encoding_of(params, 1, "base58");
+    let bytes = match encoding.as_str() {
         "base64" => B64
             .decode(encoded)
             .map_err(|e| RpcErr::params(format!("invalid base64 encoding: {e}")))?,
@@ -288,13 +285,10 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
         }
         "getAccountInfo" => {
             let key = pubkey_param(&params, 0)?;
-            let encoding = config(&params, 1)
-                .and_then(|c| c.get("encoding"))
-                .and_then(Value::as_str)
-                .unwrap_or("base58");
+            let encoding = encoding_of(&params, 1, "base58");
             let a = node.chain.account(&key).await.map_err(RpcErr::internal)?;
             let v = match a {
-                Some(a) => encode_account(node, &key, &a, encoding).await?,
+                Some(a) => encode_account(node, &key, &a, &encoding).await?,
                 None => Value::Null,
             };
             context(slot, v)
@@ -306,10 +300,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
             if keys.len() > 100 {
                 return Err(RpcErr::params("too many public keys (max 100)"));
             }
-            let encoding = config(&params, 1)
-                .and_then(|c| c.get("encoding"))
-                .and_then(Value::as_str)
-                .unwrap_or("base64");
+            let encoding = encoding_of(&params, 1, "base64");
             let mut out = vec![];
             for k in keys {
                 let s = k
@@ -319,7 +310,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                     .map_err(|e| RpcErr::params(format!("invalid public key {s}: {e}")))?;
                 out.push(
                     match node.chain.account(&key).await.map_err(RpcErr::internal)? {
-                        Some(a) => encode_account(node, &key, &a, encoding).await?,
+                        Some(a) => encode_account(node, &key, &a, &encoding).await?,
                         None => Value::Null,
                     },
                 );
@@ -447,10 +438,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
         "getTransaction" => {
             let sig = signature_param(&params, 0)?;
             let cfg = config(&params, 1);
-            let encoding = cfg
-                .and_then(|c| c.get("encoding"))
-                .and_then(Value::as_str)
-                .unwrap_or("json");
+            let encoding = encoding_of(&params, 1, "json");
             let max_version = cfg
                 .and_then(|c| c.get("maxSupportedTransactionVersion"))
                 .and_then(Value::as_u64);
@@ -464,7 +452,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                             "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0",
                         ));
                     }
-                    serde_json::to_value(encoded(r, encoding, v0)?).map_err(RpcErr::internal)?
+                    serde_json::to_value(encoded(r, &encoding, v0)?).map_err(RpcErr::internal)?
                 }
             }
         }
@@ -596,6 +584,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
     })
 }
 
+/// The `encoding` of config `params[i]`, or `default`.
 fn encoding_of(params: &Value, i: usize, default: &str) -> String {
     config(params, i)
         .and_then(|c| c.get("encoding"))

@@ -561,28 +561,25 @@ async fn compute_table(md: &mut String, callgrind: Option<&CallgrindResults>) {
         t.chain.create_lookup_table(&own).await.unwrap(),
     ];
     let index = t.index(&fx).await;
+    // One share in kind: alone, and again once the last row is quarantined.
+    let mint_one = t
+        .mint_in_kind_ix(
+            &fx,
+            &a,
+            MintInKindArgs {
+                shares: ONE_SHARE,
+                max_amounts_in: vec![u64::MAX; n],
+                min_shares_out: 0,
+            },
+        )
+        .await;
     let cases: Vec<(&str, Vec<&str>, Vec<Instruction>)> = vec![
         (
             "refresh_prices",
             vec!["refresh_prices"],
             vec![refresh.clone()],
         ),
-        (
-            "mint_in_kind",
-            vec!["mint_in_kind"],
-            vec![
-                t.mint_in_kind_ix(
-                    &fx,
-                    &a,
-                    MintInKindArgs {
-                        shares: ONE_SHARE,
-                        max_amounts_in: vec![u64::MAX; n],
-                        min_shares_out: 0,
-                    },
-                )
-                .await,
-            ],
-        ),
+        ("mint_in_kind", vec!["mint_in_kind"], vec![mint_one.clone()]),
         (
             "redeem_in_kind",
             vec!["redeem_in_kind"],
@@ -664,18 +661,7 @@ async fn compute_table(md: &mut String, callgrind: Option<&CallgrindResults>) {
         (
             "mint_in_kind, a row quarantined",
             vec!["mint_in_kind, a row quarantined"],
-            vec![
-                t.mint_in_kind_ix(
-                    &fx,
-                    &a,
-                    MintInKindArgs {
-                        shares: ONE_SHARE,
-                        max_amounts_in: vec![u64::MAX; n],
-                        min_shares_out: 0,
-                    },
-                )
-                .await,
-            ],
+            vec![mint_one.clone()],
         ),
     ];
     let requested = client::rpc::DEFAULT_COMPUTE_UNIT_LIMIT as u64;

@@ -15,6 +15,15 @@ fn depth_lines(logs: &[String], program: &str) -> Vec<String> {
         .collect()
 }
 
+/// The event payloads the client's log parser finds in `logs`.
+fn parsed_events(logs: &[String]) -> Vec<Vec<u8>> {
+    events_from_logs(logs)
+        .unwrap()
+        .into_iter()
+        .map(|(_, raw)| raw)
+        .collect()
+}
+
 #[tokio::test]
 async fn logs_carry_every_event_as_a_cluster_writes_them() {
     let mut t = TestContext::new().await;
@@ -24,11 +33,7 @@ async fn logs_carry_every_event_as_a_cluster_writes_them() {
 
     // An in-kind mint: one event, three CPIs at depth 2 inside one invocation at depth 1.
     let o = t.mint_in_kind(&fx, &a, ONE_SHARE).await.unwrap();
-    let parsed: Vec<Vec<u8>> = events_from_logs(&o.logs)
-        .unwrap()
-        .into_iter()
-        .map(|(_, raw)| raw)
-        .collect();
+    let parsed = parsed_events(&o.logs);
     assert_eq!(parsed, o.raw_events);
     assert_eq!(parsed.len(), 1);
     assert_eq!(
@@ -64,11 +69,7 @@ async fn logs_carry_every_event_as_a_cluster_writes_them() {
         .set_prices(&fx, &[USD_SCALE, 2 * USD_SCALE, USD_SCALE], 10)
         .await
         .unwrap();
-    let parsed: Vec<Vec<u8>> = events_from_logs(&o.logs)
-        .unwrap()
-        .into_iter()
-        .map(|(_, raw)| raw)
-        .collect();
+    let parsed = parsed_events(&o.logs);
     assert_eq!(parsed, o.raw_events);
     assert_eq!(parsed.len(), 2);
 
