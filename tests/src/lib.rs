@@ -31,6 +31,7 @@ use solana_sdk::{
 
 pub use aidx_client;
 pub use aidx_client::pyth::PythPrice;
+pub use aidx_client::DevChain;
 pub use aidx_client::TxResult;
 pub use aidx_embedded;
 

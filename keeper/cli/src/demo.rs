@@ -15,15 +15,16 @@ use aidx::instructions::{
 };
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
-use aidx_client::chain::Chain as _;
 use aidx_client::format::{pct, ui_amount, usd};
 use aidx_client::pyth::PythPrice;
 use aidx_client::tx::Footprint;
 use aidx_client::universe::{self, Token};
+use aidx_client::DevChain;
 use aidx_client::{self as client, events_of, lookup, rebalance, targets, AidxEvent, Book};
 use aidx_client::{TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID};
 use aidx_embedded::{state, Embedded};
 use anyhow::{anyhow, bail, Result};
+use solana_sdk::hash::hashv;
 use solana_sdk::{
     message::AddressLookupTableAccount, pubkey::Pubkey, signature::Keypair, signer::Signer,
 };
@@ -73,9 +74,36 @@ struct Holder {
     table: AddressLookupTableAccount,
 }
 
+/// How a demo chooses its keys and its start.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup {
+    /// Every keypair the demo creates (admin, keeper, holders, mints) derives from this.
+    pub seed: [u8; 32],
+    /// The clock's unix time when the demo starts (the chain's own when `None`).
+    pub start_time: Option<i64>,
+}
+
+impl Setup {
+    /// New keys, the chain's clock.
+    pub fn random() -> Setup {
+        Setup {
+            seed: Keypair::new().secret_bytes()[..32]
+                .try_into()
+                .expect("32 bytes"),
+            start_time: None,
+        }
+    }
+
+    /// The keypair named `label` (the same for the same seed on every chain).
+    pub fn keypair(&self, label: &str) -> Keypair {
+        Keypair::new_from_array(hashv(&[&self.seed, label.as_bytes()]).to_bytes())
+    }
+}
+
 /// The demo's chain and everything its steps share.
-pub struct Demo {
-    chain: Embedded,
+pub struct Demo<C> {
+    chain: C,
+    setup: Setup,
     listed: Vec<Listed>,
     params: IndexParams,
     admin: Keypair,
@@ -97,7 +125,26 @@ pub async fn run(
     out: &mut impl Write,
     save: Option<&Path>,
 ) -> Result<DemoSummary> {
-    let mut demo = Demo::start(universe_csv, out).await?;
+    let chain = Embedded::start().await?;
+    let mut demo = run_on(chain, Setup::random(), universe_csv, out).await?;
+    let summary = demo.finish(out).await?;
+    if let Some(path) = save {
+        let book = demo.book();
+        state::save(&mut demo.chain, &book, path).await?;
+        writeln!(out, "state saved to {}", path.display())?;
+    }
+    Ok(summary)
+}
+
+/// Every step but the last on `chain`, any development chain (the embedded runtime, or a
+/// local node over JSON-RPC): the demo, ready to [`Demo::finish`].
+pub async fn run_on<C: DevChain>(
+    chain: C,
+    setup: Setup,
+    universe_csv: &str,
+    out: &mut impl Write,
+) -> Result<Demo<C>> {
+    let mut demo = Demo::start(chain, setup, universe_csv, out).await?;
     demo.create_index(out).await?;
     demo.fund_holders().await?;
     demo.in_kind(out).await?;
@@ -106,15 +153,22 @@ pub async fn run(
     demo.price_move(out).await?;
     demo.rebalance(out).await?;
     demo.single_asset(out).await?;
-    demo.finish(out, save).await
+    Ok(demo)
 }
 
-impl Demo {
+impl<C: DevChain> Demo<C> {
     /// The universe: which tokens are excluded and why (exactly what `aidx targets` prints),
     /// and a mint per eligible token: pure plays on Token-2022 (8 decimals), host chains on
     /// SPL Token (9 decimals).
-    pub async fn start(universe_csv: &str, out: &mut impl Write) -> Result<Self> {
-        let mut chain = Embedded::start().await?;
+    pub async fn start(
+        mut chain: C,
+        setup: Setup,
+        universe_csv: &str,
+        out: &mut impl Write,
+    ) -> Result<Self> {
+        if let Some(t) = setup.start_time {
+            chain.set_unix_timestamp(t).await?;
+        }
         let universe = universe::parse(universe_csv)?;
         let params = IndexParams::default();
         writeln!(out, "== Universe: {} tokens", universe.len())?;
@@ -130,7 +184,13 @@ impl Demo {
             } else {
                 (TOKEN_2022_PROGRAM_ID, 8)
             };
-            let mint = chain.create_mint(&program, decimals).await?;
+            let mint = chain
+                .create_mint_at(
+                    &setup.keypair(&format!("mint {}", t.symbol)),
+                    &program,
+                    decimals,
+                )
+                .await?;
             // raw units per share = share price * weight / token price, in raw units
             let value = mul_div(
                 INITIAL_SHARE_PRICE,
@@ -156,13 +216,14 @@ impl Demo {
         let usd_prices = listed.iter().map(|l| l.token.price).collect();
         Ok(Demo {
             chain,
+            setup,
             listed,
             params,
-            admin: Keypair::new(),
+            admin: setup.keypair("admin"),
             index_key: Pubkey::default(),
             index_table: None,
             holders: vec![],
-            keeper: Keypair::new(),
+            keeper: setup.keypair("keeper"),
             usd_prices,
             events: vec![],
             largest_tx: Footprint {
@@ -177,8 +238,8 @@ impl Demo {
     /// Initializes the index, adds every constituent with the seed composition at its target,
     /// and creates the index's lookup table.
     pub async fn create_index(&mut self, out: &mut impl Write) -> Result<()> {
-        let share_mint = Keypair::new();
-        let payer = self.chain.payer_key();
+        let share_mint = self.setup.keypair("share mint");
+        let payer = self.chain.fee_payer();
         let admin = self.admin.pubkey();
         let args = InitializeIndexArgs {
             params: self.params,
@@ -189,7 +250,7 @@ impl Demo {
         let ix = client::initialize_index(&payer, &admin, &share_mint.pubkey(), args);
         let o = self
             .chain
-            .send_ok(&[ix], &[&self.admin, &share_mint])
+            .send_ixs_ok(&[ix], &[&self.admin, &share_mint])
             .await?;
         self.events.extend(o.events);
         self.index_key = client::index_address(&share_mint.pubkey());
@@ -221,18 +282,18 @@ impl Demo {
             let ix =
                 client::add_constituent(&payer, &admin, &self.index_key, &l.mint, &l.program, args);
             self.events
-                .extend(self.chain.send_ok(&[ix], &[&self.admin]).await?.events);
+                .extend(self.chain.send_ixs_ok(&[ix], &[&self.admin]).await?.events);
         }
         // The table is set: the admin opens the index to its first mint.
         let o = self
             .chain
-            .send_ok(
+            .send_ixs_ok(
                 &[client::open_index(&self.index_key, &admin)],
                 &[&self.admin],
             )
             .await?;
         self.events.extend(o.events);
-        let index = self.chain.index(&self.index_key).await?;
+        let index = self.chain.load_index(&self.index_key).await?;
         let table = self
             .chain
             .create_lookup_table(&client::index_lookup_addresses(&self.index_key, &index))
@@ -250,9 +311,9 @@ impl Demo {
     /// Two holders, each funded with 1,000 shares' worth of every constituent and a lookup
     /// table of their own accounts; a keeper with inventory of every constituent.
     pub async fn fund_holders(&mut self) -> Result<()> {
-        let share_mint = self.chain.index(&self.index_key).await?.share_mint;
+        let share_mint = self.chain.load_index(&self.index_key).await?.share_mint;
         for name in ["alice", "bob"] {
-            let keypair = Keypair::new();
+            let keypair = self.setup.keypair(name);
             let tokens: Vec<_> = self
                 .listed
                 .iter()
@@ -299,7 +360,7 @@ impl Demo {
     pub async fn in_kind(&mut self, out: &mut impl Write) -> Result<()> {
         writeln!(out)?;
         for (who, is_mint, whole) in [(0, true, 100), (1, true, 250), (0, false, 40)] {
-            let index = self.chain.index(&self.index_key).await?;
+            let index = self.chain.load_index(&self.index_key).await?;
             let n = index.constituents().len();
             let h = &self.holders[who];
             let shares = whole * ONE_SHARE;
@@ -335,9 +396,9 @@ impl Demo {
             let book = self.book();
             let shapes = lookup::shapes(&mut self.chain, &book, Some(h.name)).await?;
             let (shape, footprint) = self.chain.choose_shape(std::slice::from_ref(&ix), shapes)?;
-            let (r, _) = self
+            let r = self
                 .chain
-                .send_basket(&[ix], &[&h.keypair], &shape.tables)
+                .send_ixs_v0(&[ix], &[&h.keypair], &shape.tables)
                 .await?;
             let o = r?;
             if (footprint.bytes, footprint.locks) > (self.largest_tx.bytes, self.largest_tx.locks) {
@@ -380,7 +441,7 @@ impl Demo {
     /// push-feed addresses operators read, refreshes them through the oracle gate and reads
     /// NAV with `report_nav`.
     async fn publish_and_report(&mut self) -> Result<NavReported> {
-        let now = self.chain.clock().await?.unix_timestamp;
+        let now = self.chain.get_clock().await?.unix_timestamp;
         let prices: Vec<PythPrice> = self
             .usd_prices
             .iter()
@@ -392,7 +453,7 @@ impl Demo {
             .await?;
         let o = self
             .chain
-            .send_ok(
+            .send_ixs_ok(
                 &[
                     client::refresh_prices(&self.index_key, &keys),
                     client::report_nav(&self.index_key),
@@ -419,13 +480,13 @@ impl Demo {
     /// `recompute_targets` (prices refreshed in the same transaction) derives the targets; they
     /// must equal what `aidx targets` computes off-chain, unit for unit.
     pub async fn recompute_targets(&mut self, out: &mut impl Write) -> Result<()> {
-        let now = self.chain.clock().await?.unix_timestamp;
+        let now = self.chain.get_clock().await?.unix_timestamp;
         let rows: Vec<_> = self
             .listed
             .iter()
             .map(|l| targets::input_row(&l.token, l.mint))
             .collect();
-        let index = self.chain.index(&self.index_key).await?;
+        let index = self.chain.load_index(&self.index_key).await?;
         let keys = client::price_feed_accounts(&index);
         // The inputs go in batches of rows that fit a packet, apart from the recompute.
         for post in client::set_methodology_inputs_batched(
@@ -434,16 +495,16 @@ impl Demo {
             now,
             &rows,
         ) {
-            let o = self.chain.send_ok(&[post], &[&self.admin]).await?;
+            let o = self.chain.send_ixs_ok(&[post], &[&self.admin]).await?;
             self.events.extend(o.events);
         }
         let ixs = [
             client::refresh_prices(&self.index_key, &keys),
             client::recompute_targets(&self.index_key),
         ];
-        let o = self.chain.send_ok(&ixs, &[]).await?;
+        let o = self.chain.send_ixs_ok(&ixs, &[]).await?;
         self.events.extend(o.events);
-        let index = self.chain.index(&self.index_key).await?;
+        let index = self.chain.load_index(&self.index_key).await?;
         let same = index
             .constituents()
             .iter()
@@ -471,7 +532,7 @@ impl Demo {
                 self.usd_prices[i] = (self.usd_prices[i] as i128 * (100 + pct_move) / 100) as u128;
             }
         }
-        let now = self.chain.clock().await?.unix_timestamp;
+        let now = self.chain.get_clock().await?.unix_timestamp;
         self.chain.set_unix_timestamp(now + 30).await?;
         let moved = self.publish_and_report().await?;
         writeln!(out, "\n== Price move: TAO +30%, FIL -30%")?;
@@ -479,7 +540,7 @@ impl Demo {
     }
 
     /// The book of this chain: symbols, wallets, lookup tables (saved with --save-state).
-    fn book(&self) -> Book {
+    pub fn book(&self) -> Book {
         let mut book = Book {
             index: self.index_key.to_string(),
             symbols: self.listed.iter().map(|l| l.token.symbol.clone()).collect(),
@@ -503,11 +564,11 @@ impl Demo {
     /// its band.
     pub async fn rebalance(&mut self, out: &mut impl Write) -> Result<()> {
         let book = self.book();
-        let index = self.chain.index(&self.index_key).await?;
+        let index = self.chain.load_index(&self.index_key).await?;
         let keys = client::price_feed_accounts(&index);
         let o = self
             .chain
-            .send_ok(
+            .send_ixs_ok(
                 &[
                     client::refresh_prices(&self.index_key, &keys),
                     client::poke_rebalance(&self.index_key),
@@ -516,18 +577,15 @@ impl Demo {
             )
             .await?;
         self.events.extend(o.events);
-        let clock = self.chain.clock().await?;
-        self.chain
-            .ctx
-            .warp_to_slot(clock.slot + 1)
-            .map_err(|e| anyhow!("warp: {e:?}"))?;
+        self.chain.next_slot().await?;
+        let clock = self.chain.get_clock().await?;
         self.chain
             .set_unix_timestamp(clock.unix_timestamp + 3_600)
             .await?;
         let before = self.publish_and_report().await?;
         writeln!(out, "\n== Rebalance plan, one hour into the auction")?;
         let plan = rebalance::plan_now(&mut self.chain, &book).await?;
-        output::plan(&plan, &self.chain.index(&self.index_key).await?, out)?;
+        output::plan(&plan, &self.chain.load_index(&self.index_key).await?, out)?;
         let report =
             rebalance::rebalance(&mut self.chain, &book, &self.keeper, 50, 2, false).await?;
         for line in report.notes.iter().chain(&report.events) {
@@ -551,6 +609,11 @@ impl Demo {
         Ok(())
     }
 
+    /// The chain the demo ran on.
+    pub fn into_chain(self) -> C {
+        self.chain
+    }
+
     fn row_of(&self, symbol: &str) -> Option<usize> {
         self.listed.iter().position(|l| l.token.symbol == symbol)
     }
@@ -563,7 +626,7 @@ impl Demo {
         let (Some(fil), Some(tao)) = (self.row_of("FIL"), self.row_of("TAO")) else {
             return Ok(());
         };
-        let index = self.chain.index(&self.index_key).await?;
+        let index = self.chain.load_index(&self.index_key).await?;
         let bob = &self.holders[1];
         let fil_amount = u64::try_from(mul_div(
             50 * USD_SCALE,
@@ -576,7 +639,7 @@ impl Demo {
             min_shares_out: 1,
         };
         let ix = client::mint_single(&self.index_key, &index, &bob.keypair.pubkey(), fil, args);
-        let o = self.chain.send_ok(&[ix], &[&bob.keypair]).await?;
+        let o = self.chain.send_ixs_ok(&[ix], &[&bob.keypair]).await?;
         for m in events_of::<aidx::events::MintedSingle>(&o.events) {
             writeln!(
                 out,
@@ -589,13 +652,13 @@ impl Demo {
         }
         self.events.extend(o.events);
         let alice = &self.holders[0];
-        let index = self.chain.index(&self.index_key).await?;
+        let index = self.chain.load_index(&self.index_key).await?;
         let args = RedeemSingleArgs {
             shares: ONE_SHARE,
             min_amount_out: 1,
         };
         let ix = client::redeem_single(&self.index_key, &index, &alice.keypair.pubkey(), tao, args);
-        let o = self.chain.send_ok(&[ix], &[&alice.keypair]).await?;
+        let o = self.chain.send_ixs_ok(&[ix], &[&alice.keypair]).await?;
         for r in events_of::<aidx::events::RedeemedSingle>(&o.events) {
             writeln!(
                 out,
@@ -609,19 +672,15 @@ impl Demo {
         Ok(())
     }
 
-    /// The final basket, the holders' shares, the largest basket transaction; saves the state.
-    pub async fn finish(
-        mut self,
-        out: &mut impl Write,
-        save: Option<&Path>,
-    ) -> Result<DemoSummary> {
-        let now = self.chain.clock().await?.unix_timestamp;
+    /// The final basket, the holders' shares, the largest basket transaction.
+    pub async fn finish(&mut self, out: &mut impl Write) -> Result<DemoSummary> {
+        let now = self.chain.get_clock().await?.unix_timestamp;
         self.chain.set_unix_timestamp(now + 30).await?;
         let last = self.publish_and_report().await?;
         writeln!(out, "\n== Final basket")?;
         self.print_basket(out, &last).await?;
         for h in &self.holders {
-            let s = self.chain.token_balance(&h.shares).await?;
+            let s = self.chain.balance_of(&h.shares).await?;
             writeln!(
                 out,
                 "  {:<6} holds {} shares",
@@ -631,18 +690,13 @@ impl Demo {
         }
         writeln!(out, "largest basket transaction: {}", self.largest_tx)?;
         writeln!(out, "{} events emitted", self.events.len())?;
-        let index = self.chain.index(&self.index_key).await?;
-        if let Some(path) = save {
-            let book = self.book();
-            state::save(&mut self.chain, &book, path).await?;
-            writeln!(out, "state saved to {}", path.display())?;
-        }
+        let index = self.chain.load_index(&self.index_key).await?;
         Ok(DemoSummary {
             index: self.index_key,
             constituents: self.listed.len(),
             share_supply: index.share_supply,
             value_per_share: last.value_per_share,
-            events: self.events,
+            events: self.events.clone(),
             largest_tx: self.largest_tx,
             rebalance_swaps: self.rebalance.swaps_done,
             reward_paid_usd: self.rebalance.reward_paid_usd,
@@ -653,10 +707,10 @@ impl Demo {
     /// band; then NAV and value per share. Checks every vault against internal accounting.
     async fn print_basket(&mut self, out: &mut impl Write, report: &NavReported) -> Result<()> {
         let (chain, index_key, listed) = (&mut self.chain, &self.index_key, &self.listed);
-        let index: Index = chain.index(index_key).await?;
+        let index: Index = chain.load_index(index_key).await?;
         let mut rows = vec![];
         for (i, (c, l)) in index.constituents().iter().zip(listed).enumerate() {
-            let vault_amount = chain.token_balance(&c.vault).await?;
+            let vault_amount = chain.balance_of(&c.vault).await?;
             if vault_amount != c.balance {
                 bail!(
                     "{}: vault holds {vault_amount}, index accounts for {}",

@@ -22,6 +22,8 @@ pub struct TxOutcome {
     pub raw_events: Vec<Vec<u8>>,
     /// The transaction's log messages.
     pub logs: Vec<String>,
+    /// The transaction's signature, once sent (none for a simulation).
+    pub signature: Option<solana_sdk::signature::Signature>,
 }
 
 /// A failed transaction: the runtime's error and the logs. Its `Display` names the error:

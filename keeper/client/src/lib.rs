@@ -10,6 +10,8 @@
 //!   `Program data:` log lines, following the invoke stack);
 //! - [`chain`]: the [`Chain`] trait every operation runs over, with [`rpc::Rpc`] (JSON-RPC)
 //!   here and the embedded runtime in the `aidx-embedded` crate;
+//! - [`dev`]: development chains (the embedded runtime, a local node): accounts written,
+//!   the clock moved, mints, funded wallets, lookup tables and price updates for demos and tests;
 //! - [`tx`]: v0 transactions, signer order, the packet size;
 //! - [`holder`]: quotes with slippage bounds, NAV, mint and redeem in kind or single-asset;
 //! - [`rebalance`]: the out-of-band plan and its execution through the Dutch auction;
@@ -39,6 +41,7 @@ pub mod admin;
 pub mod audit;
 pub mod book;
 pub mod chain;
+pub mod dev;
 pub mod events;
 pub mod explain;
 pub mod format;
@@ -57,6 +60,7 @@ pub use account::*;
 pub use address::*;
 pub use book::Book;
 pub use chain::{Chain, TxFailure, TxOutcome, TxResult};
+pub use dev::DevChain;
 pub use events::{events_of, AidxEvent, Event, EventError};
 pub use instructions::*;
 

@@ -69,6 +69,7 @@ fn outcome(err: Option<TransactionError>, logs: Vec<String>) -> Result<TxResult>
                 events,
                 raw_events,
                 logs,
+                signature: None,
             })
         }
         Some(error) => Err(TxFailure { error, logs }),
@@ -221,7 +222,10 @@ impl Rpc {
             match self.land(&tx, &blockhash).await? {
                 Landing::Confirmed(signature) => {
                     let (err, logs) = self.logs_of(&signature).await?;
-                    return outcome(err, logs);
+                    return Ok(outcome(err, logs)?.map(|o| TxOutcome {
+                        signature: Some(signature),
+                        ..o
+                    }));
                 }
                 Landing::Refused(error) => {
                     return Ok(Err(TxFailure {
@@ -328,5 +332,82 @@ impl Chain for Rpc {
             }
         }
         Ok(events)
+    }
+}
+
+/// A local node's development methods, by surfpool's cheatcode names (`aidx localnet` serves
+/// them; a cluster does not, and says so by name).
+impl crate::dev::DevChain for Rpc {
+    async fn set_account(&mut self, key: &Pubkey, account: Account) -> Result<()> {
+        let update = serde_json::json!({
+            "lamports": account.lamports,
+            "data": hex::encode(&account.data),
+            "owner": account.owner.to_string(),
+            "executable": account.executable,
+            "rentEpoch": account.rent_epoch,
+        });
+        self.cheat(
+            "surfnet_setAccount",
+            serde_json::json!([key.to_string(), update]),
+        )
+        .await
+    }
+    async fn set_unix_timestamp(&mut self, unix_timestamp: i64) -> Result<()> {
+        let ms = u64::try_from(unix_timestamp)?
+            .checked_mul(1000)
+            .ok_or_else(|| anyhow!("timestamp {unix_timestamp} out of range"))?;
+        self.cheat(
+            "surfnet_timeTravel",
+            serde_json::json!([{ "absoluteTimestamp": ms }]),
+        )
+        .await
+    }
+    async fn next_slot(&mut self) -> Result<()> {
+        let slot = self.client.get_slot().await?;
+        self.cheat(
+            "surfnet_timeTravel",
+            serde_json::json!([{ "absoluteSlot": slot + 1 }]),
+        )
+        .await
+    }
+    async fn recent_slot(&mut self) -> Result<u64> {
+        // The slot before the current one is the newest in `SlotHashes`.
+        self.next_slot().await?;
+        Ok(self.client.get_slot().await?.saturating_sub(1))
+    }
+}
+
+impl Rpc {
+    /// Asks the node for `lamports` to the fee payer (`requestAirdrop`: a test validator, a
+    /// local node or devnet) and waits until it is confirmed.
+    pub async fn airdrop_to_payer(&self, lamports: u64) -> Result<()> {
+        let signature = self
+            .client
+            .request_airdrop(&self.payer.pubkey(), lamports)
+            .await?;
+        for _ in 0..100 {
+            if self
+                .client
+                .confirm_transaction_with_commitment(&signature, self.commitment)
+                .await?
+                .value
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(self.poll_interval).await;
+        }
+        bail!("the airdrop {signature} was not confirmed")
+    }
+
+    /// Calls a development method; a node without it answers "Method not found".
+    async fn cheat(&self, method: &'static str, params: serde_json::Value) -> Result<()> {
+        self.client
+            .send::<serde_json::Value>(
+                solana_rpc_client_api::request::RpcRequest::Custom { method },
+                params,
+            )
+            .await
+            .map_err(|e| anyhow!("{method}: {e}"))?;
+        Ok(())
     }
 }

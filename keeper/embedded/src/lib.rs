@@ -19,9 +19,7 @@ use logs::Captured;
 use aidx_client::pyth::PythPrice;
 use aidx_client::tx;
 use aidx_client::{AidxEvent, Chain, TxFailure, TxOutcome, TxResult};
-use anchor_lang::solana_program::system_instruction;
 use anyhow::{anyhow, bail, Context as _, Result};
-use solana_address_lookup_table_interface as alt;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::{
@@ -31,7 +29,6 @@ use solana_sdk::{
     entrypoint::ProgramResult,
     instruction::Instruction,
     message::AddressLookupTableAccount,
-    program_pack::Pack,
     pubkey::Pubkey,
     signature::Keypair,
     signer::Signer,
@@ -207,6 +204,7 @@ fn outcome(result: std::result::Result<(), TransactionError>, logs: Vec<String>)
                 .collect(),
             raw_events: captured,
             logs,
+            signature: None,
         }),
         Err(error) => Err(TxFailure { error, logs }),
     }
@@ -378,6 +376,7 @@ impl Embedded {
         let tx: VersionedTransaction = tx.into();
         self.check_size(&tx)?;
         self.touch(&tx);
+        let signature = tx.signatures.first().copied().unwrap_or_default();
         drain_captured();
         let r = self
             .ctx
@@ -387,39 +386,12 @@ impl Embedded {
             .context("banks client")?;
         self.last_units_consumed = r.metadata.as_ref().map_or(0, |m| m.compute_units_consumed);
         let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
-        let o = outcome(r.result, logs);
-        if let Ok(ok) = &o {
+        let mut o = outcome(r.result, logs);
+        if let Ok(ok) = &mut o {
+            ok.signature = Some(signature);
             self.event_log.extend(ok.raw_events.iter().cloned());
         }
         Ok(o)
-    }
-
-    /// Creates an address lookup table holding `addresses`, owned by the payer, and advances
-    /// one slot so that it is usable.
-    pub async fn create_lookup_table(
-        &mut self,
-        addresses: &[Pubkey],
-    ) -> Result<AddressLookupTableAccount> {
-        let payer = self.payer_key();
-        let slot = self.ctx.banks_client.get_root_slot().await?;
-        self.ctx
-            .warp_to_slot(slot + 2)
-            .map_err(|e| anyhow!("warp: {e:?}"))?;
-        let (create, table) = alt::instruction::create_lookup_table(payer, payer, slot + 1);
-        self.send_ok(&[create], &[]).await?;
-        for chunk in addresses.chunks(24) {
-            let extend =
-                alt::instruction::extend_lookup_table(table, payer, Some(payer), chunk.to_vec());
-            self.send_ok(&[extend], &[]).await?;
-        }
-        let slot = self.ctx.banks_client.get_root_slot().await?;
-        self.ctx
-            .warp_to_slot(slot + 2)
-            .map_err(|e| anyhow!("warp: {e:?}"))?;
-        Ok(AddressLookupTableAccount {
-            key: table,
-            addresses: addresses.to_vec(),
-        })
     }
 
     /// [`Embedded::send`], turning a failed transaction into an error.
@@ -543,84 +515,6 @@ impl Embedded {
     pub async fn mint_supply(&mut self, key: &Pubkey) -> Result<u64> {
         Chain::supply_of(self, key).await
     }
-
-    /// Creates a plain mint under `token_program` whose mint authority is the payer.
-    pub async fn create_mint(&mut self, token_program: &Pubkey, decimals: u8) -> Result<Pubkey> {
-        let mint = Keypair::new();
-        let payer = self.payer_key();
-        let space = anchor_spl::token::spl_token::state::Mint::LEN;
-        let rent = self
-            .ctx
-            .banks_client
-            .get_rent()
-            .await?
-            .minimum_balance(space);
-        let ixs = [
-            system_instruction::create_account(
-                &payer,
-                &mint.pubkey(),
-                rent,
-                space as u64,
-                token_program,
-            ),
-            anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
-                token_program,
-                &mint.pubkey(),
-                &payer,
-                None,
-                decimals,
-            )?,
-        ];
-        self.send_ok(&ixs, &[&mint]).await?;
-        Ok(mint.pubkey())
-    }
-
-    /// Creates (idempotently) the associated token account of `owner` for `mint`.
-    pub async fn create_ata(
-        &mut self,
-        owner: &Pubkey,
-        mint: &Pubkey,
-        token_program: &Pubkey,
-    ) -> Result<Pubkey> {
-        let payer = self.payer_key();
-        let ix = anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
-            &payer,
-            owner,
-            mint,
-            token_program,
-        );
-        self.send_ok(&[ix], &[]).await?;
-        Ok(aidx_client::ata(owner, mint, token_program))
-    }
-
-    /// Mints `amount` of a payer-controlled mint to `to`.
-    pub async fn mint_to(
-        &mut self,
-        mint: &Pubkey,
-        to: &Pubkey,
-        token_program: &Pubkey,
-        amount: u64,
-    ) -> Result<()> {
-        let payer = self.payer_key();
-        let ix = anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
-            token_program,
-            mint,
-            to,
-            &payer,
-            &[],
-            amount,
-        )?;
-        self.send_ok(&[ix], &[]).await?;
-        Ok(())
-    }
-
-    /// Sends lamports from the payer, e.g. to fund a new holder.
-    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<()> {
-        let payer = self.payer_key();
-        self.send_ok(&[system_instruction::transfer(&payer, to, lamports)], &[])
-            .await?;
-        Ok(())
-    }
 }
 
 impl Embedded {
@@ -647,52 +541,6 @@ impl Embedded {
                 pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
             ),
         );
-    }
-}
-
-impl Embedded {
-    /// Publishes one fully verified price update per constituent of the index, table order, at
-    /// the Pyth push-feed addresses operators read on a cluster (shard 0): the embedded
-    /// runtime's stand-in for Pyth. Returns those addresses.
-    pub async fn post_index_prices(
-        &mut self,
-        index_key: &Pubkey,
-        prices: &[PythPrice],
-    ) -> Result<Vec<Pubkey>> {
-        let index = Chain::load_index(self, index_key).await?;
-        if prices.len() != index.constituents().len() {
-            bail!(
-                "{} prices for {} constituents",
-                prices.len(),
-                index.constituents().len()
-            );
-        }
-        let keys = aidx_client::price_feed_accounts(&index);
-        for ((c, key), p) in index.constituents().iter().zip(&keys).zip(prices) {
-            self.post_price(key, c.feed_id, *p);
-        }
-        Ok(keys)
-    }
-
-    /// A new holder's accounts: `lamports` of SOL, an associated token account of each
-    /// `(mint, token program, amount)` credited with `amount` (the payer is every mint's
-    /// authority), and returns the token accounts in order.
-    pub async fn fund_holder(
-        &mut self,
-        owner: &Pubkey,
-        lamports: u64,
-        tokens: &[(Pubkey, Pubkey, u64)],
-    ) -> Result<Vec<Pubkey>> {
-        self.airdrop(owner, lamports).await?;
-        let mut accounts = vec![];
-        for (mint, program, amount) in tokens {
-            let ata = self.create_ata(owner, mint, program).await?;
-            if *amount > 0 {
-                self.mint_to(mint, &ata, program, *amount).await?;
-            }
-            accounts.push(ata);
-        }
-        Ok(accounts)
     }
 }
 
@@ -742,36 +590,24 @@ impl Chain for Embedded {
     }
 }
 
-impl Embedded {
-    /// Publishes a Pyth price update for every constituent of the book's index, published now
-    /// with a confidence of `conf_bps`: the stored prices, with `overrides` (symbol, USD
-    /// decimal) replacing some. What `aidx oracle` does on a saved chain.
-    pub async fn publish_prices(
-        &mut self,
-        book: &aidx_client::Book,
-        overrides: &[(String, String)],
-        conf_bps: u64,
-    ) -> Result<()> {
-        let index_key = book.index_key()?;
-        let index = self.index(&index_key).await?;
-        let now = self.clock().await?.unix_timestamp;
-        let mut prices: Vec<u128> = index
-            .constituents()
-            .iter()
-            .map(|c| c.price as u128)
-            .collect();
-        for (symbol, usd) in overrides {
-            prices[book.row_of(symbol)?] =
-                aidx_client::format::parse_decimal(usd, aidx::math::USD_SCALE)?;
-        }
-        let mut updates = vec![];
-        for (row, p) in prices.into_iter().enumerate() {
-            if p == 0 {
-                bail!("no price for {}: give one with --set", book.symbol(row));
-            }
-            updates.push(PythPrice::from_usd_scaled(p, conf_bps, now));
-        }
-        self.post_index_prices(&index_key, &updates).await?;
+impl aidx_client::DevChain for Embedded {
+    async fn set_account(&mut self, key: &Pubkey, account: Account) -> Result<()> {
+        Embedded::set_account(self, key, account);
         Ok(())
+    }
+    async fn set_unix_timestamp(&mut self, unix_timestamp: i64) -> Result<()> {
+        Embedded::set_unix_timestamp(self, unix_timestamp).await
+    }
+    async fn next_slot(&mut self) -> Result<()> {
+        let slot = self.ctx.banks_client.get_root_slot().await?;
+        self.ctx
+            .warp_to_slot(slot + 2)
+            .map_err(|e| anyhow!("warp: {e:?}"))
+    }
+    async fn recent_slot(&mut self) -> Result<u64> {
+        // After warping from root `r` to `r + 2`, `SlotHashes` holds `r + 1`.
+        let slot = self.ctx.banks_client.get_root_slot().await?;
+        self.next_slot().await?;
+        Ok(slot + 1)
     }
 }

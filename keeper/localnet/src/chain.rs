@@ -44,6 +44,7 @@ pub enum Job {
 }
 
 /// A processed transaction as the ledger keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Record {
     pub tx: VersionedTransaction,
     pub slot: u64,
@@ -70,15 +71,40 @@ pub struct Node {
     pub by_address: HashMap<Pubkey, Vec<Signature>>,
     /// The slot each blockhash handed out was first seen at.
     pub blockhashes: HashMap<Hash, u64>,
+    /// The wall-clock instant and the unix time the ticking clock counts from (moved by
+    /// `surfnet_timeTravel`).
+    pub clock_base: (std::time::Instant, i64),
+    /// Where the transaction history is kept across restarts (see [`Ledger`]).
+    pub ledger_path: Option<std::path::PathBuf>,
+}
+
+/// What the node keeps beside the saved accounts so that a restart forgets no transaction it
+/// acknowledged: every record (statuses, logs, history by address) and the blockhashes it
+/// handed out. Without it a client that sent before a restart would find its signature
+/// unknown, its blockhash invalid, and send again.
+/// [`Ledger`] borrowed from the node, for writing.
+#[derive(serde::Serialize)]
+struct LedgerRef<'a> {
+    txs: Vec<(&'a Signature, &'a Record)>,
+    by_address: Vec<(&'a Pubkey, &'a Vec<Signature>)>,
+    blockhashes: Vec<(&'a Hash, &'a u64)>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Ledger {
+    txs: Vec<(Signature, Record)>,
+    by_address: Vec<(Pubkey, Vec<Signature>)>,
+    blockhashes: Vec<(Hash, u64)>,
 }
 
 pub(crate) fn run(
     start: StartFn,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     ready: std::sync::mpsc::Sender<Result<()>>,
-    ticking: bool,
+    config: crate::Config,
     notices: tokio::sync::broadcast::Sender<crate::pubsub::Notice>,
 ) {
+    let ticking = config.ticking;
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -91,7 +117,7 @@ pub(crate) fn run(
     };
     rt.block_on(async move {
         let mut node = match start().await {
-            Ok(chain) => Node::new(chain, notices).await,
+            Ok(chain) => Node::new(chain, notices, config.ledger).await,
             Err(e) => Err(e),
         };
         let node = match node.as_mut() {
@@ -108,17 +134,11 @@ pub(crate) fn run(
         // where the state left it, as on a validator.
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(SLOT_MS));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let started = std::time::Instant::now();
-        let t0 = node
-            .chain
-            .clock()
-            .await
-            .map(|c| c.unix_timestamp)
-            .unwrap_or(0);
         loop {
             let job = tokio::select! {
                 job = jobs.recv() => job,
                 _ = tick.tick(), if ticking => {
+                    let (started, t0) = node.clock_base;
                     let _ = node.tick(t0 + started.elapsed().as_secs() as i64).await;
                     continue;
                 }
@@ -127,7 +147,10 @@ pub(crate) fn run(
             match job {
                 Job::Stop => break,
                 Job::Save { path, book, reply } => {
-                    let r = aidx_embedded::state::save(&mut node.chain, &book, &path).await;
+                    let mut r = aidx_embedded::state::save(&mut node.chain, &book, &path).await;
+                    if r.is_ok() {
+                        r = node.save_ledger();
+                    }
                     let _ = reply.send(r);
                 }
                 Job::Call {
@@ -145,11 +168,15 @@ pub(crate) fn run(
 
 impl Node {
     async fn new(
-        chain: Embedded,
+        mut chain: Embedded,
         notices: tokio::sync::broadcast::Sender<crate::pubsub::Notice>,
+        ledger_path: Option<std::path::PathBuf>,
     ) -> Result<Node> {
         let genesis = chain.ctx.banks_client.get_latest_blockhash().await?;
+        let now = chain.clock().await?.unix_timestamp;
         let mut node = Node {
+            clock_base: (std::time::Instant::now(), now),
+            ledger_path,
             chain,
             notices,
             genesis,
@@ -159,7 +186,41 @@ impl Node {
         };
         let slot = node.slot().await?;
         node.blockhashes.insert(genesis, slot);
+        node.load_ledger()?;
         Ok(node)
+    }
+
+    /// Writes the transaction history to the ledger path, if the node has one.
+    pub fn save_ledger(&self) -> Result<()> {
+        let Some(path) = &self.ledger_path else {
+            return Ok(());
+        };
+        let ledger = LedgerRef {
+            txs: self.txs.iter().collect(),
+            by_address: self.by_address.iter().collect(),
+            blockhashes: self.blockhashes.iter().collect(),
+        };
+        let tmp = path.with_extension("ledger.tmp");
+        std::fs::write(&tmp, bincode::serialize(&ledger)?)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+
+    /// Reads the transaction history back from the ledger path, when it exists.
+    fn load_ledger(&mut self) -> Result<()> {
+        let Some(path) = &self.ledger_path else {
+            return Ok(());
+        };
+        if !path.exists() {
+            return Ok(());
+        }
+        let bytes = std::fs::read(path)?;
+        let ledger: Ledger =
+            bincode::deserialize(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        self.txs.extend(ledger.txs);
+        self.by_address.extend(ledger.by_address);
+        self.blockhashes.extend(ledger.blockhashes);
+        Ok(())
     }
 
     /// The next slot, at unix time `now` (never backwards).
@@ -242,6 +303,15 @@ impl Node {
     /// transaction sees a new blockhash, as on a cluster). The outcome, as the runtime gave it.
     pub async fn process(&mut self, tx: VersionedTransaction) -> Result<(Signature, TxResult)> {
         let signature = tx.signatures[0];
+        if self.txs.contains_key(&signature) {
+            return Ok((
+                signature,
+                Err(aidx_client::TxFailure {
+                    error: TransactionError::AlreadyProcessed,
+                    logs: vec![],
+                }),
+            ));
+        }
         let loaded = self.loaded_addresses(&tx).await?;
         let keys = Self::all_keys(&tx, &loaded);
         let pre = self.accounts(&keys).await?;

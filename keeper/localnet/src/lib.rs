@@ -8,6 +8,7 @@
 //! ([`chain`]), which takes one request at a time from the HTTP server's tasks.
 
 pub mod chain;
+pub mod cheat;
 pub mod pubsub;
 pub mod rpc;
 
@@ -19,7 +20,7 @@ use std::pin::Pin;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Where a node serves, and how its chain moves.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// The JSON-RPC endpoint (port 0: any free port).
     pub rpc: SocketAddr,
@@ -29,6 +30,9 @@ pub struct Config {
     /// moves only with the transactions it processes (one slot each) and its clock stands
     /// still: runs that must match another runtime unit for unit.
     pub ticking: bool,
+    /// Where the transaction history is kept across restarts (written with every save, read
+    /// at start when it exists): `<state>.ledger` for `aidx localnet`.
+    pub ledger: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -38,6 +42,7 @@ impl Config {
             rpc: ([127, 0, 0, 1], rpc_port).into(),
             ws: ([127, 0, 0, 1], ws_port).into(),
             ticking: true,
+            ledger: None,
         }
     }
 }
@@ -67,10 +72,10 @@ impl LocalNet {
         let (notices, _) = broadcast::channel::<pubsub::Notice>(4096);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
         let chain_notices = notices.clone();
-        let ticking = config.ticking;
+        let (rpc_addr, ws_addr) = (config.rpc, config.ws);
         let chain = std::thread::Builder::new()
             .name("aidx-localnet-chain".into())
-            .spawn(move || chain::run(start, rx, ready_tx, ticking, chain_notices))?;
+            .spawn(move || chain::run(start, rx, ready_tx, config, chain_notices))?;
         ready_rx
             .recv()
             .map_err(|_| anyhow!("the chain thread ended before it started"))??;
@@ -80,7 +85,7 @@ impl LocalNet {
             l.set_nonblocking(true)?;
             Ok(l)
         };
-        let (rpc_listener, ws_listener) = (bind(config.rpc)?, bind(config.ws)?);
+        let (rpc_listener, ws_listener) = (bind(rpc_addr)?, bind(ws_addr)?);
         let (addr, ws_addr) = (rpc_listener.local_addr()?, ws_listener.local_addr()?);
         let (shutdown, stop) = oneshot::channel::<()>();
         let server_jobs = jobs.clone();

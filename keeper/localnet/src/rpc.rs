@@ -54,10 +54,10 @@ impl RpcErr {
             data: None,
         }
     }
-    fn params(message: impl Into<String>) -> Self {
+    pub(crate) fn params(message: impl Into<String>) -> Self {
         Self::new(-32602, message)
     }
-    fn internal(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
         Self::new(-32603, format!("internal error: {e}"))
     }
 }
@@ -140,7 +140,7 @@ fn string_param<'a>(params: &'a Value, i: usize, what: &str) -> Result<&'a str, 
         .ok_or_else(|| RpcErr::params(format!("param {i}: expected {what} as a string")))
 }
 
-fn pubkey_param(params: &Value, i: usize) -> Result<Pubkey, RpcErr> {
+pub(crate) fn pubkey_param(params: &Value, i: usize) -> Result<Pubkey, RpcErr> {
     let s = string_param(params, i, "a public key")?;
     Pubkey::from_str(s).map_err(|e| RpcErr::params(format!("invalid public key {s}: {e}")))
 }
@@ -149,7 +149,7 @@ fn config(params: &Value, i: usize) -> Option<&serde_json::Map<String, Value>> {
     param(params, i).and_then(Value::as_object)
 }
 
-fn context(slot: u64, value: Value) -> Value {
+pub(crate) fn context(slot: u64, value: Value) -> Value {
     json!({"context": {"slot": slot, "apiVersion": "3.1.12"}, "value": value})
 }
 
@@ -239,10 +239,9 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
         "getVersion" => json!({"solana-core": "3.1.12", "feature-set": 0}),
         "getGenesisHash" => json!(node.genesis.to_string()),
         "getSlot" | "getBlockHeight" => json!(slot),
-        "getEpochInfo" => json!({
-            "absoluteSlot": slot, "blockHeight": slot, "epoch": 0, "slotIndex": slot,
-            "slotsInEpoch": 432_000, "transactionCount": node.txs.len()
-        }),
+        "getEpochInfo" => crate::cheat::epoch_info(node).await?,
+        "surfnet_setAccount" => crate::cheat::set_account(node, &params).await?,
+        "surfnet_timeTravel" => crate::cheat::time_travel(node, &params).await?,
         "getLatestBlockhash" => {
             let (hash, first) = node.latest_blockhash().await.map_err(RpcErr::internal)?;
             context(
@@ -370,6 +369,27 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 .and_then(|c| c.get("skipPreflight"))
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
+            // Sent again (a client retrying after a lost answer): never processed twice. As
+            // on a cluster, preflight names it; without preflight it is dropped.
+            if node.txs.contains_key(&tx.signatures[0]) {
+                if skip_preflight {
+                    return Ok(json!(tx.signatures[0].to_string()));
+                }
+                let data = simulation(
+                    Err(aidx_client::TxFailure {
+                        error: solana_sdk::transaction::TransactionError::AlreadyProcessed,
+                        logs: vec![],
+                    }),
+                    0,
+                );
+                return Err(RpcErr {
+                    code: -32002,
+                    message:
+                        "Transaction simulation failed: This transaction has already been processed"
+                            .into(),
+                    data: Some(data),
+                });
+            }
             let blockhash_ok = node
                 .blockhash_is_valid(tx.message.recent_blockhash())
                 .await

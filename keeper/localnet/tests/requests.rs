@@ -1,5 +1,6 @@
 //! Bad requests get JSON-RPC errors and the node keeps serving.
 
+use aidx_client::DevChain as _;
 use aidx_embedded::Embedded;
 use aidx_localnet::LocalNet;
 use serde_json::{json, Value};
@@ -183,5 +184,118 @@ fn token_methods_and_program_account_scans() {
         code(&call("getTokenAccountBalance", json!([mint.to_string()]))),
         -32602
     );
+    net.stop();
+}
+
+/// The development methods (surfpool's cheatcode names): an account written is read back as
+/// written; the clock and the slot move forward only; bad input is refused by name.
+#[test]
+fn cheatcodes_write_accounts_and_move_time_forward_only() {
+    let net = start();
+    let call = |method: &str, params: Value| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string()
+    };
+    let key = solana_sdk::pubkey::Pubkey::new_unique().to_string();
+    let owner = solana_sdk::pubkey::Pubkey::new_unique().to_string();
+    let r = post(
+        &net,
+        &call(
+            "surfnet_setAccount",
+            json!([key, {"lamports": 777, "data": "0a0b0c", "owner": owner}]),
+        ),
+    );
+    assert!(r["result"]["value"].is_null(), "{r}");
+    let a = post(
+        &net,
+        &call("getAccountInfo", json!([key, {"encoding": "base64"}])),
+    );
+    assert_eq!(a["result"]["value"]["lamports"], 777);
+    assert_eq!(a["result"]["value"]["owner"], owner.as_str());
+    assert_eq!(a["result"]["value"]["data"][0], "CgsM");
+    // Only the lamports: the data and owner stay.
+    post(
+        &net,
+        &call("surfnet_setAccount", json!([key, {"lamports": 5}])),
+    );
+    let a = post(
+        &net,
+        &call("getAccountInfo", json!([key, {"encoding": "base64"}])),
+    );
+    assert_eq!(a["result"]["value"]["lamports"], 5);
+    assert_eq!(a["result"]["value"]["data"][0], "CgsM");
+    for bad in [
+        json!([key, {"data": "zz"}]),
+        json!([key, {"lamports": "many"}]),
+        json!([key, {"color": "blue"}]),
+        json!(["not a key", {}]),
+        json!([key]),
+    ] {
+        assert_eq!(code(&post(&net, &call("surfnet_setAccount", bad))), -32602);
+    }
+
+    let clock = |net: &LocalNet| -> solana_sdk::clock::Clock {
+        let a = post(
+            net,
+            &call(
+                "getAccountInfo",
+                json!(["SysvarC1ock11111111111111111111111111111111", {"encoding": "base64"}]),
+            ),
+        );
+        let data = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            a["result"]["value"]["data"][0].as_str().unwrap(),
+        )
+        .unwrap();
+        bincode::deserialize(&data).unwrap()
+    };
+    let now = clock(&net).unix_timestamp;
+    let to = now + 86_400;
+    let r = post(
+        &net,
+        &call(
+            "surfnet_timeTravel",
+            json!([{"absoluteTimestamp": to * 1000}]),
+        ),
+    );
+    assert!(r["result"]["absoluteSlot"].is_u64(), "{r}");
+    assert!(clock(&net).unix_timestamp >= to);
+    let back = post(
+        &net,
+        &call(
+            "surfnet_timeTravel",
+            json!([{"absoluteTimestamp": now * 1000}]),
+        ),
+    );
+    assert_eq!(code(&back), -32602);
+    assert!(back["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("forward"));
+    let slot = post(&net, &call("getSlot", json!([])))["result"]
+        .as_u64()
+        .unwrap();
+    let r = post(
+        &net,
+        &call("surfnet_timeTravel", json!([{"absoluteSlot": slot + 50}])),
+    );
+    assert!(
+        r["result"]["absoluteSlot"].as_u64().unwrap() >= slot + 50,
+        "{r}"
+    );
+    assert_eq!(
+        code(&post(
+            &net,
+            &call("surfnet_timeTravel", json!([{"absoluteSlot": 1}]))
+        )),
+        -32602
+    );
+    assert_eq!(
+        code(&post(
+            &net,
+            &call("surfnet_timeTravel", json!([{"absoluteEpoch": 3}]))
+        )),
+        -32602
+    );
+    assert_eq!(post(&net, &call("getHealth", json!([])))["result"], "ok");
     net.stop();
 }

@@ -932,6 +932,19 @@ async fn write_benchmarks() {
     )
     .unwrap();
 
+    // Sections other drivers write (the local node under load) are kept as they are.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut rest = old.as_str();
+    while let Some(a) = rest.find("<!-- kept: ") {
+        let Some(b) = rest[a..].find("<!-- /kept -->") else {
+            break;
+        };
+        let end = a + b + "<!-- /kept -->".len();
+        writeln!(md, "\n{}", &rest[a..end]).unwrap();
+        rest = &rest[end..];
+    }
+
     // How to reproduce.
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     writeln!(md, "\n## How to reproduce\n").unwrap();
@@ -961,7 +974,6 @@ async fn write_benchmarks() {
     )
     .unwrap();
 
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
     std::fs::write(&path, &md).unwrap();
     println!("{md}");
 }

@@ -271,6 +271,23 @@ impl Chain for Backend {
     }
 }
 
+/// Development methods on both backends: the embedded runtime's own, or a local node's
+/// cheatcodes over JSON-RPC (a cluster refuses them by name).
+impl aidx_client::DevChain for Backend {
+    async fn set_account(&mut self, key: &Pubkey, account: Account) -> Result<()> {
+        on_backend!(self, c => aidx_client::DevChain::set_account(c.as_mut(), key, account).await)
+    }
+    async fn set_unix_timestamp(&mut self, unix_timestamp: i64) -> Result<()> {
+        on_backend!(self, c => aidx_client::DevChain::set_unix_timestamp(c.as_mut(), unix_timestamp).await)
+    }
+    async fn next_slot(&mut self) -> Result<()> {
+        on_backend!(self, c => c.next_slot().await)
+    }
+    async fn recent_slot(&mut self) -> Result<u64> {
+        on_backend!(self, c => c.recent_slot().await)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,15 +12,41 @@ pub struct DemoArgs {
     #[arg(long, env = "AIDX_UNIVERSE")]
     pub universe: Option<PathBuf>,
     /// Save the final chain state here for the holder commands.
-    #[arg(long, env = "AIDX_SAVE_STATE")]
+    #[arg(long, env = "AIDX_SAVE_STATE", conflicts_with = "url")]
     pub save_state: Option<PathBuf>,
+    /// Run over JSON-RPC against a development node (`aidx localnet`, or any node with
+    /// surfpool's cheatcodes) instead of a new embedded runtime; fees paid by a new wallet
+    /// funded with `requestAirdrop`.
+    #[arg(long, env = "AIDX_DEMO_URL")]
+    pub url: Option<String>,
 }
 
 impl DemoArgs {
-    /// Runs the demo on a new embedded runtime.
+    /// Runs the demo on a new embedded runtime, or over JSON-RPC with `--url`.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let csv = super::read_universe(self.universe.as_deref())?;
-        crate::demo::run(&csv, out, self.save_state.as_deref()).await?;
+        let Some(url) = self.url else {
+            crate::demo::run(&csv, out, self.save_state.as_deref()).await?;
+            return Ok(());
+        };
+        let setup = crate::demo::Setup::random();
+        let rpc = aidx_client::rpc::Rpc::new(&url, setup.keypair("payer"), "confirmed")?;
+        rpc.airdrop_to_payer(1_000 * 1_000_000_000).await?;
+        let mut demo = crate::demo::run_on(rpc, setup, &csv, out).await?;
+        demo.finish(out).await?;
+        let book = demo.book();
+        let tables: Vec<String> = book
+            .lookup_tables
+            .iter()
+            .map(|(name, address)| format!("{name}={address}"))
+            .collect();
+        writeln!(
+            out,
+            "on {url}: aidx nav --url {url} --index {} --symbols {} --lookup-table {} --keypair FILE",
+            book.index,
+            book.symbols.join(","),
+            tables.join(",")
+        )?;
         Ok(())
     }
 }

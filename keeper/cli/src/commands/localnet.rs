@@ -17,8 +17,9 @@ pub struct LocalnetArgs {
     /// Port of the PubSub WebSocket endpoint (default: the JSON-RPC port + 1).
     #[arg(long, env = "AIDX_WS_PORT")]
     ws_port: Option<u16>,
-    /// Start from this saved chain, and save it back on ctrl-c (with `--demo`: where the
-    /// demo's final state is written first).
+    /// Start from this saved chain (a new, empty one when the file does not exist), and save
+    /// it back on ctrl-c (with `--demo`: where the demo's final state is written first).
+    /// Without `--state` or `--demo`: an empty chain.
     #[arg(long, env = "AIDX_STATE")]
     state: Option<PathBuf>,
     /// Start from the demo's final state.
@@ -45,10 +46,20 @@ impl LocalnetArgs {
                 crate::demo::run(aidx_client::universe::SAMPLE_UNIVERSE, &mut sink, Some(&p))
                     .await
                     .context("running the demo")?;
+                // A new chain: no history from an earlier one.
+                std::fs::remove_file(p.with_extension("ledger")).ok();
                 p
             }
-            (None, false) => anyhow::bail!("give --state FILE or --demo"),
+            (None, false) => {
+                std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()))
+            }
         };
+        // A state file that does not exist yet: a new, empty chain saved there.
+        if !path.exists() {
+            let mut chain = aidx_embedded::Embedded::start().await?;
+            state::save(&mut chain, &Book::default(), &path).await?;
+            std::fs::remove_file(path.with_extension("ledger")).ok();
+        }
         let (_, book): (_, Book) = state::read(&path)?;
         // The demo's wallets as Solana CLI keypair files, for any client.
         let wallets = path.with_extension("wallets");
@@ -63,24 +74,31 @@ impl LocalnetArgs {
         let load = path.clone();
         let net = LocalNet::start(
             Box::new(move || Box::pin(async move { Ok(state::load(&load).await?.0) })),
-            aidx_localnet::Config::loopback(
-                self.rpc_port,
-                self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),
-            ),
+            aidx_localnet::Config {
+                ledger: Some(path.with_extension("ledger")),
+                ..aidx_localnet::Config::loopback(
+                    self.rpc_port,
+                    self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),
+                )
+            },
         )?;
         writeln!(
             out,
             "aidx localnet: JSON-RPC at {}, PubSub at {}",
             net.url, net.ws_url
         )?;
-        writeln!(out, "index {}", book.index)?;
-        writeln!(out, "symbols {}", book.symbols.join(","))?;
-        let tables: Vec<String> = book
-            .lookup_tables
-            .iter()
-            .map(|(name, address)| format!("{name}={address}"))
-            .collect();
-        writeln!(out, "lookup tables {}", tables.join(","))?;
+        if book.index.is_empty() {
+            writeln!(out, "an empty chain (try `aidx demo --url {}`)", net.url)?;
+        } else {
+            writeln!(out, "index {}", book.index)?;
+            writeln!(out, "symbols {}", book.symbols.join(","))?;
+            let tables: Vec<String> = book
+                .lookup_tables
+                .iter()
+                .map(|(name, address)| format!("{name}={address}"))
+                .collect();
+            writeln!(out, "lookup tables {}", tables.join(","))?;
+        }
         writeln!(
             out,
             "wallets (Solana CLI keypair files) in {}",

@@ -1,6 +1,7 @@
 //! `aidx oracle`.
 
 use super::chain::ChainArgs;
+use aidx_client::DevChain as _;
 use anyhow::Result;
 use clap::Args;
 use std::io::Write;
@@ -25,11 +26,12 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 }
 
 impl OracleArgs {
-    /// Publishes the prices on the embedded chain and saves it.
+    /// Publishes the prices on a development chain (a saved state, or a local node with
+    /// `--url`) and saves it.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let mut o = self.chain.open().await?;
         let book = o.book.clone();
-        o.embedded("aidx oracle (the embedded runtime's stand-in for Pyth)")?
+        o.chain
             .publish_prices(&book, &self.set, self.conf_bps)
             .await?;
         o.save().await?;

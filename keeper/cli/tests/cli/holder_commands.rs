@@ -6,6 +6,7 @@ use aidx::math::ONE_SHARE;
 use aidx_cli::demo;
 use aidx_client::holder::{self, less_slippage, plus_slippage, Request};
 use aidx_client::universe::SAMPLE_UNIVERSE;
+use aidx_client::DevChain as _;
 use aidx_client::{self as client, AidxEvent};
 use aidx_embedded::state;
 use solana_sdk::signer::Signer;

@@ -3,6 +3,7 @@
 
 use aidx_client as client;
 use aidx_client::rebalance::{plan_now, rebalance};
+use aidx_client::DevChain as _;
 
 #[tokio::test]
 async fn rebalance_after_a_thirty_percent_move_in_two_names() {

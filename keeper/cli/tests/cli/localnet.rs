@@ -69,3 +69,127 @@ async fn the_rpc_backend_against_the_local_node_matches_the_embedded_runtime() {
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     net.stop();
 }
+
+/// Slots differ by design (the node moves one slot per transaction, the embedded runtime only
+/// when told); everything else in an event must be equal.
+fn without_slots(events: &[aidx_client::AidxEvent]) -> Vec<aidx_client::AidxEvent> {
+    use aidx_client::AidxEvent as E;
+    events
+        .iter()
+        .cloned()
+        .map(|e| match e {
+            E::PricesRefreshed(mut p) => {
+                p.slot = 0;
+                E::PricesRefreshed(p)
+            }
+            E::NavReported(mut n) => {
+                n.slot = 0;
+                E::NavReported(n)
+            }
+            e => e,
+        })
+        .collect()
+}
+
+/// The demo's whole life (listing, seeding, in-kind mints and redeems through lookup tables,
+/// oracle prices, targets recomputed on-chain, a price move, the keeper's auction rebalance,
+/// single-asset mint and redeem) sent through the keeper's JSON-RPC backend to the local node,
+/// and straight to an embedded runtime, from the same keys and the same start time: the same
+/// events, unit for unit, the same output, NAV, balances and supply, and the node's history
+/// (getSignaturesForAddress, getTransaction logs) equal to what was sent.
+#[tokio::test]
+async fn the_demos_whole_life_over_json_rpc_equals_the_embedded_run() {
+    use aidx_cli::demo::{run_on, Setup};
+    let setup = Setup {
+        seed: [7; 32],
+        start_time: Some(1_900_000_000),
+    };
+    let csv = aidx_client::universe::SAMPLE_UNIVERSE;
+
+    let mut direct_out = Vec::new();
+    let embedded = aidx_embedded::Embedded::start().await.unwrap();
+    let mut direct = run_on(embedded, setup, csv, &mut direct_out).await.unwrap();
+    let direct_summary = direct.finish(&mut direct_out).await.unwrap();
+
+    let net = LocalNet::start(
+        Box::new(|| Box::pin(async { aidx_embedded::Embedded::start().await })),
+        aidx_localnet::Config {
+            ticking: false,
+            ..aidx_localnet::Config::loopback(0, 0)
+        },
+    )
+    .unwrap();
+    let rpc = Rpc::new(&net.url, setup.keypair("payer"), "confirmed").unwrap();
+    rpc.airdrop_to_payer(1_000_000_000_000).await.unwrap();
+    let mut node_out = Vec::new();
+    let mut over_rpc = run_on(rpc, setup, csv, &mut node_out).await.unwrap();
+    let node_summary = over_rpc.finish(&mut node_out).await.unwrap();
+
+    assert_eq!(node_summary.index, direct_summary.index);
+    assert_eq!(node_summary.share_supply, direct_summary.share_supply);
+    assert_eq!(node_summary.value_per_share, direct_summary.value_per_share);
+    assert_eq!(node_summary.rebalance_swaps, direct_summary.rebalance_swaps);
+    assert!(node_summary.rebalance_swaps > 0);
+    assert_eq!(node_summary.reward_paid_usd, direct_summary.reward_paid_usd);
+    assert_eq!(node_summary.events.len(), direct_summary.events.len());
+    assert_eq!(
+        without_slots(&node_summary.events),
+        without_slots(&direct_summary.events)
+    );
+    // What a person reads: every line equal but the lookup tables' addresses (derived from
+    // each chain's fee payer).
+    let lines = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter(|l| !l.contains("lookup table"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(lines(&node_out), lines(&direct_out));
+
+    // The final state read over JSON-RPC against the embedded runtime's.
+    let key = direct_summary.index;
+    let mut rpc = Rpc::new(&net.url, setup.keypair("payer"), "confirmed").unwrap();
+    let (mut embedded, book) = (direct.into_chain(), over_rpc.book());
+    let (a, b) = (
+        rpc.load_index(&key).await.unwrap(),
+        embedded.load_index(&key).await.unwrap(),
+    );
+    assert_eq!(a.share_supply, b.share_supply);
+    for (x, y) in a.constituents().iter().zip(b.constituents()) {
+        assert_eq!(
+            (x.balance, x.price, x.target_weight),
+            (y.balance, y.price, y.target_weight)
+        );
+        assert_eq!(rpc.balance_of(&x.vault).await.unwrap(), x.balance);
+    }
+    for who in ["alice", "bob"] {
+        let owner = solana_sdk::signer::Signer::pubkey(&book.wallet(who).unwrap());
+        let shares = aidx_client::ata(&owner, &a.share_mint, &aidx_client::TOKEN_PROGRAM_ID);
+        assert_eq!(
+            rpc.balance_of(&shares).await.unwrap(),
+            embedded.balance_of(&shares).await.unwrap()
+        );
+    }
+    // The history an auditor replays from the node.
+    let history: Vec<aidx_client::AidxEvent> = rpc
+        .index_events(&key)
+        .await
+        .unwrap()
+        .iter()
+        .map(|raw| aidx_client::AidxEvent::try_decode(raw).unwrap())
+        .collect();
+    let logged: Vec<aidx_client::AidxEvent> = embedded
+        .index_events(&key)
+        .await
+        .unwrap()
+        .iter()
+        .map(|raw| aidx_client::AidxEvent::try_decode(raw).unwrap())
+        .collect();
+    assert_eq!(without_slots(&history), without_slots(&logged));
+    let report = aidx_client::audit::audit(&mut rpc, &book, true)
+        .await
+        .unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    net.stop();
+}

@@ -7,6 +7,7 @@ mod backtest;
 mod demo;
 mod holder_commands;
 mod keeper_rebalance;
+mod load;
 mod localnet;
 
 /// The demo's final chain, saved with `--save-state` and loaded back: what every command test
