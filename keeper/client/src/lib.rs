@@ -12,6 +12,7 @@
 //!   here and the embedded runtime in the `aidx-embedded` crate;
 //! - [`dev`]: development chains (the embedded runtime, a local node): accounts written,
 //!   the clock moved, mints, funded wallets, lookup tables and price updates for demos and tests;
+//! - [`retry`]: the JSON-RPC transport's bounded retries of transient failures;
 //! - [`tx`]: v0 transactions, signer order, the packet size;
 //! - [`holder`]: quotes with slippage bounds, NAV, mint and redeem in kind or single-asset;
 //! - [`rebalance`]: the out-of-band plan and its execution through the Dutch auction;
@@ -51,6 +52,7 @@ pub mod lookup;
 pub mod pyth;
 pub mod rebalance;
 pub mod replay;
+pub mod retry;
 pub mod rpc;
 pub mod targets;
 pub mod tx;

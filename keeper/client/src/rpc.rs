@@ -37,6 +37,8 @@ pub const DEFAULT_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
 /// A cluster connection and the wallet that pays.
 pub struct Rpc {
     client: RpcClient,
+    /// What the transport retried and gave up (see [`crate::retry`]).
+    pub retry_stats: std::sync::Arc<crate::retry::RetryStats>,
     payer: Keypair,
     commitment: CommitmentConfig,
     /// Compute units requested per transaction.
@@ -80,10 +82,26 @@ impl Rpc {
     /// A connection to `url` paid by `payer`, at `commitment` (processed, confirmed or
     /// finalized).
     pub fn new(url: &str, payer: Keypair, commitment: &str) -> Result<Self> {
+        Self::with_retries(url, payer, commitment, crate::retry::RetryPolicy::default())
+    }
+
+    /// [`Rpc::new`] retrying transient failures as `policy` says.
+    pub fn with_retries(
+        url: &str,
+        payer: Keypair,
+        commitment: &str,
+        policy: crate::retry::RetryPolicy,
+    ) -> Result<Self> {
         let commitment = CommitmentConfig::from_str(commitment)
             .map_err(|e| anyhow!("commitment {commitment}: {e:?}"))?;
+        let retry_stats = std::sync::Arc::<crate::retry::RetryStats>::default();
+        let sender = crate::retry::RetrySender::new(url.to_string(), policy, retry_stats.clone());
         Ok(Rpc {
-            client: RpcClient::new_with_commitment(url.to_string(), commitment),
+            client: RpcClient::new_sender(
+                sender,
+                solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(commitment),
+            ),
+            retry_stats,
             payer,
             commitment,
             compute_unit_limit: DEFAULT_COMPUTE_UNIT_LIMIT,
@@ -172,16 +190,16 @@ impl Rpc {
             preflight_commitment: Some(self.commitment.commitment),
             ..Default::default()
         };
-        let signature = match self.client.send_transaction_with_config(tx, config).await {
-            Ok(s) => s,
-            Err(e) => {
-                return match e.get_transaction_error() {
-                    Some(TransactionError::BlockhashNotFound) => Ok(Landing::Expired),
-                    Some(error) => Ok(Landing::Refused(error)),
-                    None => Err(anyhow!("sending failed: {e}")),
-                }
+        let signature = tx.signatures[0];
+        if let Err(e) = self.client.send_transaction_with_config(tx, config).await {
+            match e.get_transaction_error() {
+                // An earlier attempt landed and only its answer was lost: the status says how.
+                Some(TransactionError::AlreadyProcessed) => {}
+                Some(TransactionError::BlockhashNotFound) => return Ok(Landing::Expired),
+                Some(error) => return Ok(Landing::Refused(error)),
+                None => bail!("sending {signature} failed: {e}"),
             }
-        };
+        }
         loop {
             let status = self
                 .client

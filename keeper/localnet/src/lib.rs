@@ -9,6 +9,7 @@
 
 pub mod chain;
 pub mod cheat;
+pub mod faults;
 pub mod pubsub;
 pub mod rpc;
 
@@ -149,6 +150,31 @@ impl LocalNet {
     /// Stops serving and ends the chain thread (after the request in hand).
     pub fn stop(mut self) {
         self.stop_inner();
+    }
+
+    /// Stops taking requests (those in hand are answered), then saves the chain with `book`
+    /// to `path` (and the transaction history to the ledger path, if any), then ends: nothing
+    /// acknowledged after the save is lost. Blocks; call it off an async runtime's threads.
+    pub fn stop_and_save(mut self, path: &std::path::Path, book: &aidx_client::Book) -> Result<()> {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.join();
+        }
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .send(chain::Job::Save {
+                path: path.to_path_buf(),
+                book: Box::new(book.clone()),
+                reply,
+            })
+            .map_err(|_| anyhow!("the node has stopped"))?;
+        let saved = rx
+            .blocking_recv()
+            .map_err(|_| anyhow!("the node stopped before saving"))?;
+        self.stop_inner();
+        saved
     }
 
     fn stop_inner(&mut self) {

@@ -130,8 +130,9 @@ impl LocalnetArgs {
                 _ = save.tick(), if self.save_every_secs > 0 => net.save(&path, &book).await?,
             }
         }
-        net.save(&path, &book).await?;
-        net.stop();
+        // Requests in hand are answered before the last save; none after it.
+        let (p, b) = (path.clone(), book.clone());
+        tokio::task::spawn_blocking(move || net.stop_and_save(&p, &b)).await??;
         writeln!(out, "saved {}", path.display())?;
         Ok(())
     }

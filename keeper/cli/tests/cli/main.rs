@@ -5,6 +5,7 @@ mod admin_commands;
 mod audit;
 mod backtest;
 mod demo;
+mod faults;
 mod holder_commands;
 mod keeper_rebalance;
 mod load;
