@@ -225,6 +225,14 @@ pub struct Embedded {
     /// Compute units the last processed or simulated transaction consumed (the SPL programs'
     /// metering; the natively run program is not metered).
     pub last_units_consumed: u64,
+    /// The instructions the last simulated transaction's instructions invoked (CPIs), per
+    /// instruction, with their stack heights: what a validator reports as inner instructions.
+    pub last_inner_instructions: Vec<
+        Vec<(
+            solana_sdk::message::compiled_instruction::CompiledInstruction,
+            u8,
+        )>,
+    >,
 }
 
 pub use aidx_client::tx::MAINNET_ACCOUNT_LOCKS;
@@ -267,6 +275,7 @@ impl Embedded {
             event_log: vec![],
             cluster_size_limit: true,
             last_units_consumed: 0,
+            last_inner_instructions: vec![],
         })
     }
 
@@ -470,6 +479,18 @@ impl Embedded {
             .simulation_details
             .as_ref()
             .map_or(0, |d| d.units_consumed);
+        self.last_inner_instructions = r
+            .simulation_details
+            .as_ref()
+            .and_then(|d| d.inner_instructions.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|list| {
+                list.into_iter()
+                    .map(|i| (i.instruction, i.stack_height))
+                    .collect()
+            })
+            .collect();
         let logs = r.simulation_details.map(|d| d.logs).unwrap_or_default();
         match r.result {
             Some(result) => Ok(outcome(result, logs)),

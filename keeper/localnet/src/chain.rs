@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde_json::Value;
 use solana_sdk::{
     hash::Hash,
-    message::VersionedMessage,
+    message::{compiled_instruction::CompiledInstruction, VersionedMessage},
     pubkey::Pubkey,
     signature::Signature,
     transaction::{TransactionError, VersionedTransaction},
@@ -57,6 +57,23 @@ pub struct Record {
     pub units: u64,
     /// Addresses loaded through lookup tables: writable, then read-only.
     pub loaded: (Vec<Pubkey>, Vec<Pubkey>),
+    /// Per instruction, the instructions it invoked (CPIs) with their stack heights.
+    pub inner: Vec<Vec<(CompiledInstruction, u8)>>,
+    /// Token accounts among the keys, before and after.
+    pub pre_token: Vec<TokenBalance>,
+    pub post_token: Vec<TokenBalance>,
+}
+
+/// A token account's balance in a transaction, as the ledger keeps it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TokenBalance {
+    /// Index among the transaction's keys (static, then loaded).
+    pub index: u8,
+    pub mint: Pubkey,
+    pub owner: Pubkey,
+    pub program: Pubkey,
+    pub amount: u64,
+    pub decimals: u8,
 }
 
 /// The node's state on the chain thread.
@@ -299,9 +316,48 @@ impl Node {
         Ok(out)
     }
 
-    /// Processes a signed transaction and records it, then moves to the next slot (so the next
-    /// transaction sees a new blockhash, as on a cluster). The outcome, as the runtime gave it.
-    pub async fn process(&mut self, tx: VersionedTransaction) -> Result<(Signature, TxResult)> {
+    /// Token balances of the token accounts among `accounts` (mints' decimals read now).
+    async fn token_balances(
+        &mut self,
+        accounts: &[Option<solana_sdk::account::Account>],
+    ) -> Vec<TokenBalance> {
+        let mut out = vec![];
+        for (i, a) in accounts.iter().enumerate() {
+            let Some(a) = a else { continue };
+            if !crate::rpc::is_token_program(&a.owner) {
+                continue;
+            }
+            use anchor_spl::token_2022::spl_token_2022::{
+                extension::StateWithExtensions, state::Account,
+            };
+            let Ok(t) = StateWithExtensions::<Account>::unpack(&a.data) else {
+                continue;
+            };
+            let (mint, owner, amount) = (t.base.mint, t.base.owner, t.base.amount);
+            let Ok((decimals, _)) = crate::rpc::token_mint(self, &mint).await else {
+                continue;
+            };
+            out.push(TokenBalance {
+                index: i as u8,
+                mint,
+                owner,
+                program: a.owner,
+                amount,
+                decimals,
+            });
+        }
+        out
+    }
+
+    /// Processes a signed transaction and records it (`inner`: its inner instructions when a
+    /// simulation on this state just gave them, else one runs first), then moves to the next
+    /// slot (so the next transaction sees a new blockhash, as on a cluster). The outcome, as
+    /// the runtime gave it.
+    pub async fn process(
+        &mut self,
+        tx: VersionedTransaction,
+        inner: Option<Vec<Vec<(CompiledInstruction, u8)>>>,
+    ) -> Result<(Signature, TxResult)> {
         let signature = tx.signatures[0];
         if self.txs.contains_key(&signature) {
             return Ok((
@@ -314,10 +370,20 @@ impl Node {
         }
         let loaded = self.loaded_addresses(&tx).await?;
         let keys = Self::all_keys(&tx, &loaded);
+        let inner = match inner {
+            Some(i) => i,
+            None => {
+                // Its outcome is the processing's below; only the inner instructions are kept.
+                let _ = self.chain.simulate_versioned(tx.clone()).await?;
+                std::mem::take(&mut self.chain.last_inner_instructions)
+            }
+        };
         let pre = self.accounts(&keys).await?;
+        let pre_token = self.token_balances(&pre).await;
         let clock = self.chain.clock().await?;
         let result = self.chain.process_versioned(tx.clone()).await?;
         let post = self.accounts(&keys).await?;
+        let post_token = self.token_balances(&post).await;
         let lamports = |v: &[Option<solana_sdk::account::Account>]| -> Vec<u64> {
             v.iter()
                 .map(|a| a.as_ref().map_or(0, |a| a.lamports))
@@ -367,6 +433,9 @@ impl Node {
                 post_balances: lamports(&post),
                 units: self.chain.last_units_consumed,
                 loaded,
+                inner,
+                pre_token,
+                post_token,
             },
         );
         self.chain

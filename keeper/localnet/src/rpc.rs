@@ -333,7 +333,10 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 &[&payer],
                 hash,
             );
-            let (sig, r) = node.process(tx.into()).await.map_err(RpcErr::internal)?;
+            let (sig, r) = node
+                .process(tx.into(), None)
+                .await
+                .map_err(RpcErr::internal)?;
             r.map_err(|f| RpcErr::new(-32603, format!("airdrop failed: {f}")))?;
             json!(sig.to_string())
         }
@@ -424,7 +427,11 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 // A cluster drops it: it never lands.
                 return Ok(json!(tx.signatures[0].to_string()));
             }
-            let (sig, _) = node.process(tx).await.map_err(RpcErr::internal)?;
+            // The preflight just ran it on the same state: its inner instructions are this
+            // transaction's.
+            let inner =
+                (!skip_preflight).then(|| std::mem::take(&mut node.chain.last_inner_instructions));
+            let (sig, _) = node.process(tx, inner).await.map_err(RpcErr::internal)?;
             json!(sig.to_string())
         }
         "getSignatureStatuses" => {
@@ -664,7 +671,7 @@ impl Filter {
     }
 }
 
-fn is_token_program(p: &Pubkey) -> bool {
+pub(crate) fn is_token_program(p: &Pubkey) -> bool {
     *p == aidx_client::TOKEN_PROGRAM_ID || *p == aidx_client::TOKEN_2022_PROGRAM_ID
 }
 
@@ -696,7 +703,7 @@ async fn token_account(node: &mut Node, key: &Pubkey) -> Result<(Pubkey, u64), R
 }
 
 /// `(decimals, supply)` of a mint of either program.
-async fn token_mint(node: &mut Node, key: &Pubkey) -> Result<(u8, u64), RpcErr> {
+pub(crate) async fn token_mint(node: &mut Node, key: &Pubkey) -> Result<(u8, u64), RpcErr> {
     use anchor_spl::token_2022::spl_token_2022::{extension::StateWithExtensions, state::Mint};
     let data = token_data(node, key, "mint").await?;
     let m = StateWithExtensions::<Mint>::unpack(&data)
@@ -704,27 +711,71 @@ async fn token_mint(node: &mut Node, key: &Pubkey) -> Result<(u8, u64), RpcErr> 
     Ok((m.base.decimals, m.base.supply))
 }
 
-/// A token amount as clusters show it.
-fn ui_token_amount(amount: u64, decimals: u8) -> Value {
-    let unit = 10u128.pow(decimals as u32);
-    let (whole, frac) = (amount as u128 / unit, amount as u128 % unit);
-    let s = if decimals == 0 {
-        whole.to_string()
-    } else {
-        let f = format!("{frac:0width$}", width = decimals as usize);
-        let f = f.trim_end_matches('0');
-        if f.is_empty() {
-            whole.to_string()
-        } else {
-            format!("{whole}.{f}")
-        }
-    };
-    json!({
-        "amount": amount.to_string(),
-        "decimals": decimals,
-        "uiAmount": amount as f64 / unit as f64,
-        "uiAmountString": s,
-    })
+/// A token amount as clusters show it, by the validators' own formatter.
+pub(crate) fn ui_token_amount(amount: u64, decimals: u8) -> Value {
+    json!(ui_amount(amount, decimals))
+}
+
+pub(crate) fn ui_amount(
+    amount: u64,
+    decimals: u8,
+) -> solana_account_decoder_client_types::token::UiTokenAmount {
+    solana_account_decoder::parse_token::token_amount_to_ui_amount_v3(
+        amount,
+        &SplTokenAdditionalDataV2 {
+            decimals,
+            ..Default::default()
+        },
+    )
+}
+
+/// Inner instructions as a validator reports them: per instruction that invoked any, its
+/// index and the compiled instructions with their stack heights.
+fn inner_instructions(
+    inner: &[Vec<(
+        solana_sdk::message::compiled_instruction::CompiledInstruction,
+        u8,
+    )>],
+) -> Vec<solana_transaction_status_client_types::UiInnerInstructions> {
+    inner
+        .iter()
+        .enumerate()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(i, list)| {
+            solana_transaction_status_client_types::InnerInstructions {
+                index: i as u8,
+                instructions: list
+                    .iter()
+                    .map(
+                        |(ix, height)| solana_transaction_status_client_types::InnerInstruction {
+                            instruction: ix.clone(),
+                            stack_height: Some(*height as u32),
+                        },
+                    )
+                    .collect(),
+            }
+            .into()
+        })
+        .collect()
+}
+
+/// Token balances as a validator reports them.
+fn token_balances(
+    balances: &[crate::chain::TokenBalance],
+) -> Vec<solana_transaction_status_client_types::UiTransactionTokenBalance> {
+    balances
+        .iter()
+        .map(|b| {
+            solana_transaction_status_client_types::TransactionTokenBalance {
+                account_index: b.index,
+                mint: b.mint.to_string(),
+                ui_token_amount: ui_amount(b.amount, b.decimals),
+                owner: b.owner.to_string(),
+                program_id: b.program.to_string(),
+            }
+            .into()
+        })
+        .collect()
 }
 
 /// A simulation's result as a cluster reports it.
@@ -799,10 +850,10 @@ fn encoded(
         fee: r.fee,
         pre_balances: r.pre_balances.clone(),
         post_balances: r.post_balances.clone(),
-        inner_instructions: OptionSerializer::None,
+        inner_instructions: OptionSerializer::Some(inner_instructions(&r.inner)),
         log_messages: OptionSerializer::Some(r.logs.clone()),
-        pre_token_balances: OptionSerializer::None,
-        post_token_balances: OptionSerializer::None,
+        pre_token_balances: OptionSerializer::Some(token_balances(&r.pre_token)),
+        post_token_balances: OptionSerializer::Some(token_balances(&r.post_token)),
         rewards: OptionSerializer::None,
         loaded_addresses: if v0 {
             OptionSerializer::Some(UiLoadedAddresses {

@@ -193,3 +193,104 @@ async fn the_demos_whole_life_over_json_rpc_equals_the_embedded_run() {
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     net.stop();
 }
+
+/// `getTransaction` of an in-kind mint as a validator reports it: inner instructions (one
+/// token transfer per constituent and the share mint, at stack height 2) and pre/post token
+/// balances whose differences are the amounts the event names.
+#[tokio::test]
+async fn get_transaction_reports_inner_instructions_and_token_balances() {
+    use solana_transaction_status_client_types::{
+        option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
+    };
+    let path = crate::demo_state("localnet-meta").await;
+    let (_, book) = aidx_embedded::state::load(&path).await.unwrap();
+    let state = path.clone();
+    let net = LocalNet::start(
+        Box::new(move || Box::pin(async move { Ok(aidx_embedded::state::load(&state).await?.0) })),
+        aidx_localnet::Config {
+            ticking: false,
+            ..aidx_localnet::Config::loopback(0, 0)
+        },
+    )
+    .unwrap();
+    std::fs::remove_file(&path).ok();
+    let mut rpc = Rpc::new(&net.url, book.wallet("alice").unwrap(), "confirmed").unwrap();
+    let done = execute_with(
+        &mut rpc,
+        &book,
+        "alice",
+        Request::MintInKind { shares: ONE_SHARE },
+        50,
+        false,
+    )
+    .await
+    .unwrap();
+    let minted = aidx_client::events_of::<aidx::events::MintedInKind>(&done.events)
+        .pop()
+        .unwrap();
+    let key = book.index_key().unwrap();
+    let index = rpc.load_index(&key).await.unwrap();
+    let client = solana_rpc_client::nonblocking::rpc_client::RpcClient::new(net.url.clone());
+    let newest = client.get_signatures_for_address(&key).await.unwrap()[0]
+        .signature
+        .parse()
+        .unwrap();
+    let tx = client
+        .get_transaction_with_config(
+            &newest,
+            solana_rpc_client_api::config::RpcTransactionConfig {
+                encoding: Some(UiTransactionEncoding::Json),
+                commitment: None,
+                max_supported_transaction_version: Some(0),
+            },
+        )
+        .await
+        .unwrap();
+    let meta = tx.transaction.meta.unwrap();
+    let OptionSerializer::Some(inner) = meta.inner_instructions else {
+        panic!("no inner instructions")
+    };
+    // The compute-budget instruction invokes nothing; the mint (index 1) invokes a transfer
+    // per constituent and the share mint.
+    assert_eq!(inner.len(), 1);
+    assert_eq!(inner[0].index, 1);
+    let n = index.constituents().len();
+    assert_eq!(inner[0].instructions.len(), n + 1);
+    for ix in &inner[0].instructions {
+        let UiInstruction::Compiled(c) = ix else {
+            panic!("not compiled")
+        };
+        assert_eq!(c.stack_height, Some(2));
+    }
+    let (OptionSerializer::Some(pre), OptionSerializer::Some(post)) =
+        (meta.pre_token_balances, meta.post_token_balances)
+    else {
+        panic!("no token balances")
+    };
+    assert_eq!(pre.len(), post.len());
+    let alice = solana_sdk::signer::Signer::pubkey(&book.wallet("alice").unwrap());
+    for (row, c) in index.constituents().iter().enumerate() {
+        let amount =
+            |list: &[solana_transaction_status_client_types::UiTransactionTokenBalance],
+             owner: &str| {
+                list.iter()
+                    .find(|b| {
+                        b.mint == c.mint.to_string()
+                            && b.owner == OptionSerializer::Some(owner.to_string())
+                    })
+                    .map(|b| b.ui_token_amount.amount.parse::<u64>().unwrap())
+                    .unwrap()
+            };
+        let holder = alice.to_string();
+        let vault_owner = key.to_string();
+        assert_eq!(
+            amount(&pre, &holder) - amount(&post, &holder),
+            minted.amounts_in[row]
+        );
+        assert_eq!(
+            amount(&post, &vault_owner) - amount(&pre, &vault_owner),
+            minted.amounts_in[row]
+        );
+    }
+    net.stop();
+}
