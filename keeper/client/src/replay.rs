@@ -78,6 +78,15 @@ pub enum ReplayError {
         /// The mint it names.
         mint: Pubkey,
     },
+    /// The history does not begin with the index's `IndexInitialized`: it is incomplete (a
+    /// node started from a saved state serves only what it processed itself).
+    #[error("the history is incomplete: its first event for the index, at {position}, is {event}, not IndexInitialized")]
+    Incomplete {
+        /// Its position in the log.
+        position: usize,
+        /// The event's name.
+        event: &'static str,
+    },
     /// An event carries a balance per row for another number of rows.
     #[error("event {position} ({event}) carries {got} balances for {rows} rows")]
     RowCount {
@@ -109,6 +118,14 @@ pub fn replay(log: &[Vec<u8>], index_key: &Pubkey) -> Result<Replayed, ReplayErr
     for (position, raw) in log.iter().enumerate() {
         let e = AidxEvent::try_decode(raw)
             .map_err(|source| ReplayError::Undecodable { position, source })?;
+        // Every aidx event's first field is its index (after the 8-byte discriminator).
+        let ours = raw.get(8..40) == Some(index_key.as_ref());
+        if ours && r.params.is_none() && !matches!(e, AidxEvent::IndexInitialized(_)) {
+            return Err(ReplayError::Incomplete {
+                position,
+                event: e.name(),
+            });
+        }
         apply(&mut r, &e, index_key, position)?;
     }
     Ok(r)
@@ -301,16 +318,55 @@ mod tests {
         .data()
     }
 
+    fn initialized(index: Pubkey) -> Vec<u8> {
+        let k = Pubkey::new_unique();
+        aidx::events::IndexInitialized {
+            index,
+            share_mint: k,
+            dead_shares: k,
+            fee_shares: k,
+            admin: k,
+            methodology_authority: k,
+            guardian: k,
+            fee_recipient: k,
+            params: aidx::state::IndexParams::default(),
+        }
+        .data()
+    }
+
+    #[test]
+    fn a_history_without_its_beginning_is_named_incomplete() {
+        let index = Pubkey::new_unique();
+        let other = Pubkey::new_unique();
+        let mint = Pubkey::new_unique();
+        // Another index's events before do not matter; this index's first must initialize it.
+        let log = vec![added(other, mint), added(index, mint)];
+        let err = replay(&log, &index).unwrap_err();
+        assert_eq!(
+            err,
+            ReplayError::Incomplete {
+                position: 1,
+                event: "ConstituentAdded"
+            }
+        );
+        assert!(
+            err.to_string().contains("the history is incomplete"),
+            "{err}"
+        );
+        let log = vec![added(other, mint), initialized(index), added(index, mint)];
+        assert_eq!(replay(&log, &index).unwrap().mints, vec![mint]);
+    }
+
     #[test]
     fn a_truncated_payload_is_a_named_error() {
         let index = Pubkey::new_unique();
         let good = added(index, Pubkey::new_unique());
         let truncated = good[..good.len() - 3].to_vec();
-        let err = replay(&[good.clone(), truncated], &index).unwrap_err();
+        let err = replay(&[initialized(index), good.clone(), truncated], &index).unwrap_err();
         assert!(matches!(
             err,
             ReplayError::Undecodable {
-                position: 1,
+                position: 2,
                 source: EventError::Malformed {
                     name: "ConstituentAdded",
                     ..
@@ -319,7 +375,7 @@ mod tests {
         ));
         assert!(err
             .to_string()
-            .starts_with("event 1: ConstituentAdded event payload"));
+            .starts_with("event 2: ConstituentAdded event payload"));
         let foreign = vec![9u8; 40];
         assert!(matches!(
             replay(&[foreign], &index),
@@ -359,17 +415,18 @@ mod tests {
             }
             .data()
         };
-        let log = vec![added(index, mint), swap(1)];
+        let log = vec![initialized(index), added(index, mint), swap(1)];
         assert_eq!(
             replay(&log, &index),
             Err(ReplayError::UnknownRow {
-                position: 1,
+                position: 2,
                 event: "RebalanceSwapped",
                 row: 1,
                 rows: 1
             })
         );
         let log = vec![
+            initialized(index),
             added(index, mint),
             added(index, Pubkey::new_unique()),
             swap(1),
@@ -377,14 +434,18 @@ mod tests {
         assert_eq!(
             replay(&log, &index),
             Err(ReplayError::OutOfRange {
-                position: 2,
+                position: 3,
                 event: "RebalanceSwapped",
                 what: "balance"
             })
         );
         // Another index's events are passed over.
         let other = Pubkey::new_unique();
-        let r = replay(&[added(other, mint), added(index, mint)], &index).unwrap();
+        let r = replay(
+            &[added(other, mint), initialized(index), added(index, mint)],
+            &index,
+        )
+        .unwrap();
         assert_eq!(r.mints, vec![mint]);
     }
 }

@@ -18,13 +18,18 @@ pub struct LocalnetArgs {
     #[arg(long, env = "AIDX_WS_PORT")]
     ws_port: Option<u16>,
     /// Start from this saved chain (a new, empty one when the file does not exist), and save
-    /// it back on ctrl-c (with `--demo`: where the demo's final state is written first).
-    /// Without `--state` or `--demo`: an empty chain.
+    /// it back on ctrl-c, with the node's transaction history beside it (`<state>.ledger`);
+    /// with `--demo`: where the demo's final state is written. Without `--state` or `--demo`:
+    /// an empty chain.
     #[arg(long, env = "AIDX_STATE")]
     state: Option<PathBuf>,
-    /// Start from the demo's final state.
+    /// Start a new chain and run the demo on it over JSON-RPC first (its history is the
+    /// node's own, from the index's creation on).
     #[arg(long)]
     demo: bool,
+    /// Universe CSV for `--demo` (defaults to the bundled sample universe).
+    #[arg(long, env = "AIDX_UNIVERSE", requires = "demo")]
+    universe: Option<PathBuf>,
     /// Serve this many seconds, then stop and save (otherwise until ctrl-c).
     #[arg(long)]
     serve_secs: Option<u64>,
@@ -33,35 +38,68 @@ pub struct LocalnetArgs {
     save_every_secs: u64,
 }
 
+/// Starts a node on a new, empty chain and runs the demo on it over JSON-RPC (so that its
+/// history, every transaction from the index's creation on, is the node's own); the node and
+/// the demo's book (its wallets, with the fee payer as `payer`).
+pub async fn demo_node(
+    universe_csv: &str,
+    config: aidx_localnet::Config,
+) -> Result<(LocalNet, Book)> {
+    let net = LocalNet::start(
+        Box::new(|| Box::pin(async { aidx_embedded::Embedded::start().await })),
+        config,
+    )?;
+    let setup = crate::demo::Setup::random();
+    let payer = setup.keypair("payer");
+    let rpc = aidx_client::rpc::Rpc::new(&net.url, payer.insecure_clone(), "confirmed")?;
+    rpc.airdrop_to_payer(10_000 * 1_000_000_000).await?;
+    let mut sink = Vec::new();
+    let mut demo = crate::demo::run_on(rpc, setup, universe_csv, &mut sink)
+        .await
+        .context("running the demo on the node")?;
+    demo.finish(&mut sink).await?;
+    let mut book = demo.book();
+    book.add_wallet("payer", &payer);
+    Ok((net, book))
+}
+
 impl LocalnetArgs {
     /// Serves until ctrl-c (or `--serve-secs`), then saves the state when it came from a file.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
-        let path = match (&self.state, self.demo) {
-            (Some(p), false) => p.clone(),
-            (state, true) => {
-                let p = state.clone().unwrap_or_else(|| {
-                    std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()))
-                });
-                let mut sink = Vec::new();
-                crate::demo::run(aidx_client::universe::SAMPLE_UNIVERSE, &mut sink, Some(&p))
-                    .await
-                    .context("running the demo")?;
-                // A new chain: no history from an earlier one.
-                std::fs::remove_file(p.with_extension("ledger")).ok();
-                p
-            }
-            (None, false) => {
-                std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()))
-            }
+        let path = self.state.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()))
+        });
+        let ledger = path.with_extension("ledger");
+        let config = aidx_localnet::Config {
+            ledger: Some(ledger.clone()),
+            ..aidx_localnet::Config::loopback(
+                self.rpc_port,
+                self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),
+            )
         };
-        // A state file that does not exist yet: a new, empty chain saved there.
-        if !path.exists() {
-            let mut chain = aidx_embedded::Embedded::start().await?;
-            state::save(&mut chain, &Book::default(), &path).await?;
-            std::fs::remove_file(path.with_extension("ledger")).ok();
-        }
-        let (_, book): (_, Book) = state::read(&path)?;
-        // The demo's wallets as Solana CLI keypair files, for any client.
+        let (net, book) = if self.demo {
+            // A new chain: no history from an earlier one.
+            std::fs::remove_file(&ledger).ok();
+            let csv = super::read_universe(self.universe.as_deref())?;
+            let (net, book) = demo_node(&csv, config).await?;
+            net.save(&path, &book).await?;
+            (net, book)
+        } else {
+            // A state file that does not exist yet: a new, empty chain saved there.
+            if !path.exists() {
+                let mut chain = aidx_embedded::Embedded::start().await?;
+                state::save(&mut chain, &Book::default(), &path).await?;
+                std::fs::remove_file(&ledger).ok();
+            }
+            let (_, book): (_, Book) = state::read(&path)?;
+            let load = path.clone();
+            let net = LocalNet::start(
+                Box::new(move || Box::pin(async move { Ok(state::load(&load).await?.0) })),
+                config,
+            )?;
+            (net, book)
+        };
+        // The wallets as Solana CLI keypair files, for any client.
         let wallets = path.with_extension("wallets");
         std::fs::create_dir_all(&wallets)
             .with_context(|| format!("creating {}", wallets.display()))?;
@@ -71,17 +109,6 @@ impl LocalnetArgs {
                 serde_json::to_string(bytes)?,
             )?;
         }
-        let load = path.clone();
-        let net = LocalNet::start(
-            Box::new(move || Box::pin(async move { Ok(state::load(&load).await?.0) })),
-            aidx_localnet::Config {
-                ledger: Some(path.with_extension("ledger")),
-                ..aidx_localnet::Config::loopback(
-                    self.rpc_port,
-                    self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),
-                )
-            },
-        )?;
         writeln!(
             out,
             "aidx localnet: JSON-RPC at {}, PubSub at {}",

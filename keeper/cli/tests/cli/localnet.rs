@@ -294,3 +294,155 @@ async fn get_transaction_reports_inner_instructions_and_token_balances() {
     }
     net.stop();
 }
+
+/// Every chain command of the `aidx` binary with `--url` against the local node, as a user
+/// runs them (the index, symbols and lookup tables from the environment, a keypair file per
+/// signer): nav, oracle, mint and redeem in kind and single-asset, plan, rebalance, admin,
+/// audit with the history from the node, and one round of the keeper loop.
+#[tokio::test]
+async fn every_chain_command_works_with_url_against_the_node() {
+    // What `aidx localnet --demo` serves: the demo run on the node over JSON-RPC, so that the
+    // node's history begins with the index's creation.
+    let (net, book) = aidx_cli::commands::localnet::demo_node(
+        aidx_client::universe::SAMPLE_UNIVERSE,
+        aidx_localnet::Config {
+            ticking: false,
+            ..aidx_localnet::Config::loopback(0, 0)
+        },
+    )
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("aidx-cli-url-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in &book.wallets {
+        std::fs::write(
+            dir.join(format!("{name}.json")),
+            serde_json::to_string(bytes).unwrap(),
+        )
+        .unwrap();
+    }
+    let tables: Vec<String> = book
+        .lookup_tables
+        .iter()
+        .map(|(n, a)| format!("{n}={a}"))
+        .collect();
+    let (url, index, symbols, tables) = (
+        net.url.clone(),
+        book.index.clone(),
+        book.symbols.join(","),
+        tables.join(","),
+    );
+    let dir2 = dir.clone();
+    let aidx = move |signer: &str, args: &[&str]| -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .env("HOME", &dir2)
+            .env("AIDX_URL", &url)
+            .env("AIDX_INDEX", &index)
+            .env("AIDX_SYMBOLS", &symbols)
+            .env("AIDX_LOOKUP_TABLES", &tables)
+            .env("AIDX_KEYPAIR", dir2.join(format!("{signer}.json")))
+            .output()
+            .expect("run aidx");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "aidx {args:?}: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let run = |signer: &'static str, args: Vec<&'static str>| {
+        let aidx = aidx.clone();
+        tokio::task::spawn_blocking(move || aidx(signer, &args))
+    };
+    let key = book.index_key().unwrap();
+    let mut rpc = Rpc::new(&net.url, book.wallet("alice").unwrap(), "confirmed").unwrap();
+    let supply = rpc.load_index(&key).await.unwrap().share_supply;
+    // The admin's wallet pays its own fees on a cluster (the demo's payer paid them).
+    Rpc::new(&net.url, book.wallet("admin").unwrap(), "confirmed")
+        .unwrap()
+        .airdrop_to_payer(10_000_000_000)
+        .await
+        .unwrap();
+
+    let out = run("admin", vec!["oracle", "--set", "TAO=520"])
+        .await
+        .unwrap();
+    assert!(
+        out.contains("prices published for 17 constituents"),
+        "{out}"
+    );
+    let nav: serde_json::Value =
+        serde_json::from_str(&run("alice", vec!["nav", "--json"]).await.unwrap()).unwrap();
+    assert_eq!(nav["constituents"][0]["symbol"], "TAO");
+    assert_eq!(nav["constituents"][0]["price_usd"], "520.0000");
+    run("alice", vec!["mint", "--holder", "alice", "--shares", "2"])
+        .await
+        .unwrap();
+    run(
+        "alice",
+        vec!["redeem", "--holder", "alice", "--shares", "1"],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rpc.load_index(&key).await.unwrap().share_supply,
+        supply + ONE_SHARE
+    );
+    let out = run(
+        "alice",
+        vec![
+            "mint", "--holder", "alice", "--single", "FIL", "--amount", "1",
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(
+        out.contains("MintedSingle") || out.contains("shares"),
+        "{out}"
+    );
+    run(
+        "alice",
+        vec![
+            "redeem", "--holder", "alice", "--shares", "0.01", "--single", "TAO",
+        ],
+    )
+    .await
+    .unwrap();
+    run("alice", vec!["plan", "--json"]).await.unwrap();
+    run("keeper", vec!["rebalance"]).await.unwrap();
+    run("admin", vec!["admin", "pause", "--flags", "mint-single"])
+        .await
+        .unwrap();
+    assert_ne!(rpc.load_index(&key).await.unwrap().paused, 0);
+    run("admin", vec!["admin", "pause", "--flags", "none"])
+        .await
+        .unwrap();
+    assert_eq!(rpc.load_index(&key).await.unwrap().paused, 0);
+    let audit: serde_json::Value = serde_json::from_str(
+        &run("alice", vec!["audit", "--events", "--json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(audit["violations"], serde_json::json!([]), "{audit}");
+    let config = dir.join("run.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({
+            "interval_secs": 5,
+            "kill_switch": dir.join("stop"),
+            "max_rounds": 1
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let config = Box::leak(config.to_string_lossy().to_string().into_boxed_str());
+    run("keeper", vec!["run", "--config", config])
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    net.stop();
+}
