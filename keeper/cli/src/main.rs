@@ -29,7 +29,9 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut stdout = std::io::stdout().lock();
+    // Not locked for the whole command: the natively run program's `msg!` prints to stdout
+    // from the local node's chain thread, which would wait on the lock forever.
+    let mut stdout = std::io::stdout();
     match rt.block_on(cli.command.execute(&mut stdout)) {
         // The reader went away (`aidx nav | head`): nothing more to say.
         Err(e) if is_broken_pipe(&e) => Ok(()),

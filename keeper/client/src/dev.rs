@@ -202,8 +202,13 @@ pub trait DevChain: Chain {
             .map(|c| c.price as u128)
             .collect();
         for (symbol, usd) in overrides {
-            prices[book.row_of(symbol)?] =
-                crate::format::parse_decimal(usd, aidx::math::USD_SCALE)?;
+            let row = book.row_of(symbol)?;
+            *prices.get_mut(row).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{symbol} is row {row}, but the index has {} rows",
+                    index.constituents().len()
+                )
+            })? = crate::format::parse_decimal(usd, aidx::math::USD_SCALE)?;
         }
         let mut updates = vec![];
         for (row, p) in prices.into_iter().enumerate() {

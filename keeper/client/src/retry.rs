@@ -5,8 +5,8 @@
 //!
 //! Retried, with bounded exponential backoff: a lost or refused connection, a timeout, a body
 //! cut short, an HTTP error status (5xx, or 429 once `HttpSender` has given up) and a node that
-//! says it is unhealthy (`-32005`). Not retried: anything the node answered on purpose (a bad
-//! request, a failed preflight). Retrying `sendTransaction` resends the same signed
+//! says it is unhealthy (`-32005`). Not retried: anything the node answered on purpose (a 4xx, a
+//! bad request, a failed preflight), and `requestAirdrop` (not idempotent). Retrying `sendTransaction` resends the same signed
 //! transaction, which a node never applies twice (the second answer is `AlreadyProcessed`,
 //! which [`crate::rpc::Rpc`] reads as sent).
 
@@ -34,8 +34,8 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 8 attempts, 100 ms doubling to at most 3.2 s: about 10 s of patience in all, enough to
-    /// ride out a node's restart.
+    /// 8 attempts, 100 ms doubling to at most 3.2 s: about 10 s of pauses in all (each attempt
+    /// may also wait up to the HTTP sender's 30 s timeout), enough to ride out a node's restart.
     fn default() -> Self {
         RetryPolicy {
             attempts: 8,
@@ -72,13 +72,27 @@ impl RetrySender {
     }
 }
 
-/// Whether a moment later the same request may be answered.
+/// Whether a moment later the same request may be answered: the connection or the answer was
+/// lost (refused, reset, timed out, cut short), the server erred (5xx) or rate-limited (429),
+/// or the node says it is unhealthy. A request the server refused on purpose (4xx) is not.
 pub fn is_transient(e: &ClientError) -> bool {
     match e.kind.as_ref() {
-        ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_) => true,
+        ErrorKind::Io(_) => true,
+        ErrorKind::Reqwest(r) => match r.status() {
+            Some(s) => s.is_server_error() || s.as_u16() == 429,
+            None => {
+                r.is_connect() || r.is_timeout() || r.is_body() || r.is_decode() || r.is_request()
+            }
+        },
         ErrorKind::RpcError(RpcError::RpcResponseError { code, .. }) => *code == NODE_UNHEALTHY,
         _ => false,
     }
+}
+
+/// Whether resending `request` is harmless. `requestAirdrop` builds a new transaction each time:
+/// a lost answer retried would pay twice.
+fn idempotent(request: &RpcRequest) -> bool {
+    !matches!(request, RpcRequest::RequestAirdrop)
 }
 
 #[async_trait]
@@ -92,7 +106,7 @@ impl RpcSender for RetrySender {
         let mut attempt = 1;
         loop {
             match self.inner.send(request, params.clone()).await {
-                Err(e) if is_transient(&e) => {
+                Err(e) if is_transient(&e) && idempotent(&request) => {
                     if attempt >= self.policy.attempts {
                         self.stats.gave_up.fetch_add(1, Ordering::Relaxed);
                         return Err(ErrorKind::Custom(format!(

@@ -190,37 +190,66 @@ impl Rpc {
             preflight_commitment: Some(self.commitment.commitment),
             ..Default::default()
         };
-        let signature = tx.signatures[0];
+        let signature = *tx
+            .signatures
+            .first()
+            .ok_or_else(|| anyhow!("a transaction without signatures"))?;
+        // Once the transaction may have reached the node, a failure to learn what became of it
+        // must not read as "it failed": sending it again could apply it twice.
+        let unknown = |e: &dyn std::fmt::Display| {
+            anyhow!(
+                "transaction {signature} was sent but its outcome is unknown ({e}): check its \
+                 status before sending again"
+            )
+        };
         if let Err(e) = self.client.send_transaction_with_config(tx, config).await {
             match e.get_transaction_error() {
                 // An earlier attempt landed and only its answer was lost: the status says how.
                 Some(TransactionError::AlreadyProcessed) => {}
-                Some(TransactionError::BlockhashNotFound) => return Ok(Landing::Expired),
+                // A validator names an expired blockhash before an already processed signature:
+                // a resend of a transaction that landed after all may be answered so.
+                Some(TransactionError::BlockhashNotFound) => {
+                    return match self.landed(&signature).await.map_err(|e| unknown(&e))? {
+                        true => Ok(Landing::Confirmed(signature)),
+                        false => Ok(Landing::Expired),
+                    }
+                }
                 Some(error) => return Ok(Landing::Refused(error)),
-                None => bail!("sending {signature} failed: {e}"),
+                None => return Err(unknown(&e)),
             }
         }
         loop {
-            let status = self
-                .client
-                .get_signature_statuses(&[signature])
-                .await?
-                .value
-                .into_iter()
-                .next()
-                .flatten();
-            if status.is_some_and(|s| s.satisfies_commitment(self.commitment)) {
+            if self.landed(&signature).await.map_err(|e| unknown(&e))? {
                 return Ok(Landing::Confirmed(signature));
             }
-            if !self
+            let valid = self
                 .client
                 .is_blockhash_valid(blockhash, self.commitment)
-                .await?
-            {
-                return Ok(Landing::Expired);
+                .await
+                .map_err(|e| unknown(&e))?;
+            if !valid {
+                // It may have landed between the two reads: ask once more before rebuilding.
+                return match self.landed(&signature).await.map_err(|e| unknown(&e))? {
+                    true => Ok(Landing::Confirmed(signature)),
+                    false => Ok(Landing::Expired),
+                };
             }
             tokio::time::sleep(self.poll_interval).await;
         }
+    }
+
+    /// Whether `signature` has landed at the configured commitment (the node's whole history
+    /// searched).
+    async fn landed(&self, signature: &Signature) -> Result<bool> {
+        let status = self
+            .client
+            .get_signature_statuses_with_history(&[*signature])
+            .await?
+            .value
+            .into_iter()
+            .next()
+            .flatten();
+        Ok(status.is_some_and(|s| s.satisfies_commitment(self.commitment)))
     }
 
     /// Simulates, then sends and confirms; on an expired blockhash rebuilds and retries with

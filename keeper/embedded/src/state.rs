@@ -33,6 +33,10 @@ struct SavedChain {
     /// The chain's event log (base64 of each logged event).
     #[serde(default)]
     events: Vec<String>,
+    /// A local node's transaction history (its own format, base64), saved with the accounts it
+    /// describes so that the two never part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history: Option<String>,
 }
 
 /// Reads and parses a saved chain, refusing another format version.
@@ -77,6 +81,17 @@ fn accounts_of(saved: &SavedChain) -> Result<Vec<(Pubkey, Account)>> {
 
 /// Writes the chain's touched accounts and `book` to `path`.
 pub async fn save(chain: &mut Embedded, book: &Book, path: &Path) -> Result<()> {
+    save_with_history(chain, book, path, None).await
+}
+
+/// [`save`], with a local node's transaction `history` (opaque bytes) beside the accounts.
+/// Written to a temporary file first and renamed: a reader never sees half a state.
+pub async fn save_with_history(
+    chain: &mut Embedded,
+    book: &Book,
+    path: &Path,
+    history: Option<&[u8]>,
+) -> Result<()> {
     let clock = chain.clock().await?;
     let accounts = chain
         .export()
@@ -97,9 +112,26 @@ pub async fn save(chain: &mut Embedded, book: &Book, path: &Path) -> Result<()> 
         book: book.clone(),
         accounts,
         events: chain.event_log.iter().map(|e| B64.encode(e)).collect(),
+        history: history.map(|h| B64.encode(h)),
     };
     let json = serde_json::to_string(&saved)?;
-    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The transaction history a local node saved with the state at `path`, if any.
+pub fn read_history(path: &Path) -> Result<Option<Vec<u8>>> {
+    let saved = read_saved(path)?;
+    saved
+        .history
+        .map(|h| {
+            B64.decode(h)
+                .with_context(|| format!("{}: history", path.display()))
+        })
+        .transpose()
 }
 
 /// The accounts and book saved at `path`, without starting anything (e.g. to load them into

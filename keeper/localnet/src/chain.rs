@@ -91,27 +91,30 @@ pub struct Node {
     /// The wall-clock instant and the unix time the ticking clock counts from (moved by
     /// `surfnet_timeTravel`).
     pub clock_base: (std::time::Instant, i64),
-    /// Where the transaction history is kept across restarts (see [`Ledger`]).
-    pub ledger_path: Option<std::path::PathBuf>,
+    /// The saved state this node's history came from and is saved with (see [`Ledger`]).
+    pub history_path: Option<std::path::PathBuf>,
 }
 
-/// What the node keeps beside the saved accounts so that a restart forgets no transaction it
-/// acknowledged: every record (statuses, logs, history by address) and the blockhashes it
-/// handed out. Without it a client that sent before a restart would find its signature
-/// unknown, its blockhash invalid, and send again.
+/// The ledger's format version.
+const LEDGER_VERSION: u32 = 1;
+
+/// What the node keeps beside the saved accounts, in the same state file, so that a restart
+/// forgets no transaction it acknowledged (statuses, logs, history by address): without it a
+/// client that sent before a restart would find its signature unknown and send again.
+/// Blockhashes are not kept: a restarted runtime hands out new ones and accepts only those.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Ledger {
+    version: u32,
+    txs: Vec<(Signature, Record)>,
+    by_address: Vec<(Pubkey, Vec<Signature>)>,
+}
+
 /// [`Ledger`] borrowed from the node, for writing.
 #[derive(serde::Serialize)]
 struct LedgerRef<'a> {
+    version: u32,
     txs: Vec<(&'a Signature, &'a Record)>,
     by_address: Vec<(&'a Pubkey, &'a Vec<Signature>)>,
-    blockhashes: Vec<(&'a Hash, &'a u64)>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-struct Ledger {
-    txs: Vec<(Signature, Record)>,
-    by_address: Vec<(Pubkey, Vec<Signature>)>,
-    blockhashes: Vec<(Hash, u64)>,
 }
 
 pub(crate) fn run(
@@ -134,7 +137,7 @@ pub(crate) fn run(
     };
     rt.block_on(async move {
         let mut node = match start().await {
-            Ok(chain) => Node::new(chain, notices, config.ledger).await,
+            Ok(chain) => Node::new(chain, notices, config.history).await,
             Err(e) => Err(e),
         };
         let node = match node.as_mut() {
@@ -164,10 +167,18 @@ pub(crate) fn run(
             match job {
                 Job::Stop => break,
                 Job::Save { path, book, reply } => {
-                    let mut r = aidx_embedded::state::save(&mut node.chain, &book, &path).await;
-                    if r.is_ok() {
-                        r = node.save_ledger();
-                    }
+                    let r = match node.ledger_bytes() {
+                        Ok(ledger) => {
+                            aidx_embedded::state::save_with_history(
+                                &mut node.chain,
+                                &book,
+                                &path,
+                                Some(&ledger),
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
                     let _ = reply.send(r);
                 }
                 Job::Call {
@@ -187,13 +198,13 @@ impl Node {
     async fn new(
         mut chain: Embedded,
         notices: tokio::sync::broadcast::Sender<crate::pubsub::Notice>,
-        ledger_path: Option<std::path::PathBuf>,
+        history_path: Option<std::path::PathBuf>,
     ) -> Result<Node> {
         let genesis = chain.ctx.banks_client.get_latest_blockhash().await?;
         let now = chain.clock().await?.unix_timestamp;
         let mut node = Node {
             clock_base: (std::time::Instant::now(), now),
-            ledger_path,
+            history_path,
             chain,
             notices,
             genesis,
@@ -207,36 +218,34 @@ impl Node {
         Ok(node)
     }
 
-    /// Writes the transaction history to the ledger path, if the node has one.
-    pub fn save_ledger(&self) -> Result<()> {
-        let Some(path) = &self.ledger_path else {
-            return Ok(());
-        };
-        let ledger = LedgerRef {
+    /// The transaction history, for saving with the state.
+    pub fn ledger_bytes(&self) -> Result<Vec<u8>> {
+        Ok(bincode::serialize(&LedgerRef {
+            version: LEDGER_VERSION,
             txs: self.txs.iter().collect(),
             by_address: self.by_address.iter().collect(),
-            blockhashes: self.blockhashes.iter().collect(),
-        };
-        let tmp = path.with_extension("ledger.tmp");
-        std::fs::write(&tmp, bincode::serialize(&ledger)?)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        })?)
     }
 
-    /// Reads the transaction history back from the ledger path, when it exists.
+    /// Reads back the transaction history saved with the state it started from, if any.
     fn load_ledger(&mut self) -> Result<()> {
-        let Some(path) = &self.ledger_path else {
+        let Some(path) = self.history_path.as_ref().filter(|p| p.exists()) else {
             return Ok(());
         };
-        if !path.exists() {
+        let Some(bytes) = aidx_embedded::state::read_history(path)? else {
             return Ok(());
+        };
+        let ledger: Ledger = bincode::deserialize(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: transaction history: {e}", path.display()))?;
+        if ledger.version != LEDGER_VERSION {
+            anyhow::bail!(
+                "{}: transaction history version {} (this node reads {LEDGER_VERSION})",
+                path.display(),
+                ledger.version
+            );
         }
-        let bytes = std::fs::read(path)?;
-        let ledger: Ledger =
-            bincode::deserialize(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         self.txs.extend(ledger.txs);
         self.by_address.extend(ledger.by_address);
-        self.blockhashes.extend(ledger.blockhashes);
         Ok(())
     }
 
@@ -245,12 +254,14 @@ impl Node {
         let slot = self.slot().await?;
         self.chain
             .ctx
-            .warp_to_slot(slot + 1)
+            .warp_to_slot(slot.saturating_add(1))
             .map_err(|e| anyhow::anyhow!("warp: {e:?}"))?;
         if now > self.chain.clock().await?.unix_timestamp {
             self.chain.set_unix_timestamp(now).await?;
         }
-        let _ = self.notices.send(crate::pubsub::Notice::Slot(slot + 1));
+        let _ = self
+            .notices
+            .send(crate::pubsub::Notice::Slot(slot.saturating_add(1)));
         Ok(())
     }
 
@@ -358,7 +369,10 @@ impl Node {
         tx: VersionedTransaction,
         inner: Option<Vec<Vec<(CompiledInstruction, u8)>>>,
     ) -> Result<(Signature, TxResult)> {
-        let signature = tx.signatures[0];
+        let signature = *tx
+            .signatures
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("a transaction without signatures"))?;
         if self.txs.contains_key(&signature) {
             return Ok((
                 signature,
@@ -393,6 +407,15 @@ impl Node {
             Ok(TxOutcome { logs, .. }) => (None, logs.clone()),
             Err(f) => (Some(f.error.clone()), f.logs.clone()),
         };
+        // A transaction the bank refused before running it (its blockhash, its fee payer, its
+        // accounts) never lands on a cluster: no status, no fee, nothing to record.
+        if !matches!(
+            err,
+            None | Some(TransactionError::InstructionError(..))
+                | Some(TransactionError::InsufficientFundsForRent { .. })
+        ) {
+            return Ok((signature, result));
+        }
         for k in &keys {
             let list = self.by_address.entry(*k).or_default();
             if list.last() != Some(&signature) {
@@ -440,7 +463,7 @@ impl Node {
         );
         self.chain
             .ctx
-            .warp_to_slot(clock.slot + 1)
+            .warp_to_slot(clock.slot.saturating_add(1))
             .map_err(|e| anyhow::anyhow!("warp: {e:?}"))?;
         Ok((signature, result))
     }

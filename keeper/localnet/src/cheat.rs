@@ -1,7 +1,7 @@
 //! Development methods beyond a cluster's, named and shaped as surfpool's cheatcodes so that
 //! clients written for surfpool work here too: `surfnet_setAccount` writes an account (a Pyth
 //! price update, a funded wallet), `surfnet_timeTravel` moves the clock forward to an absolute
-//! slot or unix time (milliseconds, as surfpool takes it). A cluster has neither; the keeper
+//! slot or unix time (milliseconds, as surfpool takes it; never back). A cluster has neither; the keeper
 //! uses them through [`aidx_client::dev::DevChain`] to run the demo over JSON-RPC.
 
 use crate::chain::Node;
@@ -54,8 +54,13 @@ pub async fn set_account(node: &mut Node, params: &Value) -> Result<Value, RpcEr
     Ok(crate::rpc::context(slot, Value::Null))
 }
 
-/// `surfnet_timeTravel [{absoluteSlot | absoluteTimestamp (ms)}]`: forward only (a target in
-/// the past is refused by name); answers the epoch info after the move.
+/// The farthest one `surfnet_timeTravel` moves the slot: a little over two epochs.
+pub const MAX_SLOT_JUMP: u64 = 1_000_000;
+
+/// `surfnet_timeTravel [{absoluteSlot | absoluteTimestamp (ms)}]`: moves forward to the target;
+/// a target not ahead changes nothing (as surfpool: the clock never goes back, and a retried
+/// request is harmless); a slot more than [`MAX_SLOT_JUMP`] ahead is refused by name. Answers
+/// the epoch info after the move.
 pub async fn time_travel(node: &mut Node, params: &Value) -> Result<Value, RpcErr> {
     let target = params
         .get(0)
@@ -66,47 +71,47 @@ pub async fn time_travel(node: &mut Node, params: &Value) -> Result<Value, RpcEr
         let to = v
             .as_u64()
             .ok_or_else(|| RpcErr::params("absoluteSlot: expected a slot"))?;
-        if to <= clock.slot {
+        if to > clock.slot.saturating_add(MAX_SLOT_JUMP) {
             return Err(RpcErr::params(format!(
-                "absoluteSlot {to} is not after the current slot {}",
+                "absoluteSlot {to} is more than {MAX_SLOT_JUMP} slots after the current slot {}",
                 clock.slot
             )));
         }
-        node.chain
-            .ctx
-            .warp_to_slot(to)
-            .map_err(|e| RpcErr::internal(format!("warp: {e:?}")))?;
-        let _ = node.notices.send(crate::pubsub::Notice::Slot(to));
+        if to > clock.slot {
+            node.chain
+                .ctx
+                .warp_to_slot(to)
+                .map_err(|e| RpcErr::internal(format!("warp: {e:?}")))?;
+            let _ = node.notices.send(crate::pubsub::Notice::Slot(to));
+        }
     } else if let Some(v) = target.get("absoluteTimestamp") {
         let ms = v
             .as_u64()
             .ok_or_else(|| RpcErr::params("absoluteTimestamp: expected milliseconds"))?;
         let to =
             i64::try_from(ms / 1000).map_err(|_| RpcErr::params("absoluteTimestamp: too large"))?;
-        if to < clock.unix_timestamp {
-            return Err(RpcErr::params(format!(
-                "absoluteTimestamp {ms} ms is before the clock ({} s): time only moves forward",
-                clock.unix_timestamp
-            )));
+        if to > clock.unix_timestamp {
+            node.chain
+                .set_unix_timestamp(to)
+                .await
+                .map_err(RpcErr::internal)?;
+            node.clock_base = (std::time::Instant::now(), to);
         }
-        node.chain
-            .set_unix_timestamp(to)
-            .await
-            .map_err(RpcErr::internal)?;
-        node.clock_base = (std::time::Instant::now(), to);
     } else {
         return Err(RpcErr::params(
-            "expected absoluteSlot or absoluteTimestamp (absoluteEpoch is not supported: one epoch here)",
+            "expected absoluteSlot or absoluteTimestamp (absoluteEpoch is not supported)",
         ));
     }
     epoch_info(node).await
 }
 
-/// The epoch info as `getEpochInfo` answers it.
+/// The epoch info as `getEpochInfo` answers it, from the runtime's epoch schedule.
 pub async fn epoch_info(node: &mut Node) -> Result<Value, RpcErr> {
     let slot = node.slot().await.map_err(RpcErr::internal)?;
+    let schedule = &node.chain.ctx.genesis_config().epoch_schedule;
+    let (epoch, slot_index) = schedule.get_epoch_and_slot_index(slot);
     Ok(json!({
-        "absoluteSlot": slot, "blockHeight": slot, "epoch": 0, "slotIndex": slot,
-        "slotsInEpoch": 432_000, "transactionCount": node.txs.len()
+        "absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": slot_index,
+        "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": node.txs.len()
     }))
 }

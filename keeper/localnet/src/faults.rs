@@ -33,6 +33,10 @@ pub enum Fault {
     TooManyRequests,
     /// Answers JSON-RPC `-32005` ("Node is unhealthy") without forwarding.
     Unhealthy,
+    /// `sendTransaction` only: forwards the transaction (it lands), moves the node past its
+    /// blockhash, and loses the answer: the client's resend is answered `BlockhashNotFound`, as a
+    /// validator answers it (the blockhash is checked before the signature), though it landed.
+    DropAnswerThenExpire,
     /// `sendTransaction` only: acknowledges the transaction with its signature but never
     /// forwards it (a leader that dropped it), and moves the node 151 slots on, so that its
     /// blockhash expires before it could be confirmed.
@@ -187,6 +191,18 @@ async fn handle(State(s): State<Arc<Shared>>, body: String) -> Response {
             )
                 .into_response()
         }
+        Fault::DropAnswerThenExpire => {
+            let _ = forward(&s, body).await;
+            match warp_past_blockhash(&s).await {
+                Ok(()) => (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"jsonrpc\":\"2.0\",\"result\":",
+                )
+                    .into_response(),
+                Err(e) => (StatusCode::BAD_GATEWAY, format!("fault proxy: {e}")).into_response(),
+            }
+        }
         Fault::Delay(d) => {
             let r = forward(&s, body).await;
             tokio::time::sleep(d).await;
@@ -221,6 +237,16 @@ async fn expire(s: &Shared, request: &Value) -> Result<String> {
         _ => bs58::decode(encoded).into_vec()?,
     };
     let tx: VersionedTransaction = bincode::deserialize(&bytes)?;
+    let signature = *tx
+        .signatures
+        .first()
+        .ok_or_else(|| anyhow!("a transaction without signatures"))?;
+    warp_past_blockhash(s).await?;
+    Ok(signature.to_string())
+}
+
+/// Moves the node `MAX_BLOCKHASH_AGE_SLOTS + 1` slots on: every blockhash handed out expires.
+async fn warp_past_blockhash(s: &Shared) -> Result<()> {
     let call = |method: &str, params: Value| {
         json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string()
     };
@@ -243,7 +269,7 @@ async fn expire(s: &Shared, request: &Value) -> Result<String> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(call(
             "surfnet_timeTravel",
-            json!([{"absoluteSlot": slot + crate::chain::MAX_BLOCKHASH_AGE_SLOTS + 1}]),
+            json!([{"absoluteSlot": slot.saturating_add(crate::chain::MAX_BLOCKHASH_AGE_SLOTS + 1)}]),
         ))
         .send()
         .await?
@@ -252,5 +278,5 @@ async fn expire(s: &Shared, request: &Value) -> Result<String> {
     if travelled.get("error").is_some() {
         return Err(anyhow!("surfnet_timeTravel: {travelled}"));
     }
-    Ok(tx.signatures[0].to_string())
+    Ok(())
 }

@@ -31,9 +31,9 @@ pub struct Config {
     /// moves only with the transactions it processes (one slot each) and its clock stands
     /// still: runs that must match another runtime unit for unit.
     pub ticking: bool,
-    /// Where the transaction history is kept across restarts (written with every save, read
-    /// at start when it exists): `<state>.ledger` for `aidx localnet`.
-    pub ledger: Option<std::path::PathBuf>,
+    /// The saved state the node starts from, whose transaction history (saved in the same
+    /// file by a node) it starts with; every save writes the history with the accounts.
+    pub history: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -43,7 +43,7 @@ impl Config {
             rpc: ([127, 0, 0, 1], rpc_port).into(),
             ws: ([127, 0, 0, 1], ws_port).into(),
             ticking: true,
-            ledger: None,
+            history: None,
         }
     }
 }
@@ -132,8 +132,8 @@ impl LocalNet {
         })
     }
 
-    /// Saves the chain as it is now (every account it touched) with `book` to `path`, between
-    /// two requests: a saved state `--state` loads.
+    /// Saves the chain as it is now (every account it touched), its transaction history and
+    /// `book` to `path`, between two requests: a saved state `--state` loads.
     pub async fn save(&self, path: &std::path::Path, book: &aidx_client::Book) -> Result<()> {
         let (reply, rx) = oneshot::channel();
         self.jobs
@@ -152,9 +152,9 @@ impl LocalNet {
         self.stop_inner();
     }
 
-    /// Stops taking requests (those in hand are answered), then saves the chain with `book`
-    /// to `path` (and the transaction history to the ledger path, if any), then ends: nothing
-    /// acknowledged after the save is lost. Blocks; call it off an async runtime's threads.
+    /// Stops taking requests (those in hand are answered), then saves the chain, its
+    /// transaction history and `book` to `path`, then ends: nothing acknowledged is lost.
+    /// Blocks; call it off an async runtime's threads.
     pub fn stop_and_save(mut self, path: &std::path::Path, book: &aidx_client::Book) -> Result<()> {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());

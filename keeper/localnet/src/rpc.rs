@@ -222,8 +222,17 @@ fn decode_tx(params: &Value) -> Result<VersionedTransaction, RpcErr> {
             aidx_client::tx::PACKET_DATA_SIZE
         )));
     }
-    bincode::deserialize(&bytes)
-        .map_err(|e| RpcErr::params(format!("failed to deserialize VersionedTransaction: {e}")))
+    let tx: VersionedTransaction = bincode::deserialize(&bytes)
+        .map_err(|e| RpcErr::params(format!("failed to deserialize VersionedTransaction: {e}")))?;
+    // As a validator's sanitizer: one signature per required signer, at least the fee payer's.
+    let required = tx.message.header().num_required_signatures as usize;
+    if required == 0 || tx.signatures.len() != required {
+        return Err(RpcErr::params(format!(
+            "invalid transaction: {} signatures for {required} required signers",
+            tx.signatures.len()
+        )));
+    }
+    Ok(tx)
 }
 
 fn signature_param(params: &Value, i: usize) -> Result<Signature, RpcErr> {
@@ -247,7 +256,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
             context(
                 slot,
                 json!({"blockhash": hash.to_string(),
-                       "lastValidBlockHeight": first + crate::chain::MAX_BLOCKHASH_AGE_SLOTS}),
+                       "lastValidBlockHeight": first.saturating_add(crate::chain::MAX_BLOCKHASH_AGE_SLOTS)}),
             )
         }
         "isBlockhashValid" => {
@@ -264,6 +273,12 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
             let len = param(&params, 0)
                 .and_then(Value::as_u64)
                 .ok_or_else(|| RpcErr::params("param 0: expected a data length"))?;
+            // An account holds at most 10 MiB (MAX_PERMITTED_DATA_LENGTH).
+            if len > 10 * 1024 * 1024 {
+                return Err(RpcErr::params(format!(
+                    "data length {len} is larger than an account can hold (10485760)"
+                )));
+            }
             json!(Rent::default().minimum_balance(len as usize))
         }
         "getFeeForMessage" => {
@@ -372,9 +387,14 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 .and_then(|c| c.get("skipPreflight"))
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            // Sent again (a client retrying after a lost answer): never processed twice. As
-            // on a cluster, preflight names it; without preflight it is dropped.
-            if node.txs.contains_key(&tx.signatures[0]) {
+            let blockhash_ok = node
+                .blockhash_is_valid(tx.message.recent_blockhash())
+                .await
+                .map_err(RpcErr::internal)?;
+            // Sent again (a client retrying after a lost answer): never processed twice. As on
+            // a validator, an expired blockhash is named before an already processed signature
+            // (preflight below); without preflight it is dropped.
+            if blockhash_ok && node.txs.contains_key(&tx.signatures[0]) {
                 if skip_preflight {
                     return Ok(json!(tx.signatures[0].to_string()));
                 }
@@ -393,10 +413,6 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                     data: Some(data),
                 });
             }
-            let blockhash_ok = node
-                .blockhash_is_valid(tx.message.recent_blockhash())
-                .await
-                .map_err(RpcErr::internal)?;
             if !skip_preflight {
                 let failure = if !blockhash_ok {
                     Some(simulation(

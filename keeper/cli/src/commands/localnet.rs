@@ -18,7 +18,7 @@ pub struct LocalnetArgs {
     #[arg(long, env = "AIDX_WS_PORT")]
     ws_port: Option<u16>,
     /// Start from this saved chain (a new, empty one when the file does not exist), and save
-    /// it back on ctrl-c, with the node's transaction history beside it (`<state>.ledger`);
+    /// it back on ctrl-c, with the node's transaction history in the same file;
     /// with `--demo`: where the demo's final state is written. Without `--state` or `--demo`:
     /// an empty chain.
     #[arg(long, env = "AIDX_STATE")]
@@ -64,14 +64,14 @@ pub async fn demo_node(
 }
 
 impl LocalnetArgs {
-    /// Serves until ctrl-c (or `--serve-secs`), then saves the state when it came from a file.
+    /// Serves until ctrl-c (or `--serve-secs`), then saves the state (to a temporary file
+    /// without `--state`).
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let path = self.state.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("aidx-localnet-{}.state", std::process::id()))
         });
-        let ledger = path.with_extension("ledger");
         let config = aidx_localnet::Config {
-            ledger: Some(ledger.clone()),
+            history: Some(path.clone()),
             ..aidx_localnet::Config::loopback(
                 self.rpc_port,
                 self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),
@@ -79,7 +79,7 @@ impl LocalnetArgs {
         };
         let (net, book) = if self.demo {
             // A new chain: no history from an earlier one.
-            std::fs::remove_file(&ledger).ok();
+            std::fs::remove_file(&path).ok();
             let csv = super::read_universe(self.universe.as_deref())?;
             let (net, book) = demo_node(&csv, config).await?;
             net.save(&path, &book).await?;
@@ -89,7 +89,6 @@ impl LocalnetArgs {
             if !path.exists() {
                 let mut chain = aidx_embedded::Embedded::start().await?;
                 state::save(&mut chain, &Book::default(), &path).await?;
-                std::fs::remove_file(&ledger).ok();
             }
             let (_, book): (_, Book) = state::read(&path)?;
             let load = path.clone();

@@ -29,9 +29,10 @@ use std::path::Path;
 /// Every command of `aidx`.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the whole life of an index on the embedded in-process runtime: create the
-    /// universe's mints, initialize and seed the index, mint and redeem in kind, publish
-    /// oracle prices, move two prices, mint and redeem single-asset, print NAV and the basket.
+    /// Run the whole life of an index on the embedded in-process runtime (or over JSON-RPC on a
+    /// development node with `--url`): create the universe's mints, initialize and seed the
+    /// index, mint and redeem in kind, publish oracle prices, move two prices, mint and redeem
+    /// single-asset, print NAV and the basket.
     #[cfg(feature = "embedded")]
     Demo(demo::DemoArgs),
     /// Target weights of a universe by the index methodology: eligibility, circulating market
@@ -42,8 +43,9 @@ pub enum Command {
     Backtest(backtest::BacktestArgs),
     /// NAV, value per share, prices and weights (refresh + report, simulated: nothing is sent).
     Nav(nav::NavArgs),
-    /// Publish Pyth price updates on the embedded chain (its stand-in for Pyth): every
-    /// constituent's stored price, published now, with `--set SYMBOL=USD` overrides.
+    /// Publish Pyth price updates on a development chain (a saved state, or a local node with
+    /// `--url`; the stand-in for Pyth): every constituent's stored price, published now, with
+    /// `--set SYMBOL=USD` overrides.
     #[cfg(feature = "embedded")]
     Oracle(oracle::OracleArgs),
     /// Which constituents are out of band, the swaps that bring them back, the reward now
@@ -62,8 +64,9 @@ pub enum Command {
     /// constituent symbols (comma-separated).
     #[cfg(feature = "embedded")]
     ExportAccounts(export_accounts::ExportArgs),
-    /// Serve the embedded chain as a Solana JSON-RPC node on 127.0.0.1 (`--state FILE` or
-    /// `--demo`): every `aidx` command and standard client works against it with `--url`.
+    /// Serve the embedded chain as a Solana JSON-RPC node on 127.0.0.1 (a saved state, the
+    /// demo run on it, or an empty chain): every `aidx` command and standard client works
+    /// against it with `--url`.
     #[cfg(feature = "embedded")]
     Localnet(localnet::LocalnetArgs),
     /// The keeper loop: every interval, unless the kill switch file exists, refresh prices,

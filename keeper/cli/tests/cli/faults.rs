@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// A node (not ticking) on the demo's final state, with a ledger beside it.
+/// A node (not ticking) on the demo's final state, keeping its history in the state file.
 async fn node(tag: &str) -> (LocalNet, Book, PathBuf) {
     let path = crate::demo_state(tag).await;
     let (_, book): (aidx_embedded::Embedded, Book) =
@@ -31,7 +31,7 @@ fn start(path: &Path) -> LocalNet {
         Box::new(move || Box::pin(async move { Ok(aidx_embedded::state::load(&load).await?.0) })),
         aidx_localnet::Config {
             ticking: false,
-            ledger: Some(path.with_extension("ledger")),
+            history: Some(path.to_path_buf()),
             ..aidx_localnet::Config::loopback(0, 0)
         },
     )
@@ -40,7 +40,6 @@ fn start(path: &Path) -> LocalNet {
 
 fn cleanup(path: &Path) {
     std::fs::remove_file(path).ok();
-    std::fs::remove_file(path.with_extension("ledger")).ok();
 }
 
 /// `n` in-kind mints of one share by alice through `rpc`, each to completion.
@@ -140,8 +139,10 @@ async fn dropped_answers_are_retried_and_nothing_applies_twice() {
 }
 
 #[tokio::test]
-async fn every_sent_transaction_answer_lost_still_lands_once() {
-    let (injected, _) = under(
+async fn lost_answers_to_sendtransaction_are_resent_and_land_once() {
+    // The first three sends' answers are lost after the node processed them: each resend of
+    // the same signed transaction is refused as AlreadyProcessed, read as sent.
+    let (injected, retried) = under(
         "fault-drop-send",
         FaultPlan {
             fault: Fault::DropAnswer,
@@ -153,6 +154,26 @@ async fn every_sent_transaction_answer_lost_still_lands_once() {
     )
     .await;
     assert_eq!(injected, 3);
+    assert!(retried >= 3, "{retried}");
+}
+
+#[tokio::test]
+async fn a_lost_answer_and_an_expired_blockhash_do_not_apply_twice() {
+    // The transaction lands, the node moves past its blockhash, the answer is lost: the resend
+    // is answered BlockhashNotFound (as a validator checks the blockhash first); the backend
+    // finds the signature landed instead of rebuilding it.
+    let (injected, _) = under(
+        "fault-drop-expire",
+        FaultPlan {
+            fault: Fault::DropAnswerThenExpire,
+            every: 1,
+            methods: vec!["sendTransaction"],
+            limit: 2,
+        },
+        2,
+    )
+    .await;
+    assert_eq!(injected, 2);
 }
 
 #[tokio::test]
@@ -271,7 +292,7 @@ async fn a_node_that_gives_up_is_reported_by_name() {
 
 #[tokio::test]
 async fn a_node_restarted_mid_run_loses_nothing() {
-    // The node stops (answering what it holds, then saving accounts and ledger) and starts
+    // The node stops (answering what it holds, then saving accounts and history) and starts
     // again from its files on another port while the keeper is minting; the keeper rides
     // out the gap and every mint lands exactly once, history included.
     let (net, book, path) = node("fault-restart").await;
@@ -285,7 +306,19 @@ async fn a_node_restarted_mid_run_loses_nothing() {
         },
     )
     .unwrap();
-    let mut rpc = Rpc::new(&proxy.url, book.wallet("alice").unwrap(), "confirmed").unwrap();
+    // Patient enough for a save, a stop and a reload on a slow machine.
+    let policy = RetryPolicy {
+        attempts: 12,
+        base: Duration::from_millis(100),
+        max: Duration::from_secs(5),
+    };
+    let mut rpc = Rpc::with_retries(
+        &proxy.url,
+        book.wallet("alice").unwrap(),
+        "confirmed",
+        policy,
+    )
+    .unwrap();
     let key = book.index_key().unwrap();
     let mut direct = Rpc::new(&net.url, book.wallet("alice").unwrap(), "confirmed").unwrap();
     let supply = direct.load_index(&key).await.unwrap().share_supply;

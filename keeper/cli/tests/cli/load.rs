@@ -58,6 +58,9 @@ struct LoadReport {
 
 /// The `q`-quantile (0..=1) of `v`, nearest rank.
 fn quantile(v: &mut [Duration], q: f64) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
     v.sort();
     let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
     v[rank - 1]

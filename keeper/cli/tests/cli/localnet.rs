@@ -391,6 +391,7 @@ async fn every_chain_command_works_with_url_against_the_node() {
         rpc.load_index(&key).await.unwrap().share_supply,
         supply + ONE_SHARE
     );
+    let before = rpc.load_index(&key).await.unwrap();
     let out = run(
         "alice",
         vec![
@@ -399,9 +400,13 @@ async fn every_chain_command_works_with_url_against_the_node() {
     )
     .await
     .unwrap();
-    assert!(
-        out.contains("MintedSingle") || out.contains("shares"),
-        "{out}"
+    let after = rpc.load_index(&key).await.unwrap();
+    assert!(after.share_supply > before.share_supply, "{out}");
+    let fil = book.row_of("FIL").unwrap();
+    assert_eq!(
+        after.constituents()[fil].balance - before.constituents()[fil].balance,
+        100_000_000,
+        "one FIL (8 decimals) deposited"
     );
     run(
         "alice",
@@ -411,7 +416,13 @@ async fn every_chain_command_works_with_url_against_the_node() {
     )
     .await
     .unwrap();
-    run("alice", vec!["plan", "--json"]).await.unwrap();
+    let redeemed = rpc.load_index(&key).await.unwrap();
+    assert_eq!(redeemed.share_supply, after.share_supply - ONE_SHARE / 100);
+    let tao = book.row_of("TAO").unwrap();
+    assert!(redeemed.constituents()[tao].balance < after.constituents()[tao].balance);
+    let plan: serde_json::Value =
+        serde_json::from_str(&run("alice", vec!["plan", "--json"]).await.unwrap()).unwrap();
+    assert!(plan.is_object(), "{plan}");
     run("keeper", vec!["rebalance"]).await.unwrap();
     run("admin", vec!["admin", "pause", "--flags", "mint-single"])
         .await
