@@ -62,11 +62,13 @@ impl RpcErr {
     }
 }
 
-/// The HTTP routes: JSON-RPC on `/`.
+/// The HTTP routes: JSON-RPC on `/`, open to pages of any origin (as a validator's RPC is:
+/// a web app on another port calls it from the browser).
 pub fn router(jobs: mpsc::UnboundedSender<Job>) -> Router {
     Router::new()
         .route("/", post(handle))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::cors::CorsLayer::permissive())
         .with_state(jobs)
 }
 

@@ -36,6 +36,10 @@ pub struct LocalnetArgs {
     /// Save the state this often while serving, seconds (0: only on stopping).
     #[arg(long, default_value_t = 30)]
     save_every_secs: u64,
+    /// Keep the clock still: a slot passes only with each transaction and time only with
+    /// `surfnet_timeTravel` (for runs that compare quotes unit for unit; prices do not age).
+    #[arg(long)]
+    still_clock: bool,
 }
 
 /// Starts a node on a new, empty chain and runs the demo on it over JSON-RPC (so that its
@@ -72,6 +76,7 @@ impl LocalnetArgs {
         });
         let config = aidx_localnet::Config {
             history: Some(path.clone()),
+            ticking: !self.still_clock,
             ..aidx_localnet::Config::loopback(
                 self.rpc_port,
                 self.ws_port.unwrap_or(self.rpc_port.wrapping_add(1)),

@@ -1,0 +1,62 @@
+// The page: reads `?rpc=` (the local node by default), `?index=` (the node's first index by
+// default) and `?symbols=`, loads the index, and shows the view the hash names.
+import { address, createSolanaRpc, type Address } from "@solana/kit";
+import { findIndex, history, load, type HistoryItem, type Loaded } from "./data";
+import { auditView, basket, historyView, overview, sectorMap } from "./views";
+import { esc } from "./format";
+
+const params = new URLSearchParams(location.search);
+const rpc = createSolanaRpc(params.get("rpc") ?? "http://127.0.0.1:8899");
+const symbols = (params.get("symbols") ?? "").split(",").filter(Boolean);
+const view = document.getElementById("view")!;
+const banner = document.getElementById("banner")!;
+const PAGE = 10;
+
+let loaded: Loaded | undefined;
+let indexAddress: Address | undefined;
+const pages: (string | undefined)[] = [undefined];
+let page = 0;
+
+function current(): string {
+  const v = location.hash.slice(1);
+  return ["overview", "basket", "map", "history", "audit"].includes(v) ? v : "overview";
+}
+
+async function render(): Promise<void> {
+  const v = current();
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.getAttribute("href") === `#${v}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  if (!loaded || !indexAddress) return;
+  if (v === "history") {
+    view.innerHTML = `<p class="loading">Reading the history…</p>`;
+    const { items, last, more } = await history(rpc, indexAddress, PAGE, pages[page]);
+    pages[page + 1] = last;
+    view.innerHTML = historyView(items as HistoryItem[], page, more, loaded.rows);
+    view.querySelector('[data-page="prev"]')?.addEventListener("click", () => { page = Math.max(0, page - 1); void render(); });
+    view.querySelector('[data-page="next"]')?.addEventListener("click", () => { page += 1; void render(); });
+  } else {
+    view.innerHTML = { overview, basket, map: sectorMap, audit: auditView }[v as "overview"](loaded);
+  }
+  view.setAttribute("aria-busy", "false");
+  document.body.dataset.ready = v;
+}
+
+async function start(): Promise<void> {
+  banner.innerHTML = "";
+  view.setAttribute("aria-busy", "true");
+  try {
+    indexAddress = params.get("index") ? address(params.get("index")!) : await findIndex(rpc);
+    loaded = await load(rpc, indexAddress, symbols);
+    await render();
+  } catch (e) {
+    view.setAttribute("aria-busy", "false");
+    banner.innerHTML = `The node could not be read: ${esc(String((e as Error).message ?? e))} <button id="retry">Retry</button>`;
+    document.getElementById("retry")?.addEventListener("click", () => void start());
+    view.innerHTML = "";
+  }
+}
+
+window.addEventListener("hashchange", () => void render());
+void start();
