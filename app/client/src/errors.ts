@@ -5,23 +5,16 @@ import {
   SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM,
   SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
 } from "@solana/kit";
-import { AIDX_ERROR__INVALID_MAX_WEIGHT, getAidxErrorMessage, type AidxError } from "./generated/errors";
-import * as generated from "./generated/errors/aidx";
+import { AIDX_ERROR__INVALID_MAX_WEIGHT, type AidxError } from "./generated/errors";
+import { AIDX_ERROR_TABLE } from "./generated/errorTable";
 
 /** A program error: its code, its name as the Rust enum spells it, its message. */
 export type NamedAidxError = { code: AidxError; name: string; message: string; instruction?: number };
 
-const NAMES = new Map<number, string>(
-  Object.entries(generated)
-    .filter(([k, v]) => k.startsWith("AIDX_ERROR__") && typeof v === "number")
-    .map(([k, v]) => [v as number, k.slice("AIDX_ERROR__".length).toLowerCase().replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())]),
-);
-
-/** The aidx error with `code`, if it is one. */
+/** The aidx error with `code`, if it is one (messages included in production bundles too). */
 export function aidxError(code: number, instruction?: number): NamedAidxError | undefined {
-  const name = NAMES.get(code);
-  if (name === undefined) return undefined;
-  return { code: code as AidxError, name, message: getAidxErrorMessage(code as AidxError), instruction };
+  const e = AIDX_ERROR_TABLE.get(code);
+  return e && { code: code as AidxError, name: e.name, message: e.message, instruction };
 }
 
 /** The custom error code in a transaction error (`{ InstructionError: [i, { Custom: n }] }`). */

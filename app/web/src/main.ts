@@ -3,7 +3,8 @@
 import { address, createSolanaRpc, type Address } from "@solana/kit";
 import { findIndex, history, load, type HistoryItem, type Loaded } from "./data";
 import { auditView, basket, historyView, overview, sectorMap } from "./views";
-import { esc } from "./format";
+import { bindTrade, shareBalance, tradeView } from "./trade";
+import { esc, shares } from "./format";
 
 const params = new URLSearchParams(location.search);
 const rpc = createSolanaRpc(params.get("rpc") ?? "http://127.0.0.1:8899");
@@ -19,7 +20,7 @@ let page = 0;
 
 function current(): string {
   const v = location.hash.slice(1);
-  return ["overview", "basket", "map", "history", "audit"].includes(v) ? v : "overview";
+  return ["overview", "basket", "map", "history", "audit", "trade"].includes(v) ? v : "overview";
 }
 
 async function render(): Promise<void> {
@@ -36,6 +37,15 @@ async function render(): Promise<void> {
     view.innerHTML = historyView(items as HistoryItem[], page, more, loaded.rows);
     view.querySelector('[data-page="prev"]')?.addEventListener("click", () => { page = Math.max(0, page - 1); void render(); });
     view.querySelector('[data-page="next"]')?.addEventListener("click", () => { page += 1; void render(); });
+  } else if (v === "trade") {
+    const held = await shareBalance(rpc, loaded);
+    view.innerHTML =
+      tradeView(loaded) +
+      (held === undefined ? "" : `<p>Shares held: <span data-testid="shares-held" data-raw="${held}">${shares(held, 6)}</span></p>`);
+    bindTrade(view, loaded, rpc, async () => {
+      loaded = await load(rpc, indexAddress!, symbols);
+      await render();
+    });
   } else {
     view.innerHTML = { overview, basket, map: sectorMap, audit: auditView }[v as "overview"](loaded);
   }

@@ -11,6 +11,8 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { address, createKeyPairSignerFromBytes, createSolanaRpc, lamports } from "@solana/kit";
+import * as aidx from "@aidx/client";
 import { decimal, pct, shares, usd } from "../src/format";
 
 const env = (k: string): string => {
@@ -177,4 +179,124 @@ test("a node that cannot be reached shows a banner with a retry", async () => {
   await page.waitForSelector("#banner button#retry", { timeout: 20_000 });
   assert.match(await page.locator("#banner").innerText(), /could not be read/);
   await page.close();
+});
+
+/** A Wallet Standard wallet for the page, holding `secret` (a Solana CLI keypair's 64 bytes),
+ * registered before the page's scripts run; it signs with the browser's Ed25519. */
+function testWallet(secret: number[]): string {
+  return `(() => {
+  const secret = Uint8Array.from(${JSON.stringify(secret)});
+  const pkcs8 = new Uint8Array([0x30,0x2e,0x02,0x01,0x00,0x30,0x05,0x06,0x03,0x2b,0x65,0x70,0x04,0x22,0x04,0x20, ...secret.slice(0, 32)]);
+  const key = crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
+  const A = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  const b58 = (b) => { let n = 0n; for (const x of b) n = n * 256n + BigInt(x); let s = ""; while (n > 0n) { s = A[Number(n % 58n)] + s; n /= 58n; } for (const x of b) { if (x !== 0) break; s = "1" + s; } return s; };
+  const pub = secret.slice(32);
+  const account = { address: b58(pub), publicKey: pub, chains: ["solana:localnet"], features: ["solana:signTransaction"] };
+  const wallet = {
+    version: "1.0.0", name: "aidx test wallet", icon: "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=",
+    chains: ["solana:localnet"], accounts: [account],
+    features: {
+      "standard:connect": { version: "1.0.0", connect: async () => ({ accounts: [account] }) },
+      "standard:events": { version: "1.0.0", on: () => () => {} },
+      "solana:signTransaction": { version: "1.0.0", supportedTransactionVersions: ["legacy", 0],
+        signTransaction: async (...inputs) => Promise.all(inputs.map(async ({ transaction }) => {
+          const n = transaction[0];
+          const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", await key, transaction.slice(1 + 64 * n)));
+          const out = transaction.slice(); out.set(sig, 1);
+          return { signedTransaction: out };
+        })) },
+    },
+  };
+  const register = ({ register }) => register(wallet);
+  window.addEventListener("wallet-standard:app-ready", ({ detail }) => register(detail));
+  window.dispatchEvent(new CustomEvent("wallet-standard:register-wallet", { detail: register }));
+})();`;
+}
+
+/** The trade view with the test wallet holding bob's keys, connected. */
+async function trading(): Promise<Page> {
+  const secret = JSON.parse(fs.readFileSync(path.join(env("AIDX_WALLETS"), "bob.json"), "utf8")) as number[];
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.addInitScript(testWallet(secret));
+  await page.goto(url("trade"));
+  await page.waitForSelector('body[data-ready="trade"]', { timeout: 20_000 });
+  await page.getByRole("button", { name: "Connect aidx test wallet" }).click();
+  await page.waitForSelector('[data-testid="account"]');
+  return page;
+}
+
+const held = async (page: Page) => BigInt((await page.locator('[data-testid="shares-held"]').getAttribute("data-raw"))!);
+
+test("a Wallet Standard wallet signs an in-kind mint; the page shows the new balance and the event", async () => {
+  const page = await trading();
+  const before = await held(page);
+  await page.locator("input[name=amount]").fill("1");
+  await page.getByRole("button", { name: "Quote" }).click();
+  await page.waitForSelector('[data-testid="leg-0"]');
+  // The legs quoted in the page are what the Rust client's dry run deposits.
+  const rust = JSON.parse(cli(["mint", "--holder", "bob", "--shares", "1", "--dry-run", "--json"])).events.find((e: { event: string }) => e.event === "MintedInKind").detail as string;
+  const amountsIn = JSON.parse(/amounts_in: (\[[0-9, ]*\])/.exec(rust)![1]!) as number[];
+  const index = await aidx.fetchIndex(createSolanaRpc(env("AIDX_RPC_URL")), address(env("AIDX_INDEX")));
+  assert.equal(amountsIn.length, index.rows.length);
+  for (const [i, a] of amountsIn.entries()) {
+    assert.equal(await text(page, `leg-${i}`), decimal(BigInt(a), index.rows[i]!.decimals, 4), `leg ${i}`);
+  }
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.waitForSelector('[data-testid="signature"]', { timeout: 20_000 });
+  assert.match(await text(page, "events"), /MintedInKind/);
+  assert.equal(await held(page), before + 1_000_000_000n);
+  if (shots) await page.screenshot({ path: path.join(shots, "trade-desktop.png"), fullPage: true });
+  await axe(page, "trade");
+  await page.close();
+});
+
+test("a Wallet Standard wallet signs a single-asset redeem quoted by simulation; the page shows it", async () => {
+  const page = await trading();
+  const before = await held(page);
+  const audit = parseExact(cli(["audit", "--json"]));
+  const weights = (audit.rows as { weight: string | number }[]).map((r) => BigInt(r.weight));
+  const heavy = weights.indexOf(weights.reduce((a, w) => (w > a ? w : a), 0n));
+  await page.locator("select[name=op]").selectOption("redeemSingle");
+  await page.locator("select[name=row]").selectOption(String(heavy));
+  await page.locator("input[name=amount]").fill("0.1");
+  await page.getByRole("button", { name: "Quote" }).click();
+  await page.waitForSelector('[data-testid="quoted"]');
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.waitForSelector('[data-testid="signature"]', { timeout: 20_000 });
+  assert.match(await text(page, "events"), /RedeemedSingle/);
+  assert.equal(await held(page), before - 100_000_000n);
+  await page.close();
+});
+
+test("the program's error by its message, a wallet short of tokens, and a paused operation", async () => {
+  const page = await trading();
+  await page.locator("select[name=op]").selectOption("mintSingle");
+  await page.locator("input[name=amount]").fill("0");
+  await page.getByRole("button", { name: "Quote" }).click();
+  await page.waitForSelector('[data-testid="error"]');
+  assert.equal(await text(page, "error"), "ZeroAmount: Amount must be positive");
+  await page.locator("select[name=op]").selectOption("mintInKind");
+  await page.locator("input[name=amount]").fill("1000000");
+  await page.getByRole("button", { name: "Quote" }).click();
+  await page.waitForSelector('[data-testid="error"]');
+  assert.match(await text(page, "error"), /^the wallet holds .* the mint needs /);
+  assert.ok(await page.getByRole("button", { name: "Send" }).isDisabled());
+  await page.close();
+  // Paused by the admin (whose wallet pays its own fees here): the action is disabled with the
+  // reason.
+  const admin = await createKeyPairSignerFromBytes(Uint8Array.from(JSON.parse(fs.readFileSync(path.join(env("AIDX_WALLETS"), "admin.json"), "utf8"))));
+  await createSolanaRpc(env("AIDX_RPC_URL")).requestAirdrop(admin.address, lamports(1_000_000_000n)).send();
+  execFileSync(env("AIDX_BIN"), ["admin", "pause", "--flags", "mint-single"], {
+    env: { ...process.env, RUST_BACKTRACE: "0", AIDX_URL: env("AIDX_RPC_URL"), AIDX_INDEX: env("AIDX_INDEX"), AIDX_KEYPAIR: path.join(env("AIDX_WALLETS"), "admin.json") },
+  });
+  try {
+    const paused = await trading();
+    await paused.locator("select[name=op]").selectOption("mintSingle");
+    assert.match(await text(paused, "paused-reason"), /Mint with one token is paused/);
+    await paused.close();
+  } finally {
+    execFileSync(env("AIDX_BIN"), ["admin", "pause", "--flags", "none"], {
+      env: { ...process.env, RUST_BACKTRACE: "0", AIDX_URL: env("AIDX_RPC_URL"), AIDX_INDEX: env("AIDX_INDEX"), AIDX_KEYPAIR: path.join(env("AIDX_WALLETS"), "admin.json") },
+    });
+  }
 });
