@@ -33,7 +33,14 @@ export function overview(l: Loaded): string {
   const failed = l.checks.filter((c) => !c.ok).length;
   const staleRows = l.rows.filter((r) => stale(l, r));
   const next = a.lastReviewAt > 0n ? a.lastReviewAt + BigInt(a.params.reviewPeriodSecs) : 0n;
+  const empty =
+    l.rows.length === 0
+      ? `<p data-testid="empty">This index has no constituents yet: the admin adds them, then opens it to its first mint.</p>`
+      : a.shareSupply === 0n
+        ? `<p data-testid="empty">No shares yet: the first mint in kind seeds the basket at its stated composition.</p>`
+        : "";
   return `<h2>Overview</h2>
+${empty}
 <div class="cards">
 ${card("NAV (mid)", usd(l.nav.navMid), "nav-mid")}
 ${card("NAV low (price − conf)", usd(l.nav.navLow), "nav-low")}
@@ -88,6 +95,7 @@ export function basket(l: Loaded): string {
     `<td data-testid="target-${r.row}">${pct(r.c.targetWeight)}</td>`,
     `${pct(r.band.low)}–${pct(r.band.high)}`,
   ]);
+  if (l.rows.length === 0) return `<h2>Basket</h2><p data-testid="empty">This index has no constituents yet.</p>`;
   return `<h2>Basket</h2>
 ${weightChart(l)}
 ${table(
@@ -108,6 +116,7 @@ function driftColour(r: RowView): string {
 
 /** The index as a token map: sectors and constituents sized by weight, coloured by drift. */
 export function sectorMap(l: Loaded): string {
+  if (l.rows.length === 0) return `<h2>Sector map</h2><p data-testid="empty">This index has no constituents yet.</p>`;
   type Node = { name: string; weight?: number; r?: RowView; children?: Node[] };
   const sectors: Node[] = SUB_SECTORS.map((s) => ({
     name: s,

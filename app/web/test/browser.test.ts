@@ -11,7 +11,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { address, createKeyPairSignerFromBytes, createSolanaRpc, lamports } from "@solana/kit";
+import { address, createKeyPairSignerFromBytes, createSolanaRpc, generateKeyPairSigner, lamports } from "@solana/kit";
 import * as aidx from "@aidx/client";
 import { decimal, pct, shares, usd } from "../src/format";
 
@@ -116,6 +116,12 @@ test("overview: NAV, value per share and supply equal the Rust auditor's; the au
   assert.equal(await text(page, "constituents"), String(audit.rows.length));
   assert.equal(audit.violations.length, 0);
   assert.match(await text(page, "audit-verdict"), /checks passed/);
+  // And as `aidx nav --stored-prices --json` prints them (dollars to 4 places, the page to 2).
+  const nav = JSON.parse(cli(["nav", "--stored-prices", "--json"]));
+  const plain = (s: string) => s.replace(/[$,]/g, "");
+  assert.equal(plain(await text(page, "nav-mid")), nav.nav_usd.slice(0, -2));
+  assert.equal(plain(await text(page, "nav-low")), nav.nav_low_usd.slice(0, -2));
+  assert.equal(plain(await text(page, "value-per-share")), nav.value_per_share_usd);
   await axe(page, "overview");
   await shoot(page, "overview");
   await page.close();
@@ -124,6 +130,11 @@ test("overview: NAV, value per share and supply equal the Rust auditor's; the au
 test("basket: every row's balance, price, weight and target equal the Rust auditor's", async () => {
   const audit = parseExact(cli(["audit", "--json"]));
   const page = await open("basket");
+  const nav = JSON.parse(cli(["nav", "--stored-prices", "--json"]));
+  for (const [i, c] of (nav.constituents as { weight: string; target: string }[]).entries()) {
+    assert.equal(await text(page, `weight-${i}`), c.weight, `row ${i} weight as aidx nav prints it`);
+    assert.equal(await text(page, `target-${i}`), c.target, `row ${i} target as aidx nav prints it`);
+  }
   for (const [i, r] of (audit.rows as Record<string, string | number>[]).entries()) {
     const decimals = (await page.locator(`[data-testid="row-${i}"] td`).nth(3).innerText()) === "spl-token" ? 9 : 8;
     assert.equal(await text(page, `balance-${i}`), decimal(BigInt(r.balance!), decimals, 4), `row ${i} balance`);
@@ -298,5 +309,28 @@ test("the program's error by its message, a wallet short of tokens, and a paused
     execFileSync(env("AIDX_BIN"), ["admin", "pause", "--flags", "none"], {
       env: { ...process.env, RUST_BACKTRACE: "0", AIDX_URL: env("AIDX_RPC_URL"), AIDX_INDEX: env("AIDX_INDEX"), AIDX_KEYPAIR: path.join(env("AIDX_WALLETS"), "admin.json") },
     });
+  }
+});
+
+test("an empty index says so on every view instead of drawing nothing", async () => {
+  // An index account with no constituents and no shares, written beside the real one through
+  // the node's development method.
+  const rpc = createSolanaRpc(env("AIDX_RPC_URL"));
+  const real = await aidx.fetchIndex(rpc, address(env("AIDX_INDEX")));
+  const bytes = aidx.getIndexAccountEncoder().encode({ ...real.account, numConstituents: 0, shareSupply: 0n });
+  const empty = (await generateKeyPairSigner()).address;
+  const hex = Buffer.from(bytes).toString("hex");
+  const r = await fetch(env("AIDX_RPC_URL"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "surfnet_setAccount", params: [empty, { lamports: 100_000_000, data: hex, owner: aidx.AIDX_PROGRAM_ADDRESS }] }),
+  });
+  assert.ok(r.ok);
+  for (const view of ["overview", "basket", "map"]) {
+    const page = await browser.newPage();
+    await page.goto(`${base}?${new URLSearchParams({ rpc: env("AIDX_RPC_URL"), index: empty })}#${view}`);
+    await page.waitForSelector(`body[data-ready="${view}"]`, { timeout: 20_000 });
+    assert.match(await text(page, "empty"), /no constituents yet/, view);
+    await page.close();
   }
 });
