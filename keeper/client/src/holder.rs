@@ -12,7 +12,6 @@ use crate::tx::{Footprint, Shape};
 use crate::{address, instructions as ix, lookup};
 use aidx::events::{NavReported, PricesRefreshed};
 use aidx::instructions::{MintInKindArgs, MintSingleArgs, RedeemInKindArgs, RedeemSingleArgs};
-use aidx::math::shares::redeem_payout;
 use aidx::math::{mul_div_u64, Rounding, BPS_SCALE, SHARE_DECIMALS};
 use aidx::state::Index;
 use anyhow::{anyhow, bail, Result};
@@ -343,17 +342,34 @@ pub async fn stuck_rows<C: Chain>(chain: &mut C, index: &Index) -> Result<Vec<bo
     Ok(out)
 }
 
-/// What each constituent an in-kind redeem of `shares` pays, raw units, table order.
-/// A quarantined row pays nothing until it is released.
-pub fn in_kind_payouts(index: &Index, shares: u64) -> Result<Vec<u64>> {
-    index
-        .constituents()
-        .iter()
-        .map(|c| match c.is_quarantined() {
-            true => Ok(0),
-            false => Ok(redeem_payout(shares, c.balance, index.share_supply)?),
-        })
-        .collect()
+/// What each constituent an in-kind redeem of `shares` pays, raw units, table order: the
+/// program's own payout math (after the redeem fee) on `index`, which should be brought to the
+/// time of sending with [`as_of`]. A quarantined row pays nothing until it is released, a
+/// skipped one (`skip_mask`) nothing at all.
+pub fn in_kind_payouts(index: &Index, shares: u64, skip_mask: u32) -> Result<Vec<u64>> {
+    let (payouts, _fee) = aidx::instructions::redeem_in_kind_payouts(index, shares, skip_mask)
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(payouts)
+}
+
+/// The shares an in-kind mint of `shares` gives the holder: the mint fee (in shares, rounded
+/// up) taken off, as the program does. The instruction's `min_shares_out`.
+pub fn in_kind_net_shares(index: &Index, shares: u64) -> Result<u64> {
+    let fee = aidx::math::fees::fee_on(shares, index.params.mint_fee_bps)?;
+    Ok(shares - fee)
+}
+
+/// `index` as the program will see it at unix time `now` before it computes anything from the
+/// supply: synced down to the share mint's `mint_supply` (shares burned outside the program)
+/// and with the management fee accrued ([`Index::accrue_fee`]). Deposits and payouts quoted on
+/// it divide by the supply the program will; quote with the cluster's clock just before sending
+/// (a later landing accrues a little more, which only lowers payouts by far less than any
+/// slippage bound and lowers deposits).
+pub fn as_of(index: &Index, mint_supply: u64, now: i64) -> Result<Index> {
+    let mut at = *index;
+    at.accrue_fee(mint_supply, now)
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(at)
 }
 
 /// Refuses, before anything is sent, a mint in kind the holder cannot pay: names the first
@@ -440,6 +456,7 @@ pub async fn execute_with<C: Chain>(
                 index
             };
             let now = chain.get_clock().await?.unix_timestamp;
+            let index = as_of(&index, chain.supply_of(&index.share_mint).await?, now)?;
             let stuck = stuck_rows(chain, &index).await?;
             let needs = in_kind_deposits(&index, shares, now, &stuck)?;
             check_holdings(chain, book, holder_name, &index, &accounts, &needs).await?;
@@ -450,7 +467,7 @@ pub async fn execute_with<C: Chain>(
             let args = MintInKindArgs {
                 shares,
                 max_amounts_in,
-                min_shares_out: shares,
+                min_shares_out: in_kind_net_shares(&index, shares)?,
             };
             let ix = ix::mint_in_kind(&index_key, &index, &holder.pubkey(), &accounts, args);
             send(chain, &[ix], &holder, shapes, dry_run).await?
@@ -460,7 +477,9 @@ pub async fn execute_with<C: Chain>(
             for s in &skip {
                 skip_mask |= 1 << book.row_of(s)?;
             }
-            let min_amounts_out = in_kind_payouts(&index, shares)?
+            let now = chain.get_clock().await?.unix_timestamp;
+            let index = as_of(&index, chain.supply_of(&index.share_mint).await?, now)?;
+            let min_amounts_out = in_kind_payouts(&index, shares, skip_mask)?
                 .iter()
                 .map(|p| less_slippage(*p, max_slippage_bps))
                 .collect::<Result<Vec<_>>>()?;

@@ -345,3 +345,112 @@ async fn a_full_table_goes_through_the_holders_lookup_table() {
         "{err}"
     );
 }
+
+/// An index that charges mint, redeem and management fees: the holder's in-kind quotes ask
+/// for the shares net of the mint fee and the payouts net of the redeem fee, divided by the
+/// supply after the management fee's accrual (the program's order), so both land; the amounts
+/// are exactly the quotes.
+#[tokio::test]
+async fn in_kind_quotes_follow_the_fees_the_index_charges() {
+    use aidx_cli::commands::admin::{AdminCommand, ParamChanges};
+    use aidx_client::Chain as _;
+    let (mut chain, book) = crate::demo_chain("holder-fees").await;
+    let index_key = book.index_key().unwrap();
+    let changes = ParamChanges {
+        mint_fee_bps: Some(30),
+        redeem_fee_bps: Some(40),
+        management_fee_bps: Some(200),
+        ..Default::default()
+    };
+    aidx_cli::commands::admin::run(
+        &mut chain,
+        &book,
+        "admin",
+        AdminCommand::SetParams(changes),
+        false,
+    )
+    .await
+    .unwrap();
+    // Ninety days without a supply change: 2% a year accrues about 0.49% of the supply, far
+    // past a 10 bps slippage bound, on the next mint or redeem.
+    let now = chain.get_clock().await.unwrap().unix_timestamp;
+    chain.set_unix_timestamp(now + 90 * 86_400).await.unwrap();
+    let before = chain.index(&index_key).await.unwrap();
+    let mint_supply = chain.supply_of(&before.share_mint).await.unwrap();
+    let at = holder::as_of(&before, mint_supply, now + 90 * 86_400).unwrap();
+    assert!(at.share_supply > before.share_supply + before.share_supply / 250);
+
+    let ev = holder::execute(
+        &mut chain,
+        &book,
+        "alice",
+        Request::MintInKind {
+            shares: 2 * ONE_SHARE,
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    let minted = ev
+        .iter()
+        .find_map(|e| match e {
+            AidxEvent::MintedInKind(m) => Some(m.clone()),
+            _ => None,
+        })
+        .expect("minted");
+    let fee = aidx::math::fees::fee_on(2 * ONE_SHARE, 30).unwrap();
+    assert_eq!(
+        (minted.shares, minted.fee_shares),
+        (2 * ONE_SHARE - fee, fee)
+    );
+    assert_eq!(
+        holder::in_kind_net_shares(&at, 2 * ONE_SHARE).unwrap(),
+        minted.shares
+    );
+    // Deposits divide by the supply after the accrual: exactly the quote on the index as of now.
+    let quoted =
+        holder::in_kind_deposits(&at, 2 * ONE_SHARE, now + 90 * 86_400, &[false; 17]).unwrap();
+    assert_eq!(minted.amounts_in, quoted);
+
+    // Another ninety days, then a redeem: paid on the net shares against the accrued supply.
+    chain.set_unix_timestamp(now + 180 * 86_400).await.unwrap();
+    let before = chain.index(&index_key).await.unwrap();
+    let mint_supply = chain.supply_of(&before.share_mint).await.unwrap();
+    let at = holder::as_of(&before, mint_supply, now + 180 * 86_400).unwrap();
+    let quoted = holder::in_kind_payouts(&at, ONE_SHARE, 0).unwrap();
+    let ev = holder::execute(
+        &mut chain,
+        &book,
+        "alice",
+        Request::RedeemInKind {
+            shares: ONE_SHARE,
+            skip: vec![],
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    let redeemed = ev
+        .iter()
+        .find_map(|e| match e {
+            AidxEvent::RedeemedInKind(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("redeemed");
+    let fee = aidx::math::fees::fee_on(ONE_SHARE, 40).unwrap();
+    assert_eq!(redeemed.fee_shares, fee);
+    assert_eq!(redeemed.amounts_out, quoted);
+    for (c, paid) in before.constituents().iter().zip(&redeemed.amounts_out) {
+        assert_eq!(
+            *paid,
+            redeem_payout(ONE_SHARE - fee, c.balance, at.share_supply).unwrap()
+        );
+    }
+    // What a quote on the stored supply would have promised: more than is paid.
+    let naive: u64 = before
+        .constituents()
+        .iter()
+        .map(|c| redeem_payout(ONE_SHARE - fee, c.balance, before.share_supply).unwrap())
+        .sum();
+    assert!(redeemed.amounts_out.iter().sum::<u64>() < naive);
+}

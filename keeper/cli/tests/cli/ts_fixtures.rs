@@ -70,7 +70,19 @@ async fn the_rust_clients_answers_for_the_typescript_tests_are_current() {
     let shares = 3 * ONE_SHARE + 12_345;
     let deposits =
         holder::in_kind_deposits(&index, shares, 1_900_000_000, &vec![false; n]).unwrap();
-    let payouts = holder::in_kind_payouts(&index, shares).unwrap();
+    let payouts = holder::in_kind_payouts(&index, shares, 0).unwrap();
+    // The same index charging fees, 90 days after its last accrual, 1,000 raw shares burned
+    // outside the program: quotes on the index as the program will see it.
+    let mut charged = index;
+    charged.params.mint_fee_bps = 30;
+    charged.params.redeem_fee_bps = 40;
+    charged.params.management_fee_bps = 200;
+    let fee_now = charged.last_fee_accrual_at + 90 * 86_400;
+    let burned_supply = chain.supply_of(&index.share_mint).await.unwrap() - 1_000;
+    let at = holder::as_of(&charged, burned_supply, fee_now).unwrap();
+    let fee_deposits = holder::in_kind_deposits(&at, shares, fee_now, &vec![false; n]).unwrap();
+    let fee_payouts = holder::in_kind_payouts(&at, shares, 0b100).unwrap();
+    let net_shares = holder::in_kind_net_shares(&at, shares).unwrap();
     let max_in: Vec<u64> = deposits
         .iter()
         .map(|d| holder::plus_slippage(*d, 50).unwrap())
@@ -312,6 +324,19 @@ async fn the_rust_clients_answers_for_the_typescript_tests_are_current() {
             "mintInKindMaxAmountsIn": max_in.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
             "redeemInKindPayouts": payouts.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
             "redeemInKindMinAmountsOut": min_out.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        },
+        "quotesWithFees": {
+            "shares": shares.to_string(),
+            "mintFeeBps": 30,
+            "redeemFeeBps": 40,
+            "managementFeeBps": 200,
+            "mintSupply": burned_supply.to_string(),
+            "now": fee_now.to_string(),
+            "supplyAsOf": at.share_supply.to_string(),
+            "netShares": net_shares.to_string(),
+            "skipMask": 0b100,
+            "mintInKindDeposits": fee_deposits.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            "redeemInKindPayouts": fee_payouts.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         },
         "instructions": ixs,
     });

@@ -2,9 +2,7 @@
 //! accrued (minted to the fee-share account) before the supply changes, and mint / redeem fees
 //! paid in shares into the same account. The fee recipient claims them with `claim_fees`.
 
-use crate::errors::AidxError;
 use crate::events::{emit_event, FeesAccrued, ShareSupplySynced};
-use crate::math::fees::management_fee_shares;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, MintTo};
@@ -20,31 +18,21 @@ pub fn accrue_management_fee<'info>(
     now: i64,
 ) -> Result<u64> {
     let mint_supply = crate::token::mint_supply(share_mint)?;
-    let (fee, elapsed, rate, share_mint_key, bump) = {
+    let (accrual, share_mint_key, bump) = {
         let mut ix = index.load_mut()?;
-        // Shares burned outside the program (a holder's own SPL Token burn) lower the mint's
-        // supply: the mint is the truth, and the burned shares' claim goes to everyone else.
-        if let Some((old, new)) = ix.sync_share_supply(mint_supply)? {
-            emit_event(&ShareSupplySynced {
-                index: index.key(),
-                old,
-                new,
-            });
-        }
-        let elapsed = now.saturating_sub(ix.last_fee_accrual_at);
-        let rate = ix.params.management_fee_bps;
-        let fee = if ix.last_fee_accrual_at == 0 {
-            0
-        } else {
-            management_fee_shares(ix.share_supply, rate, elapsed).map_err(AidxError::from)?
-        };
-        ix.last_fee_accrual_at = now;
-        ix.share_supply = ix
-            .share_supply
-            .checked_add(fee)
-            .ok_or(AidxError::MathOverflow)?;
-        (fee, elapsed, rate, ix.share_mint, ix.bump)
+        let accrual = ix.accrue_fee(mint_supply, now)?;
+        (accrual, ix.share_mint, ix.bump)
     };
+    if let Some((old, new)) = accrual.synced {
+        emit_event(&ShareSupplySynced {
+            index: index.key(),
+            old,
+            new,
+        });
+    }
+    let Accrual {
+        fee, elapsed, rate, ..
+    } = accrual;
     if fee > 0 {
         mint_shares(
             index,

@@ -15,6 +15,19 @@ use anchor_lang::prelude::*;
 /// 0.2% on each side, many times a 10 s move of a liquid token.
 pub const AGE_SPREAD_BPS_PER_SEC: u64 = 2;
 
+/// What [`Index::accrue_fee`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accrual {
+    /// The supply synced down to the share mint's, `(old, new)`, if it differed.
+    pub synced: Option<(u64, u64)>,
+    /// Fee shares added to the supply (the program mints them to the fee-share account).
+    pub fee: u64,
+    /// Seconds since the previous accrual.
+    pub elapsed: i64,
+    /// The management fee rate charged, bps a year.
+    pub rate: u16,
+}
+
 /// The index, PDA `["index", share_mint]`. Zero-copy: the constituent table is large.
 #[account(zero_copy)]
 #[derive(Debug)]
@@ -402,6 +415,35 @@ impl Index {
         let old = self.share_supply;
         self.share_supply = mint_supply;
         Ok(Some((old, mint_supply)))
+    }
+
+    /// The management fee accrued up to `now`, on the index alone: the supply first synced down
+    /// to the share mint's (shares burned outside the program), then the fee's shares added to
+    /// it and the accrual time moved to `now`. The program mints the fee's shares and emits the
+    /// events ([`crate::instructions::accrue_management_fee`]); clients quote on a copy brought
+    /// to the time they expect the transaction to run, so their quotes divide by the supply the
+    /// program will.
+    pub fn accrue_fee(&mut self, mint_supply: u64, now: i64) -> Result<Accrual> {
+        let synced = self.sync_share_supply(mint_supply)?;
+        let elapsed = now.saturating_sub(self.last_fee_accrual_at);
+        let rate = self.params.management_fee_bps;
+        let fee = if self.last_fee_accrual_at == 0 {
+            0
+        } else {
+            crate::math::fees::management_fee_shares(self.share_supply, rate, elapsed)
+                .map_err(AidxError::from)?
+        };
+        self.last_fee_accrual_at = now;
+        self.share_supply = self
+            .share_supply
+            .checked_add(fee)
+            .ok_or(AidxError::MathOverflow)?;
+        Ok(Accrual {
+            synced,
+            fee,
+            elapsed,
+            rate,
+        })
     }
 
     /// The share mint's supply equals the index's share supply (after every supply change).

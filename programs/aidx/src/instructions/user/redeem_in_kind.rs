@@ -29,6 +29,34 @@ pub struct RedeemInKindArgs {
     pub skip_mask: u32,
 }
 
+/// What an in-kind redeem of `shares` pays of each row, raw units, table order, and the redeem
+/// fee in shares: the net shares' pro-rata claim on every balance, rounded down; nothing of a
+/// row the holder skips (`skip_mask`) or of a quarantined row: every share's claim on it stays
+/// with the holders, paid in kind once it is released (otherwise a mint that paid for its slice
+/// at the quarantine price and a redeem here would buy it at that price).
+/// Runs on the index after the management fee's accrual, as the instruction does: clients quote
+/// with it on a copy brought to the time they send ([`Index::accrue_fee`]).
+pub fn redeem_in_kind_payouts(
+    index: &Index,
+    shares: u64,
+    skip_mask: u32,
+) -> Result<(Vec<u64>, u64)> {
+    let fee = fee_on(shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
+    let net = shares - fee;
+    let payouts = index
+        .constituents()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if skip_mask & (1 << i) != 0 || c.is_quarantined() {
+                return Ok(0);
+            }
+            redeem_payout(net, c.balance, index.share_supply).map_err(AidxError::from)
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok((payouts, fee))
+}
+
 #[derive(Accounts)]
 pub struct RedeemInKind<'info> {
     /// Burns the shares and receives the basket.
@@ -99,29 +127,12 @@ pub fn redeem_in_kind<'info>(
     let (legs, payouts, fee, share_mint_key, bump) = {
         let index = accounts.index.load()?;
         let legs = load_legs(index.constituents(), ctx.remaining_accounts, &holder)?;
-        // A quarantined row pays nothing while it is quarantined (every share's claim on it
-        // stays with the holders, paid in kind once it is released): otherwise a mint that paid
-        // for its slice at the quarantine price and a redeem here would buy it at that price.
-        let held =
-            |i: usize| args.skip_mask & (1 << i) != 0 || index.constituents()[i].is_quarantined();
         for (i, leg) in legs.iter().enumerate() {
             if args.skip_mask & (1 << i) != 0 && !index.constituents()[i].is_quarantined() {
                 require!(leg.cannot_move()?, AidxError::SkippedLegCanMove);
             }
         }
-        let fee = fee_on(args.shares, index.params.redeem_fee_bps).map_err(AidxError::from)?;
-        let net = args.shares - fee;
-        let payouts = index
-            .constituents()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if held(i) {
-                    return Ok(0);
-                }
-                redeem_payout(net, c.balance, index.share_supply).map_err(AidxError::from)
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let (payouts, fee) = redeem_in_kind_payouts(&index, args.shares, args.skip_mask)?;
         require!(payouts.iter().any(|p| *p > 0), AidxError::RedeemTooSmall);
         for (i, (paid, min)) in payouts.iter().zip(&args.min_amounts_out).enumerate() {
             // A holder who accepts nothing of a row says so (its skip bit, or a minimum of 0):
