@@ -11,7 +11,7 @@ use solana_account_decoder::{
     encode_ui_account,
     parse_account_data::{AccountAdditionalDataV3, SplTokenAdditionalDataV2},
 };
-use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_account_decoder_client_types::{UiAccountEncoding, UiDataSliceConfig};
 use solana_rpc_client_api::response::{
     RpcConfirmedTransactionStatusWithSignature, RpcSimulateTransactionResult,
 };
@@ -168,10 +168,14 @@ async fn encode_account(
     node: &mut Node,
     key: &Pubkey,
     a: &Account,
-    encoding: &str,
+    format: &AccountFormat,
 ) -> Result<Value, RpcErr> {
-    let enc = account_encoding(encoding)?;
-    if matches!(enc, UiAccountEncoding::Base58 | UiAccountEncoding::Binary) && a.data.len() > 128 {
+    let enc = account_encoding(&format.encoding)?;
+    let shown = match format.slice {
+        Some(s) => a.data.len().saturating_sub(s.offset).min(s.length),
+        None => a.data.len(),
+    };
+    if matches!(enc, UiAccountEncoding::Base58 | UiAccountEncoding::Binary) && shown > 128 {
         return Err(RpcErr::new(
             -32600,
             "encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.",
@@ -190,7 +194,31 @@ async fn encode_account(
             }
         }
     }
-    serde_json::to_value(encode_ui_account(key, a, enc, additional, None)).map_err(RpcErr::internal)
+    serde_json::to_value(encode_ui_account(key, a, enc, additional, format.slice))
+        .map_err(RpcErr::internal)
+}
+
+/// How an account method shows accounts: its `encoding` and `dataSlice` (a window of the
+/// data, for the binary encodings, as a validator applies it).
+struct AccountFormat {
+    encoding: String,
+    slice: Option<UiDataSliceConfig>,
+}
+
+/// The [`AccountFormat`] of config `params[i]`, `default` encoding when none is given.
+fn account_format(params: &Value, i: usize, default: &str) -> Result<AccountFormat, RpcErr> {
+    let slice = match config(params, i).and_then(|c| c.get("dataSlice")) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value::<UiDataSliceConfig>(v.clone()).map_err(|e| {
+                RpcErr::params(format!("dataSlice: expected {{offset, length}}: {e}"))
+            })?,
+        ),
+    };
+    Ok(AccountFormat {
+        encoding: encoding_of(params, i, default),
+        slice,
+    })
 }
 
 /// An account as `UiAccount` JSON, base64 (PubSub notifications).
@@ -301,10 +329,10 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
         }
         "getAccountInfo" => {
             let key = pubkey_param(&params, 0)?;
-            let encoding = encoding_of(&params, 1, "base58");
+            let format = account_format(&params, 1, "base58")?;
             let a = node.chain.account(&key).await.map_err(RpcErr::internal)?;
             let v = match a {
-                Some(a) => encode_account(node, &key, &a, &encoding).await?,
+                Some(a) => encode_account(node, &key, &a, &format).await?,
                 None => Value::Null,
             };
             context(slot, v)
@@ -316,7 +344,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
             if keys.len() > 100 {
                 return Err(RpcErr::params("too many public keys (max 100)"));
             }
-            let encoding = encoding_of(&params, 1, "base64");
+            let format = account_format(&params, 1, "base64")?;
             let mut out = vec![];
             for k in keys {
                 let s = k
@@ -326,7 +354,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                     .map_err(|e| RpcErr::params(format!("invalid public key {s}: {e}")))?;
                 out.push(
                     match node.chain.account(&key).await.map_err(RpcErr::internal)? {
-                        Some(a) => encode_account(node, &key, &a, &encoding).await?,
+                        Some(a) => encode_account(node, &key, &a, &format).await?,
                         None => Value::Null,
                     },
                 );
@@ -571,7 +599,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
             if mint.is_none() && program.is_none() {
                 return Err(RpcErr::params("expected a mint or a programId filter"));
             }
-            let encoding = encoding_of(&params, 2, "base64");
+            let format = account_format(&params, 2, "base64")?;
             let mut out = vec![];
             for key in node.chain.known_keys() {
                 let Some(a) = node.chain.account(&key).await.map_err(RpcErr::internal)? else {
@@ -586,7 +614,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 if o != owner || mint.is_some_and(|x| x != m) {
                     continue;
                 }
-                let account = encode_account(node, &key, &a, &encoding).await?;
+                let account = encode_account(node, &key, &a, &format).await?;
                 out.push(json!({"pubkey": key.to_string(), "account": account}));
             }
             context(slot, Value::Array(out))
@@ -594,7 +622,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
         "getProgramAccounts" => {
             let program = pubkey_param(&params, 0)?;
             let cfg = config(&params, 1);
-            let encoding = encoding_of(&params, 1, "base58");
+            let format = account_format(&params, 1, "base58")?;
             let filters = cfg
                 .and_then(|c| c.get("filters"))
                 .and_then(Value::as_array)
@@ -612,7 +640,7 @@ pub async fn dispatch(node: &mut Node, method: &str, params: Value) -> Result<Va
                 if a.owner != program || !filters.iter().all(|f| f.matches(&a.data)) {
                     continue;
                 }
-                let account = encode_account(node, &key, &a, &encoding).await?;
+                let account = encode_account(node, &key, &a, &format).await?;
                 out.push(json!({"pubkey": key.to_string(), "account": account}));
             }
             let with_context = cfg

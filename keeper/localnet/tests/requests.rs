@@ -3,6 +3,7 @@
 use aidx_client::DevChain as _;
 use aidx_embedded::Embedded;
 use aidx_localnet::LocalNet;
+use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 
@@ -214,6 +215,48 @@ fn token_methods_and_program_account_scans() {
     // Not a token account: a named error.
     assert_eq!(
         code(&call("getTokenAccountBalance", json!([mint.to_string()]))),
+        -32602
+    );
+    // dataSlice, as a validator applies it: the amount's 8 bytes at offset 64; nothing; a
+    // window past the end is empty; base58 judged on the window; a bad slice named.
+    let r = call(
+        "getAccountInfo",
+        json!([ata.to_string(), {"encoding": "base64", "dataSlice": {"offset": 64, "length": 8}}]),
+    );
+    assert_eq!(
+        r["result"]["value"]["data"][0],
+        B64.encode(1_234_500u64.to_le_bytes()),
+        "{r}"
+    );
+    let r = call(
+        "getMultipleAccounts",
+        json!([[ata.to_string(), mint.to_string()], {"dataSlice": {"offset": 0, "length": 0}}]),
+    );
+    assert_eq!(r["result"]["value"][0]["data"][0], "", "{r}");
+    assert_eq!(r["result"]["value"][1]["data"][0], "", "{r}");
+    let r = call(
+        "getAccountInfo",
+        json!([ata.to_string(), {"encoding": "base58", "dataSlice": {"offset": 10_000, "length": 8}}]),
+    );
+    assert_eq!(r["result"]["value"]["data"][0], "", "{r}");
+    let r = call(
+        "getProgramAccounts",
+        json!([aidx_client::TOKEN_2022_PROGRAM_ID.to_string(), {
+            "encoding": "base58",
+            "dataSlice": {"offset": 32, "length": 32},
+            "filters": [{"memcmp": {"offset": 32, "bytes": owner.to_string()}}]
+        }]),
+    );
+    assert_eq!(
+        r["result"][0]["account"]["data"][0],
+        owner.to_string(),
+        "{r}"
+    );
+    assert_eq!(
+        code(&call(
+            "getAccountInfo",
+            json!([ata.to_string(), {"encoding": "base64", "dataSlice": {"offset": -1}}])
+        )),
         -32602
     );
     net.stop();
