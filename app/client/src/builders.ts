@@ -1,7 +1,8 @@
 // Instructions as holders send them: the generated builders, given the index's own accounts,
 // with the in-kind legs appended as remaining accounts in table order (the mint first for a
 // row whose token program needs it, then the vault, then the holder's account).
-import { AccountRole, type AccountMeta, type Address, type Instruction, type TransactionSigner } from "@solana/kit";
+import { AccountRole, type AccountMeta, type Address, type GetMultipleAccountsApi, type Instruction, type Rpc, type TransactionSigner } from "@solana/kit";
+import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-program/token";
 import type { LoadedIndex, Row } from "./accounts";
 import { findAssociatedTokenAddress, holderTokenAddresses } from "./addresses";
 import { CHECKED_LEG_ACCOUNTS, TOKEN_2022_PROGRAM_ADDRESS, TOKEN_PROGRAM_ADDRESS } from "./constants";
@@ -125,3 +126,29 @@ export function refreshPrices(index: Address, priceAccounts: readonly Address[])
 export const AccountRoleWritable = AccountRole.WRITABLE;
 export const AccountRoleSigner = AccountRole.READONLY_SIGNER;
 export const AccountRoleWritableSigner = AccountRole.WRITABLE_SIGNER;
+
+/** The holder's token accounts an operation needs that do not exist yet, created
+ * idempotently (the associated token account program), paid by `payer`: the share account
+ * and, for `rows` (every row for an in-kind redeem, the one row of a single-asset redeem),
+ * the holder's account of each. The program refuses a leg or a share account that does not
+ * exist; a first-time holder sends these first. */
+export async function createMissingHolderAccounts(
+  rpc: Rpc<GetMultipleAccountsApi>,
+  index: LoadedIndex,
+  payer: TransactionSigner,
+  owner: Address,
+  rows: readonly number[],
+): Promise<Instruction[]> {
+  const wanted: { mint: Address; tokenProgram: Address }[] = [
+    { mint: index.account.shareMint, tokenProgram: TOKEN_PROGRAM_ADDRESS },
+    ...rows.map((i) => ({ mint: index.rows[i]!.mint, tokenProgram: index.rows[i]!.tokenProgram })),
+  ];
+  const addresses = await Promise.all(wanted.map((w) => findAssociatedTokenAddress(owner, w.mint, w.tokenProgram)));
+  const found = await rpc.getMultipleAccounts(addresses, { encoding: "base64", dataSlice: { offset: 0, length: 0 } }).send();
+  const out: Instruction[] = [];
+  for (const [i, w] of wanted.entries()) {
+    if (found.value[i]) continue;
+    out.push(await getCreateAssociatedTokenIdempotentInstructionAsync({ payer, owner, mint: w.mint, tokenProgram: w.tokenProgram }));
+  }
+  return out;
+}

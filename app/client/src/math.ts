@@ -56,3 +56,32 @@ export function plusSlippage(amount: bigint, bps: number): bigint {
 export function lessSlippage(amount: bigint, bps: number): bigint {
   return mulDiv(amount, BPS_SCALE - checkBps(bps), BPS_SCALE, false);
 }
+
+/** Seconds in the year the management fee is quoted over. */
+export const SECONDS_PER_YEAR = 365n * 86_400n;
+/** Years of an idle gap the management fee charges at most. */
+export const MAX_ACCRUAL_YEARS = 100n;
+
+/** A mint or redeem fee of `bps` on `shares`, in shares, rounded up (`fee_on`). */
+export function feeOn(shares: bigint, bps: number): bigint {
+  return u64(mulDiv(shares, BigInt(bps), BPS_SCALE, true), "a fee");
+}
+
+/** Shares the management fee mints for `elapsed` seconds at `rateBps` a year on `supply`
+ * (`management_fee_shares`): year by year, each on the supply after the previous one's fee,
+ * `S * re / (BPS * YEAR - re)` rounded up. */
+export function managementFeeShares(supply: bigint, rateBps: number, elapsed: bigint): bigint {
+  if (supply === 0n || rateBps === 0 || elapsed <= 0n) return 0n;
+  let left = elapsed;
+  let s = supply;
+  let total = 0n;
+  for (let years = 0n; left > 0n && years < MAX_ACCRUAL_YEARS; years++) {
+    const dt = left < SECONDS_PER_YEAR ? left : SECONDS_PER_YEAR;
+    const re = BigInt(rateBps) * dt;
+    const f = mulDiv(s, re, BPS_SCALE * SECONDS_PER_YEAR - re, true);
+    s += f;
+    total += f;
+    left -= dt;
+  }
+  return u64(total, "the management fee");
+}

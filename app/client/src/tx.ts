@@ -33,6 +33,7 @@ import {
   type SlotNotificationsApi,
   type TransactionSigner,
 } from "@solana/kit";
+import { getSetComputeUnitLimitInstruction } from "@solana-program/compute-budget";
 import { explainTransactionError, preflightLogs, type NamedAidxError } from "./errors";
 import { eventsFromLogs } from "./events";
 import type { AidxEvent } from "./generated/events";
@@ -70,7 +71,29 @@ async function message(
   instructions: readonly Instruction[],
   lookupTables: readonly Address[],
 ) {
+  return (await transactionMessage(rpc, feePayer, instructions, lookupTables)).message;
+}
+
+/** A v0 transaction message of `instructions` paid by `feePayer`, on the node's latest
+ * blockhash, through `lookupTables` when given; with the last block height at which the
+ * blockhash is valid (a transaction not seen by then never lands). */
+export async function transactionMessage(
+  rpc: AidxRpc,
+  feePayer: TransactionSigner,
+  instructions: readonly Instruction[],
+  lookupTables: readonly Address[] = [],
+) {
   const { value: blockhash } = await rpc.getLatestBlockhash({ commitment: "confirmed" }).send();
+  return { message: await compose(rpc, feePayer, blockhash, instructions, lookupTables), lastValidBlockHeight: blockhash.lastValidBlockHeight };
+}
+
+async function compose(
+  rpc: AidxRpc,
+  feePayer: TransactionSigner,
+  blockhash: Parameters<typeof setTransactionMessageLifetimeUsingBlockhash>[0],
+  instructions: readonly Instruction[],
+  lookupTables: readonly Address[],
+) {
   const base = pipe(
     createTransactionMessage({ version: 0 }),
     (m) => setTransactionMessageFeePayerSigner(feePayer, m),
@@ -136,4 +159,18 @@ export async function sendAndConfirm(
   const logs = [...(got?.meta?.logMessages ?? [])];
   if (got?.meta?.err) throw new AidxTransactionError(got.meta.err, logs, explainTransactionError(got.meta.err));
   return { signature, events: eventsFromLogs(logs), logs };
+}
+
+/** The compute-unit limit for a transaction a simulation measured at `unitsConsumed`: the
+ * measure plus a margin (a later state may take a few more units: a leg's account created,
+ * a fee accrued), never above the 1.4M a transaction may ask for. */
+export function computeUnitLimitFor(unitsConsumed: bigint): number {
+  const margin = unitsConsumed / 10n + 5_000n;
+  const units = unitsConsumed + margin;
+  return Number(units > 1_400_000n ? 1_400_000n : units);
+}
+
+/** `instructions` preceded by a compute-unit limit (from a simulation, [`computeUnitLimitFor`]). */
+export function withComputeUnitLimit(instructions: readonly Instruction[], units: number): Instruction[] {
+  return [getSetComputeUnitLimitInstruction({ units }), ...instructions];
 }

@@ -17,6 +17,10 @@ const fixture = JSON.parse(fs.readFileSync(new URL("./fixtures/rust-client.json"
   priceFeeds: string[];
   holderAccounts: string[];
   quotes: Record<string, string | number | string[]>;
+  quotesWithFees: {
+    shares: string; mintFeeBps: number; redeemFeeBps: number; managementFeeBps: number; mintSupply: string;
+    now: string; supplyAsOf: string; netShares: string; skipMask: number; mintInKindDeposits: string[]; redeemInKindPayouts: string[];
+  };
   instructions: FixtureIx[];
 };
 const idl = JSON.parse(fs.readFileSync(new URL("../../../programs/aidx/idl/aidx.json", import.meta.url), "utf8"));
@@ -65,6 +69,24 @@ test("in-kind quotes equal the Rust client's, unit for unit", () => {
   const payouts = aidx.redeemInKindPayouts(index, shares);
   assert.deepEqual(payouts, big(fixture.quotes.redeemInKindPayouts));
   assert.deepEqual(aidx.minAmountsOut(payouts, bps), big(fixture.quotes.redeemInKindMinAmountsOut));
+});
+
+test("with fees: quotes on the index as the program sees it (burns synced, management fee accrued) equal the Rust client's", () => {
+  const q = fixture.quotesWithFees;
+  const shares = BigInt(q.shares);
+  const charged: aidx.LoadedIndex = {
+    ...index,
+    account: {
+      ...index.account,
+      params: { ...index.account.params, mintFeeBps: q.mintFeeBps, redeemFeeBps: q.redeemFeeBps, managementFeeBps: q.managementFeeBps },
+    },
+  };
+  const at = aidx.asOf(charged, BigInt(q.mintSupply), BigInt(q.now));
+  assert.equal(at.account.shareSupply, BigInt(q.supplyAsOf));
+  assert.equal(aidx.mintInKindNetShares(at, shares), BigInt(q.netShares));
+  assert.deepEqual(aidx.mintInKindDeposits(at, shares), big(q.mintInKindDeposits));
+  assert.deepEqual(aidx.redeemInKindPayouts(at, shares, q.skipMask), big(q.redeemInKindPayouts));
+  assert.throws(() => aidx.asOf(charged, index.account.shareSupply + 1n, 0n), aidx.ShareSupplyMismatchError);
 });
 
 test("every instruction: the generated builder gives the Rust client's data and account metas", () => {

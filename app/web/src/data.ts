@@ -40,6 +40,8 @@ export type RowView = {
 export type Check = { rule: string; what: string; ok: boolean; detail: string };
 
 export type Loaded = {
+  /** The node the page reads from and sends to. */
+  rpcUrl: string;
   index: aidx.LoadedIndex;
   nav: aidx.Nav;
   rows: RowView[];
@@ -65,22 +67,44 @@ async function accounts(rpc: Rpc<SolanaRpcApi>, keys: Address[]): Promise<(Uint8
 const u64At = (d: Uint8Array, at: number) => getU64Decoder().decode(d.subarray(at, at + 8));
 const addressAt = (d: Uint8Array, at: number) => getAddressDecoder().decode(d.subarray(at, at + 32));
 
-/** The first aidx index the node holds (what the page shows without `?index=`). */
+/** The aidx index the node holds, when it holds exactly one (what the page shows without
+ * `?index=`): with several, the page does not pick one for the reader. */
 export async function findIndex(rpc: Rpc<SolanaRpcApi>): Promise<Address> {
-  const found = await rpc
+  const found = (await rpc
     .getProgramAccounts(aidx.AIDX_PROGRAM_ADDRESS, {
       encoding: "base64",
       dataSlice: { offset: 0, length: 0 },
       filters: [{ dataSize: BigInt(aidx.getIndexAccountSize()) }],
     })
-    .send();
-  const first = (found as unknown as { pubkey: Address }[])[0];
-  if (!first) throw new Error("no aidx index on this node");
-  return first.pubkey;
+    .send()) as unknown as { pubkey: Address }[];
+  if (found.length === 0) throw new Error("no aidx index on this node");
+  if (found.length > 1) {
+    throw new Error(`this node holds ${found.length} aidx indexes; choose one with ?index= (${found.map((f) => f.pubkey).join(", ")})`);
+  }
+  return found[0]!.pubkey;
+}
+
+/** The cluster's unix time (the Clock sysvar) and the share mint's supply: what the program
+ * accrues the management fee to and syncs the supply from. */
+export async function clockAndSupply(rpc: Rpc<SolanaRpcApi>, shareMint: Address): Promise<{ now: bigint; mintSupply: bigint }> {
+  const [clock, mint] = await accounts(rpc, [address("SysvarC1ock11111111111111111111111111111111"), shareMint]);
+  if (!clock || !mint) throw new Error("the clock or the share mint could not be read");
+  return { now: u64At(clock, 32), mintSupply: u64At(mint, 36) };
+}
+
+/** The Wallet Standard chain of the node, from its genesis hash (a local node otherwise). */
+export async function walletChain(rpc: Rpc<SolanaRpcApi>): Promise<string> {
+  const genesis = await rpc.getGenesisHash().send();
+  const known: Record<string, string> = {
+    "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d": "solana:mainnet",
+    EtWTRABZaYq6iMfeYKouRu166VU2xqa1wcaWoxPkrZBG: "solana:devnet",
+    "4uhcVJyU9pJkvQyS88uRDiswHXSCkY3zQawwpjk2NsNY": "solana:testnet",
+  };
+  return known[genesis] ?? "solana:localnet";
 }
 
 /** Loads the index and everything derived from it. */
-export async function load(rpc: Rpc<SolanaRpcApi>, indexAddress: Address, symbols: string[]): Promise<Loaded> {
+export async function load(rpc: Rpc<SolanaRpcApi>, indexAddress: Address, symbols: string[], rpcUrl: string): Promise<Loaded> {
   const index = await aidx.fetchIndex(rpc, indexAddress);
   const { account, rows } = index;
   const [clockData, mintData, feeData, deadData, ...vaultData] = await accounts(rpc, [
@@ -106,6 +130,7 @@ export async function load(rpc: Rpc<SolanaRpcApi>, indexAddress: Address, symbol
     ageSecs: Math.max(0, now - Number(c.publishTime)),
   }));
   const loaded: Loaded = {
+    rpcUrl,
     index,
     nav,
     rows: views,

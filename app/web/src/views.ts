@@ -54,7 +54,13 @@ ${card("Last review", when(a.lastReviewAt), "last-review")}
 ${card("Next review", next > 0n ? when(next) : "after the first review", "next-review")}
 ${card("Prices", staleRows.length ? `<span class="badge stale" data-testid="stale-badge">${staleRows.length} stale, oldest ${age(Math.max(...staleRows.map((r) => r.ageSecs)))}</span>` : "fresh", "prices")}
 ${card("Audit", failed === 0 ? `<span class="pass">${l.checks.length} checks passed</span>` : `<span class="fail">${failed} failed</span>`, "audit-verdict")}
-</div>`;
+</div>
+<dl class="identity">
+<dt>Index</dt><dd><code data-testid="index-address">${esc(l.index.address)}</code></dd>
+<dt>Share mint</dt><dd><code>${esc(a.shareMint)}</code></dd>
+<dt>Admin</dt><dd><code>${esc(a.admin)}</code></dd>
+<dt>Read from</dt><dd><code data-testid="rpc-url">${esc(l.rpcUrl)}</code></dd>
+</dl>`;
 }
 
 /** One bar per row: weight, target, band and cap. */
@@ -84,7 +90,7 @@ ${bars}
 /** Per constituent: sub-sector, bucket, program, balance, price, value, weight, target, band. */
 export function basket(l: Loaded): string {
   const rows = l.rows.map((r) => [
-    esc(r.symbol),
+    `${esc(r.symbol)}<br><code class="legend" title="${esc(r.c.mint)}" data-testid="mint-${r.row}">${esc(r.c.mint.slice(0, 4))}…${esc(r.c.mint.slice(-4))}</code>`,
     r.sector,
     r.bucket,
     r.program,
@@ -102,7 +108,7 @@ ${table(
   [["Token", "left"], ["Sub-sector", "left"], ["Bucket", "left"], ["Program", "left"], ["Balance", "right"], ["Price", "right"], ["Value", "right"], ["Weight", "right"], ["Target", "right"], ["Band", "right"]],
   rows,
   l.rows.map((r) => `row-${r.row}`),
-  "Balances in whole tokens; prices with confidence and publish age; value at mid prices.",
+  "Balances in whole tokens; prices with confidence and publish age; value at mid prices. Token names are labels the page's address gives (?symbols=); the mint under each is read from the chain.",
 )}`;
 }
 
@@ -178,10 +184,10 @@ function describe(e: HistoryItem["event"], rows: RowView[]): string {
 /** Events from transaction logs, newest first, with signature and time. */
 export function historyView(items: HistoryItem[], page: number, more: boolean, index: RowView[]): string {
   const rows = items.map((h) => [
-    `<td class="left" data-testid="event-name">${h.event.name}</td>`,
+    `<td class="left" data-testid="event-name">${esc(h.event.name)}</td>`,
     esc(describe(h.event, index)),
     h.blockTime ? when(h.blockTime) : "–",
-    `<code title="${h.signature}">${h.signature.slice(0, 12)}…</code>`,
+    `<code title="${esc(h.signature)}">${esc(h.signature.slice(0, 12))}…</code>`,
   ]);
   return `<h2>History</h2>
 ${rows.length ? table([["Event", "left"], ["Detail", "left"], ["Time", "left"], ["Signature", "left"]], rows) : "<p>No events.</p>"}

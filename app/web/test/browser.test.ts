@@ -11,7 +11,8 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { address, createKeyPairSignerFromBytes, createSolanaRpc, generateKeyPairSigner, lamports } from "@solana/kit";
+import crypto from "node:crypto";
+import { address, createKeyPairSignerFromBytes, createSolanaRpc, generateKeyPairSigner, getAddressDecoder, getAddressEncoder, lamports } from "@solana/kit";
 import * as aidx from "@aidx/client";
 import { decimal, pct, shares, usd } from "../src/format";
 
@@ -66,8 +67,15 @@ after(async () => {
   server?.close();
 });
 
-function url(view: string, rpc = env("AIDX_RPC_URL")): string {
-  const q = new URLSearchParams({ rpc, index: env("AIDX_INDEX"), symbols: env("AIDX_SYMBOLS") });
+/** The index's own lookup table (the one a holder's transactions go through). */
+const indexTable = () =>
+  env("AIDX_LOOKUP_TABLES")
+    .split(",")
+    .map((t) => t.split("="))
+    .find(([name]) => name === "index")?.[1] ?? "";
+
+function url(view: string, rpc = env("AIDX_RPC_URL"), symbols = env("AIDX_SYMBOLS")): string {
+  const q = new URLSearchParams({ rpc, index: env("AIDX_INDEX"), symbols, tables: indexTable() });
   return `${base}?${q}#${view}`;
 }
 
@@ -124,6 +132,8 @@ test("overview: NAV, value per share and supply equal the Rust auditor's; the au
   assert.equal(plain(await text(page, "value-per-share")), nav.value_per_share_usd);
   await axe(page, "overview");
   await shoot(page, "overview");
+  assert.equal(await text(page, "index-address"), env("AIDX_INDEX"));
+  assert.equal(await text(page, "rpc-url"), env("AIDX_RPC_URL"));
   await page.close();
 });
 
@@ -224,12 +234,13 @@ function testWallet(secret: number[]): string {
 })();`;
 }
 
-/** The trade view with the test wallet holding bob's keys, connected. */
-async function trading(): Promise<Page> {
-  const secret = JSON.parse(fs.readFileSync(path.join(env("AIDX_WALLETS"), "bob.json"), "utf8")) as number[];
+const bobSecret = () => JSON.parse(fs.readFileSync(path.join(env("AIDX_WALLETS"), "bob.json"), "utf8")) as number[];
+
+/** The trade view with the test wallet holding `secret` (bob's keys by default), connected. */
+async function trading(secret = bobSecret(), symbols = env("AIDX_SYMBOLS")): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.addInitScript(testWallet(secret));
-  await page.goto(url("trade"));
+  await page.goto(url("trade", env("AIDX_RPC_URL"), symbols));
   await page.waitForSelector('body[data-ready="trade"]', { timeout: 20_000 });
   await page.getByRole("button", { name: "Connect aidx test wallet" }).click();
   await page.waitForSelector('[data-testid="account"]');
@@ -253,7 +264,7 @@ test("a Wallet Standard wallet signs an in-kind mint; the page shows the new bal
     assert.equal(await text(page, `leg-${i}`), decimal(BigInt(a), index.rows[i]!.decimals, 4), `leg ${i}`);
   }
   await page.getByRole("button", { name: "Send" }).click();
-  await page.waitForSelector('[data-testid="signature"]', { timeout: 20_000 });
+  await page.waitForSelector('[data-testid="events"]', { timeout: 20_000 });
   assert.match(await text(page, "events"), /MintedInKind/);
   assert.equal(await held(page), before + 1_000_000_000n);
   if (shots) await page.screenshot({ path: path.join(shots, "trade-desktop.png"), fullPage: true });
@@ -273,7 +284,7 @@ test("a Wallet Standard wallet signs a single-asset redeem quoted by simulation;
   await page.getByRole("button", { name: "Quote" }).click();
   await page.waitForSelector('[data-testid="quoted"]');
   await page.getByRole("button", { name: "Send" }).click();
-  await page.waitForSelector('[data-testid="signature"]', { timeout: 20_000 });
+  await page.waitForSelector('[data-testid="events"]', { timeout: 20_000 });
   assert.match(await text(page, "events"), /RedeemedSingle/);
   assert.equal(await held(page), before - 100_000_000n);
   await page.close();
@@ -312,7 +323,106 @@ test("the program's error by its message, a wallet short of tokens, and a paused
   }
 });
 
-test("an empty index says so on every view instead of drawing nothing", async () => {
+/** Runs `aidx admin ...` as the admin (funded first: it pays its own fees here). */
+async function admin(args: string[]): Promise<void> {
+  const signer = await createKeyPairSignerFromBytes(Uint8Array.from(JSON.parse(fs.readFileSync(path.join(env("AIDX_WALLETS"), "admin.json"), "utf8"))));
+  await createSolanaRpc(env("AIDX_RPC_URL")).requestAirdrop(signer.address, lamports(1_000_000_000n)).send();
+  execFileSync(env("AIDX_BIN"), ["admin", ...args], {
+    env: { ...process.env, RUST_BACKTRACE: "0", AIDX_URL: env("AIDX_RPC_URL"), AIDX_INDEX: env("AIDX_INDEX"), AIDX_KEYPAIR: path.join(env("AIDX_WALLETS"), "admin.json") },
+  });
+}
+
+/** Writes an account through the node's development method. */
+async function setAccount(at: string, lamportsAmount: number, data: Uint8Array, owner: string): Promise<void> {
+  const r = await fetch(env("AIDX_RPC_URL"), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "surfnet_setAccount", params: [at, { lamports: lamportsAmount, data: Buffer.from(data).toString("hex"), owner }] }),
+  });
+  assert.ok(r.ok);
+  assert.equal((await r.json()).error, undefined);
+}
+
+test("with mint and redeem fees on: an in-kind mint asks for the shares net of the fee; a first-time holder's share account is created first", async () => {
+  await admin(["set-params", "--mint-fee-bps", "30", "--redeem-fee-bps", "40"]);
+  try {
+    const page = await trading();
+    const before = await held(page);
+    await page.locator("input[name=amount]").fill("1");
+    await page.getByRole("button", { name: "Quote" }).click();
+    await page.waitForSelector('[data-testid="net-shares"]');
+    assert.equal(await text(page, "net-shares"), shares(1_000_000_000n - 3_000_000n));
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.waitForSelector('[data-testid="events"]', { timeout: 20_000 });
+    assert.match(await text(page, "events"), /MintedInKind/);
+    assert.equal(await held(page), before + 997_000_000n);
+    await page.close();
+
+    // A wallet that never held shares: SOL, and 5 tokens of one row in its associated account
+    // (written through the node), but no share account.
+    const rpc = createSolanaRpc(env("AIDX_RPC_URL"));
+    const index = await aidx.fetchIndex(rpc, address(env("AIDX_INDEX")));
+    // A row whose mint has no extensions (either token program): its account is the plain 165 bytes.
+    const mints = await rpc.getMultipleAccounts(index.rows.map((c) => c.mint), { encoding: "base64" }).send();
+    // The most underweight of them: a single-asset mint of it moves it toward its target.
+    const { weights } = aidx.navOf(index);
+    const plain = index.rows.map((_, i) => i).filter((i) => mints.value[i] !== null && Buffer.from(mints.value[i]!.data[0], "base64").length === 82);
+    assert.ok(plain.length > 0, "a row with a plain mint");
+    const gap = (i: number) => weights[i]! - index.rows[i]!.targetWeight;
+    const row = plain.reduce((a, i) => (gap(i) < gap(a) ? i : a));
+    const program = index.rows[row]!.tokenProgram;
+    const { publicKey, privateKey } = crypto.generateKeyPairSync("ed25519");
+    const pub = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+    const secret = [...privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32), ...pub];
+    const owner = getAddressDecoder().decode(pub);
+    await rpc.requestAirdrop(owner, lamports(1_000_000_000n)).send();
+    const ata = await aidx.findAssociatedTokenAddress(owner, index.rows[row]!.mint, program);
+    const data = new Uint8Array(165);
+    data.set(getAddressEncoder().encode(index.rows[row]!.mint), 0);
+    data.set(getAddressEncoder().encode(owner), 32);
+    new DataView(data.buffer).setBigUint64(64, 5n * 10n ** BigInt(index.rows[row]!.decimals), true);
+    data[108] = 1; // initialized
+    await setAccount(ata, 2_039_280, data, program);
+    const shareAta = await aidx.findAssociatedTokenAddress(owner, index.account.shareMint, aidx.TOKEN_PROGRAM_ADDRESS);
+    assert.equal((await rpc.getAccountInfo(shareAta, { encoding: "base64" }).send()).value, null);
+
+    const fresh = await trading(secret);
+    await fresh.locator("select[name=op]").selectOption("mintSingle");
+    await fresh.locator("select[name=row]").selectOption(String(row));
+    await fresh.locator("input[name=amount]").fill("1");
+    await fresh.getByRole("button", { name: "Quote" }).click();
+    await fresh.waitForSelector('[data-testid="quoted"], [data-testid="error"]');
+    assert.equal(await fresh.locator('[data-testid="error"]').count(), 0, await text(fresh, "quote"));
+    assert.match(await text(fresh, "quote"), /1 token account\(s\) of yours are created first/);
+    await fresh.getByRole("button", { name: "Send" }).click();
+    await fresh.waitForSelector('[data-testid="events"]', { timeout: 20_000 });
+    assert.match(await text(fresh, "events"), /MintedSingle/);
+    assert.ok((await held(fresh)) > 0n);
+    await fresh.close();
+  } finally {
+    await admin(["set-params", "--mint-fee-bps", "0", "--redeem-fee-bps", "0"]);
+  }
+});
+
+test("labels from the page's address are shown as text, never run as markup", async () => {
+  const evil = env("AIDX_SYMBOLS")
+    .split(",")
+    .map((s, i) => (i === 0 ? `<img src=x onerror="window.__xss=1">` : s))
+    .join(",");
+  const page = await trading(bobSecret(), evil);
+  await page.locator("select[name=op]").selectOption("redeemInKind");
+  await page.locator("input[name=amount]").fill("0.5");
+  await page.getByRole("button", { name: "Quote" }).click();
+  await page.waitForSelector('[data-testid="leg-0"]');
+  assert.match(await text(page, "quote"), /<img src=x onerror=/);
+  await page.goto(url("basket", env("AIDX_RPC_URL"), evil));
+  await page.waitForSelector('body[data-ready="basket"]', { timeout: 20_000 });
+  assert.match(await page.locator('[data-testid="row-0"]').innerText(), /<img src=x/);
+  assert.equal(await page.evaluate("window.__xss"), undefined);
+  await page.close();
+});
+
+test("an empty index says so on every view instead of drawing nothing; with two indexes the page asks which", async () => {
   // An index account with no constituents and no shares, written beside the real one through
   // the node's development method.
   const rpc = createSolanaRpc(env("AIDX_RPC_URL"));
@@ -333,4 +443,10 @@ test("an empty index says so on every view instead of drawing nothing", async ()
     assert.match(await text(page, "empty"), /no constituents yet/, view);
     await page.close();
   }
+  // Two indexes on the node now: without ?index= the page does not pick one.
+  const page = await browser.newPage();
+  await page.goto(`${base}?${new URLSearchParams({ rpc: env("AIDX_RPC_URL") })}#overview`);
+  await page.waitForSelector("#banner button#retry", { timeout: 20_000 });
+  assert.match(await page.locator("#banner").innerText(), /this node holds 2 aidx indexes; choose one with \?index=/);
+  await page.close();
 });
