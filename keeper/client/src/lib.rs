@@ -22,6 +22,8 @@
 //! - [`universe`] and [`targets`]: the methodology on a universe file;
 //! - [`explain`]: failed transactions with the program's, Anchor's and SPL's errors by name;
 //! - [`pyth`]: `PriceUpdateV2` accounts as the Pyth receiver writes them;
+//! - [`pull`]: fresh, fully verified Pyth prices on a cluster: Hermes' accumulator updates
+//!   posted through the Wormhole receiver and Pyth's receiver or push oracle;
 //! - [`format`]: amounts, percentages and dollars as people read them.
 //!
 //! ## Example
@@ -49,6 +51,7 @@ pub mod format;
 pub mod holder;
 pub mod instructions;
 pub mod lookup;
+pub mod pull;
 pub mod pyth;
 pub mod rebalance;
 pub mod replay;
