@@ -85,6 +85,8 @@ pub struct RunSummary {
     /// precision: USD_SCALE.
     pub reward_paid_usd: u128,
     pub stopped_by_kill_switch: bool,
+    /// Rounds that traded nothing because fresh Pyth prices could not be posted.
+    pub pyth_failures: u64,
 }
 
 /// Runs rounds until the kill switch appears or `max_rounds` is reached; `after_round` runs after
@@ -93,6 +95,7 @@ pub async fn run<C: Chain>(
     chain: &mut C,
     book: &Book,
     config: &RunConfig,
+    poster: Option<&aidx_client::pull::post::Poster>,
     mut after_round: impl FnMut(&mut C) -> Result<()>,
 ) -> Result<RunSummary> {
     let keeper = book.wallet(&config.keeper)?;
@@ -106,16 +109,38 @@ pub async fn run<C: Chain>(
         if config.max_rounds.is_some_and(|m| summary.rounds >= m) {
             return Ok(summary);
         }
-        match rebalance(
-            chain,
-            book,
-            &keeper,
-            config.max_slippage_bps,
-            config.retries,
-            false,
-        )
-        .await
-        {
+        // Fresh prices first when a Hermes is given: a round that cannot post them trades
+        // nothing.
+        let posted = match poster {
+            None => Ok(()),
+            Some(p) => match chain.load_index(&book.index_key()?).await {
+                Ok(index) => p.post_for_index(chain, &index, false).await.map(|posted| {
+                    tracing::info!(
+                        transactions = posted.transactions.len(),
+                        "pyth prices posted"
+                    );
+                }),
+                Err(e) => Err(e),
+            },
+        };
+        let result = match posted {
+            Ok(()) => {
+                rebalance(
+                    chain,
+                    book,
+                    &keeper,
+                    config.max_slippage_bps,
+                    config.retries,
+                    false,
+                )
+                .await
+            }
+            Err(e) => {
+                summary.pyth_failures += 1;
+                Err(e.context("posting Pyth prices"))
+            }
+        };
+        match result {
             Ok(r) => {
                 tracing::info!(
                     round = summary.rounds,
@@ -134,7 +159,11 @@ pub async fn run<C: Chain>(
                 summary.failed += r.swaps_failed;
                 summary.reward_paid_usd += r.reward_paid_usd;
             }
-            Err(e) => tracing::error!(round = summary.rounds, error = %e, "round failed"),
+            Err(e) => tracing::error!(
+                round = summary.rounds,
+                error = format!("{e:#}"),
+                "round failed"
+            ),
         }
         after_round(chain)?;
         summary.rounds += 1;

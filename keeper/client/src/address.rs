@@ -61,11 +61,20 @@ pub fn price_feed_accounts(index: &Index) -> Vec<Pubkey> {
 /// A row quarantined on proof (frozen vault, paused mint) keeps a live feed, and a mint pays
 /// for its slice at that price.
 pub fn refresh_feed_accounts(index: &Index) -> Vec<Pubkey> {
+    refresh_feed_ids(index)
+        .iter()
+        .map(|f| push_feed_address(0, f))
+        .collect()
+}
+
+/// The Pyth feed ids behind [`refresh_feed_accounts`], table order: what a keeper fetches from
+/// Hermes and posts before a trade.
+pub fn refresh_feed_ids(index: &Index) -> Vec<[u8; 32]> {
     index
         .constituents()
         .iter()
         .filter(|c| c.quarantine != aidx::state::Quarantine::Authority as u8)
-        .map(|c| push_feed_address(0, &c.feed_id))
+        .map(|c| c.feed_id)
         .collect()
 }
 

@@ -88,7 +88,10 @@ pub trait Chain {
         ixs: &[Instruction],
         shapes: Vec<crate::tx::Shape>,
     ) -> Result<(crate::tx::Shape, crate::tx::Footprint)> {
-        let mut all = self.budget_instructions();
+        let mut all = match crate::tx::sets_compute_budget(ixs) {
+            true => vec![],
+            false => self.budget_instructions(),
+        };
         all.extend_from_slice(ixs);
         crate::tx::choose_shape(&self.fee_payer(), &all, shapes)
     }

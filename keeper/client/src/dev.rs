@@ -6,7 +6,7 @@
 //! embedded runtime and over JSON-RPC.
 
 use crate::chain::Chain;
-use crate::pyth::{price_update_account, PythPrice};
+use crate::pyth::PythPrice;
 use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use anyhow::{bail, Result};
@@ -156,7 +156,7 @@ pub trait DevChain: Chain {
     ) -> Result<()> {
         self.set_account(
             key,
-            price_update_account(feed_id, price, VerificationLevel::Full),
+            crate::pyth::price_update_account_at(key, feed_id, price, VerificationLevel::Full),
         )
         .await
     }

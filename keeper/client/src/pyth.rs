@@ -67,3 +67,19 @@ pub fn price_update_account(feed_id: [u8; 32], p: PythPrice, level: Verification
         rent_epoch: 0,
     }
 }
+
+/// The account at `key`: a push feed's own account (shard 0 of `feed_id`) carries itself as its
+/// write authority, as the push oracle writes it (so that later updates through the push oracle
+/// are accepted); any other account, the fixed authority of [`price_update_data`].
+pub fn price_update_account_at(
+    key: &Pubkey,
+    feed_id: [u8; 32],
+    p: PythPrice,
+    level: VerificationLevel,
+) -> Account {
+    let mut account = price_update_account(feed_id, p, level);
+    if *key == crate::address::push_feed_address(0, &feed_id) {
+        account.data[8..40].copy_from_slice(key.as_ref());
+    }
+    account
+}

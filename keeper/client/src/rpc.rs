@@ -112,6 +112,9 @@ impl Rpc {
     }
 
     fn with_budget(&self, ixs: &[Instruction]) -> Vec<Instruction> {
+        if crate::tx::sets_compute_budget(ixs) {
+            return ixs.to_vec();
+        }
         let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
             self.compute_unit_limit,
         )];

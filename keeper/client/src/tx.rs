@@ -169,6 +169,13 @@ pub fn check_size(tx: &VersionedTransaction) -> Result<usize> {
     Ok(size)
 }
 
+/// Whether `ixs` set their own compute budget (a limit or a price): a backend then sends them
+/// as they are, instead of putting its own budget first (two would fail the transaction).
+pub fn sets_compute_budget(ixs: &[Instruction]) -> bool {
+    ixs.iter()
+        .any(|ix| ix.program_id == solana_compute_budget_interface::ID)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

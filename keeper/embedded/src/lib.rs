@@ -12,6 +12,7 @@
 pub mod heap;
 pub mod logs;
 pub mod meter;
+pub mod pyth;
 pub mod state;
 
 use logs::Captured;
@@ -264,6 +265,26 @@ impl Embedded {
         pt.prefer_bpf(false);
         pt.deactivate_feature(agave_feature_set::increase_tx_account_lock_limit::id());
         pt.set_transaction_account_lock_limit(MAINNET_ACCOUNT_LOCKS);
+        // Pyth's pull oracle, emulated at its mainnet addresses, with pythnet-sdk's test
+        // guardians as the guardian set (what a mock Hermes signs with).
+        pt.add_program(
+            "wormhole_receiver",
+            pyth::WORMHOLE_RECEIVER_ID,
+            processor!(pyth::wormhole),
+        );
+        pt.add_program(
+            "pyth_receiver",
+            pyth::RECEIVER_ID,
+            processor!(pyth::receiver),
+        );
+        pt.add_program(
+            "pyth_push_oracle",
+            pyth::PUSH_ORACLE_ID,
+            processor!(pyth::push_oracle),
+        );
+        for (key, account) in pyth::genesis(pythnet_sdk::test_utils::dummy_guardians_addresses()) {
+            pt.add_account(key, account);
+        }
         configure(&mut pt);
         let ctx = pt.start_with_context().await;
         install_event_capture();
@@ -361,6 +382,9 @@ impl Embedded {
     }
 
     fn with_nonce(&mut self, ixs: &[Instruction]) -> Vec<Instruction> {
+        if tx::sets_compute_budget(ixs) {
+            return ixs.to_vec();
+        }
         self.nonce = self.nonce.wrapping_add(1) % 100_000;
         let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
             TX_COMPUTE_LIMIT - self.nonce,
@@ -556,7 +580,8 @@ impl Embedded {
     pub fn post_price(&mut self, key: &Pubkey, feed_id: [u8; 32], price: PythPrice) {
         self.set_account(
             key,
-            aidx_client::pyth::price_update_account(
+            aidx_client::pyth::price_update_account_at(
+                key,
                 feed_id,
                 price,
                 pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,

@@ -10,6 +10,7 @@
 pub mod chain;
 pub mod cheat;
 pub mod faults;
+pub mod hermes;
 pub mod pubsub;
 pub mod rpc;
 

@@ -11,6 +11,8 @@ use std::io::Write;
 pub struct MintArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    pyth: super::pyth::PythArgs,
     /// Wallet name in the state (e.g. alice).
     #[arg(long, env = "AIDX_HOLDER")]
     holder: String,
@@ -46,6 +48,7 @@ impl MintArgs {
         };
         super::holder_request(
             &self.chain,
+            &self.pyth,
             &self.holder,
             request,
             self.max_slippage_bps,

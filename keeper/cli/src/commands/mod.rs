@@ -16,6 +16,7 @@ pub mod nav;
 #[cfg(feature = "embedded")]
 pub mod oracle;
 pub mod plan;
+pub mod pyth;
 pub mod rebalance;
 pub mod redeem;
 pub mod run;
@@ -116,8 +117,10 @@ pub fn read_universe(path: Option<&Path>) -> Result<String> {
 
 /// Sends a holder's request (`mint`, `redeem`), saves an embedded chain unless it was a dry
 /// run, and shows the events.
+#[allow(clippy::too_many_arguments)]
 async fn holder_request(
     chain: &chain::ChainArgs,
+    pyth: &pyth::PythArgs,
     holder: &str,
     request: aidx_client::holder::Request,
     max_slippage_bps: u16,
@@ -126,6 +129,21 @@ async fn holder_request(
     out: &mut impl Write,
 ) -> Result<()> {
     let mut o = chain.open().await?;
+    // A single-asset trade values every row at a price within the trade age: fresh ones
+    // first, from Hermes, when it is given.
+    let single = matches!(
+        request,
+        aidx_client::holder::Request::MintSingle { .. }
+            | aidx_client::holder::Request::RedeemSingle { .. }
+    );
+    if let (true, Some(poster)) = (single, pyth.poster(chain.compute_unit_price)?) {
+        use aidx_client::Chain as _;
+        let index = o.chain.load_index(&o.book.index_key()?).await?;
+        let posted = poster.post_for_index(&mut o.chain, &index, dry_run).await?;
+        if !json {
+            pyth::show(&posted, dry_run, out)?;
+        }
+    }
     let spinner = o.spinner("simulating, sending and confirming", json);
     let executed = aidx_client::holder::execute_with(
         &mut o.chain,

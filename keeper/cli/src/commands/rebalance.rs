@@ -12,6 +12,8 @@ use std::io::Write;
 pub struct RebalanceArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    pyth: super::pyth::PythArgs,
     /// Wallet name in the state that pays in and receives.
     #[arg(long, default_value = "keeper", env = "AIDX_KEEPER")]
     keeper: String,
@@ -34,6 +36,16 @@ impl RebalanceArgs {
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let mut o = self.chain.open().await?;
         let wallet = o.book.wallet(&self.keeper)?;
+        if let Some(poster) = self.pyth.poster(self.chain.compute_unit_price)? {
+            use aidx_client::Chain as _;
+            let index = o.chain.load_index(&o.book.index_key()?).await?;
+            let posted = poster
+                .post_for_index(&mut o.chain, &index, self.dry_run)
+                .await?;
+            if !self.json {
+                super::pyth::show(&posted, self.dry_run, out)?;
+            }
+        }
         let spinner = o.spinner("refreshing, planning and swapping", self.json);
         let report = rebalance::rebalance(
             &mut o.chain,

@@ -11,6 +11,8 @@ use std::io::Write;
 pub struct RedeemArgs {
     #[command(flatten)]
     chain: ChainArgs,
+    #[command(flatten)]
+    pyth: super::pyth::PythArgs,
     /// Wallet name in the state.
     #[arg(long, env = "AIDX_HOLDER")]
     holder: String,
@@ -47,6 +49,7 @@ impl RedeemArgs {
         };
         super::holder_request(
             &self.chain,
+            &self.pyth,
             &self.holder,
             request,
             self.max_slippage_bps,

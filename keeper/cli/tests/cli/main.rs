@@ -10,6 +10,7 @@ mod holder_commands;
 mod keeper_rebalance;
 mod load;
 mod localnet;
+mod pyth;
 mod ts_fixtures;
 
 /// The demo's final chain, saved with `--save-state` and loaded back: what every command test

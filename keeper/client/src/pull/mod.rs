@@ -30,4 +30,5 @@
 pub mod accumulator;
 pub mod hermes;
 pub mod plan;
+pub mod post;
 pub mod receiver;
