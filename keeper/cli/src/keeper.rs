@@ -85,22 +85,59 @@ pub struct RunSummary {
     /// precision: USD_SCALE.
     pub reward_paid_usd: u128,
     pub stopped_by_kill_switch: bool,
+    /// Stopped by ctrl-c or SIGTERM, between rounds.
+    pub stopped_by_signal: bool,
     /// Rounds that traded nothing because fresh Pyth prices could not be posted.
     pub pyth_failures: u64,
 }
 
-/// Runs rounds until the kill switch appears or `max_rounds` is reached; `after_round` runs after
-/// each round (the CLI saves an embedded chain there).
+/// What the loop is given besides its configuration.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Fresh Pyth prices posted before each round (`--hermes-url`).
+    pub poster: Option<&'a aidx_client::pull::post::Poster>,
+    /// Where the loop counts what it does (`--metrics-addr`).
+    pub metrics: Option<&'a crate::metrics::Metrics>,
+    /// Turns true when the loop should stop (ctrl-c, SIGTERM): it stops before its next
+    /// round, never in the middle of one.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// Resolves when `stop` turns true (never without one).
+async fn stop_requested(stop: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    match stop {
+        Some(rx) => {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Runs rounds, one each `interval_secs` (a tokio interval: a round longer than the interval
+/// delays the next rather than bunching them), until the kill switch appears, `max_rounds` is
+/// reached or a stop is requested; `after_round` runs after each round (the CLI saves an
+/// embedded chain there).
 pub async fn run<C: Chain>(
     chain: &mut C,
     book: &Book,
     config: &RunConfig,
-    poster: Option<&aidx_client::pull::post::Poster>,
+    mut options: RunOptions<'_>,
     mut after_round: impl FnMut(&mut C) -> Result<()>,
 ) -> Result<RunSummary> {
     let keeper = book.wallet(&config.keeper)?;
     let mut summary = RunSummary::default();
+    let mut interval = tokio::time::interval(Duration::from_secs(config.interval_secs));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        tokio::select! {
+            biased;
+            _ = stop_requested(&mut options.stop) => {
+                tracing::warn!(rounds = summary.rounds, "stop requested: stopping between rounds");
+                summary.stopped_by_signal = true;
+                return Ok(summary);
+            }
+            _ = interval.tick() => {}
+        }
         if config.kill_switch.exists() {
             tracing::warn!(path = %config.kill_switch.display(), "kill switch present: stopping");
             summary.stopped_by_kill_switch = true;
@@ -109,69 +146,150 @@ pub async fn run<C: Chain>(
         if config.max_rounds.is_some_and(|m| summary.rounds >= m) {
             return Ok(summary);
         }
-        // Fresh prices first when a Hermes is given: a round that cannot post them trades
-        // nothing.
-        let posted = match poster {
-            None => Ok(()),
-            Some(p) => match chain.load_index(&book.index_key()?).await {
-                Ok(index) => p.post_for_index(chain, &index, false).await.map(|posted| {
-                    tracing::info!(
-                        transactions = posted.transactions.len(),
-                        "pyth prices posted"
-                    );
-                }),
-                Err(e) => Err(e),
-            },
-        };
-        let result = match posted {
-            Ok(()) => {
-                rebalance(
-                    chain,
-                    book,
-                    &keeper,
-                    config.max_slippage_bps,
-                    config.retries,
-                    false,
-                )
-                .await
+        if let Some(m) = options.metrics {
+            m.round_in_progress.set(1);
+        }
+        let ok = round(chain, book, config, &keeper, &options, &mut summary).await;
+        if let Some(m) = options.metrics {
+            m.rounds.inc();
+            m.round_in_progress.set(0);
+            if ok {
+                m.last_success.set(unix_now());
             }
-            Err(e) => {
-                summary.pyth_failures += 1;
-                Err(e.context("posting Pyth prices"))
+            if let Err(e) = price_ages(chain, book, m).await {
+                tracing::warn!(error = %e, "price ages not read");
             }
-        };
-        match result {
-            Ok(r) => {
-                tracing::info!(
-                    round = summary.rounds,
-                    swaps = r.swaps_done,
-                    failed = r.swaps_failed,
-                    reward_usd = r.reward_paid_usd as f64 / 1e12,
-                    "round done"
-                );
-                for note in &r.notes {
-                    tracing::debug!(detail = %note, "round output");
-                }
-                for symbol in &r.quarantined {
-                    tracing::warn!(%symbol, "quarantined: left out of rebalancing");
-                }
-                summary.swaps += r.swaps_done;
-                summary.failed += r.swaps_failed;
-                summary.reward_paid_usd += r.reward_paid_usd;
-            }
-            Err(e) => tracing::error!(
-                round = summary.rounds,
-                error = format!("{e:#}"),
-                "round failed"
-            ),
         }
         after_round(chain)?;
         summary.rounds += 1;
         if config.max_rounds.is_some_and(|m| summary.rounds >= m) {
             return Ok(summary);
         }
-        tokio::time::sleep(Duration::from_secs(config.interval_secs)).await;
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// One round: fresh prices when a poster is given, then the rebalance. Whether nothing failed.
+async fn round<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    config: &RunConfig,
+    keeper: &solana_sdk::signature::Keypair,
+    options: &RunOptions<'_>,
+    summary: &mut RunSummary,
+) -> bool {
+    let metrics = options.metrics;
+    let fail = |kind: &str| {
+        if let Some(m) = metrics {
+            m.fail(kind);
+        }
+    };
+    let started = std::time::Instant::now();
+    if let Err(e) = chain.get_clock().await {
+        tracing::error!(
+            round = summary.rounds,
+            error = format!("{e:#}"),
+            "round failed: the chain cannot be read"
+        );
+        fail("round");
+        return false;
+    }
+    if let Some(m) = metrics {
+        m.rpc_latency.observe(started.elapsed().as_secs_f64());
+    }
+    // Fresh prices first when a Hermes is given: a round that cannot post them trades nothing.
+    if let Some(p) = options.poster {
+        let posted = match chain.load_index(&book.index_key().expect("an index")).await {
+            Ok(index) => p.post_for_index(chain, &index, false).await,
+            Err(e) => Err(e),
+        };
+        match posted {
+            Ok(posted) => tracing::info!(
+                transactions = posted.transactions.len(),
+                "pyth prices posted"
+            ),
+            Err(e) => {
+                summary.pyth_failures += 1;
+                fail("pyth");
+                tracing::error!(
+                    round = summary.rounds,
+                    error = format!("{e:#}"),
+                    "round failed: posting Pyth prices"
+                );
+                return false;
+            }
+        }
+    }
+    match rebalance(
+        chain,
+        book,
+        keeper,
+        config.max_slippage_bps,
+        config.retries,
+        false,
+    )
+    .await
+    {
+        Ok(r) => {
+            tracing::info!(
+                round = summary.rounds,
+                swaps = r.swaps_done,
+                failed = r.swaps_failed,
+                reward_usd = r.reward_paid_usd as f64 / 1e12,
+                "round done"
+            );
+            for note in &r.notes {
+                tracing::debug!(detail = %note, "round output");
+            }
+            for symbol in &r.quarantined {
+                tracing::warn!(%symbol, "quarantined: left out of rebalancing");
+            }
+            summary.swaps += r.swaps_done;
+            summary.failed += r.swaps_failed;
+            summary.reward_paid_usd += r.reward_paid_usd;
+            if let Some(m) = metrics {
+                m.swaps.inc_by(r.swaps_done as u64);
+                m.reward_paid_usd.inc_by(r.reward_paid_usd as f64 / 1e12);
+                for _ in 0..r.swaps_failed {
+                    m.fail("swap");
+                }
+            }
+            r.swaps_failed == 0
+        }
+        Err(e) => {
+            tracing::error!(
+                round = summary.rounds,
+                error = format!("{e:#}"),
+                "round failed"
+            );
+            fail("round");
+            false
+        }
+    }
+}
+
+/// Each constituent's stored price age against the cluster's clock.
+async fn price_ages<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    m: &crate::metrics::Metrics,
+) -> Result<()> {
+    let index = chain.load_index(&book.index_key()?).await?;
+    let now = chain.get_clock().await?.unix_timestamp;
+    for (i, c) in index.constituents().iter().enumerate() {
+        m.price_age
+            .get_or_create(&crate::metrics::SymbolLabel {
+                symbol: book.symbol(i),
+            })
+            .set(now.saturating_sub(c.publish_time));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,4 +10,5 @@ pub mod commands;
 #[cfg(feature = "embedded")]
 pub mod demo;
 pub mod keeper;
+pub mod metrics;
 pub mod output;

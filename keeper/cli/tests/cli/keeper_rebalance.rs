@@ -106,7 +106,7 @@ async fn keeper_loop_rounds_and_kill_switch() {
         max_rounds: Some(1),
     };
     let mut rounds_seen = 0;
-    let s = run(&mut chain, &book, &config, None, |_| {
+    let s = run(&mut chain, &book, &config, Default::default(), |_| {
         rounds_seen += 1;
         Ok(())
     })
@@ -120,7 +120,7 @@ async fn keeper_loop_rounds_and_kill_switch() {
     assert!(plan_now(&mut chain, &book).await.unwrap().swaps.is_empty());
 
     std::fs::write(&kill, b"stop").unwrap();
-    let s = run(&mut chain, &book, &config, None, |_| Ok(()))
+    let s = run(&mut chain, &book, &config, Default::default(), |_| Ok(()))
         .await
         .unwrap();
     std::fs::remove_file(&kill).ok();

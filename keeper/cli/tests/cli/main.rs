@@ -11,6 +11,7 @@ mod keeper_rebalance;
 mod load;
 mod localnet;
 mod pyth;
+mod run_loop;
 mod ts_fixtures;
 
 /// The demo's final chain, saved with `--save-state` and loaded back: what every command test

@@ -5,7 +5,7 @@
 //! is down, slow, failing, malformed, stale or missing a feed gets a named error and no trade.
 
 use aidx::math::ONE_SHARE;
-use aidx_cli::keeper::{run, RunConfig};
+use aidx_cli::keeper::{run, RunConfig, RunOptions};
 use aidx_client::holder::{self, Request};
 use aidx_client::pull::hermes::{Hermes, HermesError};
 use aidx_client::pull::post::Poster;
@@ -252,7 +252,11 @@ async fn a_hermes_that_fails_gets_a_named_error_and_nothing_is_posted() {
         kill_switch: std::env::temp_dir().join("aidx-pyth-no-kill-switch"),
         max_rounds: Some(1),
     };
-    let s = run(&mut chain, &book, &config, Some(&p), |_| Ok(()))
+    let options = RunOptions {
+        poster: Some(&p),
+        ..Default::default()
+    };
+    let s = run(&mut chain, &book, &config, options, |_| Ok(()))
         .await
         .unwrap();
     assert_eq!((s.rounds, s.swaps, s.pyth_failures), (1, 0, 1));
