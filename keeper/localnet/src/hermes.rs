@@ -42,6 +42,9 @@ struct Shared {
     prices: Mutex<BTreeMap<[u8; 32], PriceFeedMessage>>,
     fault: Mutex<HermesFault>,
     served: Mutex<u64>,
+    live: std::sync::atomic::AtomicBool,
+    /// A node whose clock live prices are published at (the wall clock without one).
+    clock_of: Mutex<Option<String>>,
 }
 
 /// A running mock Hermes.
@@ -56,7 +59,12 @@ pub struct MockHermes {
 impl MockHermes {
     /// Serves on a free loopback port.
     pub fn start() -> Result<MockHermes> {
-        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        Self::start_on(0)
+    }
+
+    /// Serves on `port` of 127.0.0.1 (0: a free one).
+    pub fn start_on(port: u16) -> Result<MockHermes> {
+        let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         listener.set_nonblocking(true)?;
         let url = format!("http://{}", listener.local_addr()?);
         let shared = Arc::new(Shared::default());
@@ -103,6 +111,21 @@ impl MockHermes {
             ema_conf: (price / 1_000) as u64,
         };
         self.shared.prices.lock().expect("prices").insert(feed, m);
+    }
+
+    /// Live: every answer publishes its prices now (the wall clock), as Hermes serves the
+    /// latest prices; otherwise at the times given to [`MockHermes::set_price`].
+    pub fn set_live(&self, live: bool) {
+        self.shared
+            .live
+            .store(live, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Live prices are published at the clock of the node at `rpc_url` (its Clock sysvar, read
+    /// at each request): a development node's clock may run ahead of the wall clock after a
+    /// time travel.
+    pub fn set_clock_of(&self, rpc_url: &str) {
+        *self.shared.clock_of.lock().expect("clock") = Some(rpc_url.to_string());
     }
 
     /// Misbehaves as `fault` says from now on.
@@ -165,13 +188,38 @@ async fn latest(State(s): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Resp
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
     let prices = s.prices.lock().expect("prices").clone();
+    let clock_of = s.clock_of.lock().expect("clock").clone();
+    let live_now = match s.live.load(std::sync::atomic::Ordering::Relaxed) {
+        false => None,
+        true => match clock_of {
+            Some(url) => match node_clock(&url).await {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    return (StatusCode::BAD_GATEWAY, format!("the node's clock: {e}"))
+                        .into_response()
+                }
+            },
+            None => Some(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0),
+            ),
+        },
+    };
     let mut messages = vec![];
     for id in &ids {
         if fault == HermesFault::Missing(*id) {
             continue;
         }
         match prices.get(id) {
-            Some(m) => messages.push(Message::PriceFeedMessage(*m)),
+            Some(m) => {
+                let mut m = *m;
+                if let Some(now) = live_now {
+                    (m.publish_time, m.prev_publish_time) = (now, now - 1);
+                }
+                messages.push(Message::PriceFeedMessage(m))
+            }
             // Hermes answers 404 for an id it does not know.
             None => {
                 return (
@@ -209,4 +257,25 @@ async fn latest(State(s): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Resp
         "parsed": parsed,
     }))
     .into_response()
+}
+
+/// The unix time of the node at `url` (its Clock sysvar).
+async fn node_clock(url: &str) -> Result<i64> {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
+        "params": ["SysvarC1ock11111111111111111111111111111111", {"encoding": "base64"}]});
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let data = v["result"]["value"]["data"][0]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no clock in {v}"))?;
+    let bytes = B64.decode(data)?;
+    let at = bytes
+        .get(32..40)
+        .ok_or_else(|| anyhow::anyhow!("a clock of {} bytes", bytes.len()))?;
+    Ok(i64::from_le_bytes(at.try_into()?))
 }

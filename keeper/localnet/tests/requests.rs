@@ -386,3 +386,54 @@ fn cheatcodes_write_accounts_and_move_time_forward_only() {
     assert_eq!(post(&net, &call("getHealth", json!([])))["result"], "ok");
     net.stop();
 }
+
+/// The mock Hermes beside a node (`aidx localnet --hermes-port`): live prices published at the
+/// node's clock, even a day ahead of the wall clock after a time travel; an unknown feed is a
+/// 404 as Hermes answers.
+#[test]
+fn a_live_mock_hermes_publishes_at_the_nodes_clock() {
+    use aidx_client::pull::accumulator;
+    let net = start();
+    let call = |method: &str, params: Value| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string()
+    };
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let r = post(
+        &net,
+        &call(
+            "surfnet_timeTravel",
+            json!([{"absoluteTimestamp": (wall + 86_400) * 1000}]),
+        ),
+    );
+    assert!(r["result"]["absoluteSlot"].is_u64(), "{r}");
+    let hermes = aidx_localnet::hermes::MockHermes::start().unwrap();
+    hermes.set_live(true);
+    hermes.set_clock_of(&net.url);
+    hermes.set_price([5; 32], 123_00000000, 0);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client =
+        aidx_client::pull::hermes::Hermes::new(&hermes.url, std::time::Duration::from_secs(5))
+            .unwrap();
+    let updates: Vec<accumulator::Accumulator> = rt.block_on(client.latest(&[[5; 32]])).unwrap();
+    let published = updates[0].updates[0].price.publish_time;
+    assert!(
+        published >= wall + 86_400 && published < wall + 86_400 + 60,
+        "{published} vs {wall}"
+    );
+    assert_eq!(updates[0].updates[0].price.price, 123_00000000);
+    let e = rt.block_on(client.latest(&[[6; 32]])).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            aidx_client::pull::hermes::HermesError::Status { status: 404, .. }
+        ),
+        "{e}"
+    );
+    net.stop();
+}

@@ -40,6 +40,11 @@ pub struct LocalnetArgs {
     /// `surfnet_timeTravel` (for runs that compare quotes unit for unit; prices do not age).
     #[arg(long)]
     still_clock: bool,
+    /// Also serve a Hermes on this port of 127.0.0.1: a mock publishing the index's stored
+    /// prices as of each request, in accumulator updates signed by the test guardians the
+    /// node's emulated Wormhole receiver holds (for `--hermes-url` against this node).
+    #[arg(long, env = "AIDX_HERMES_PORT")]
+    hermes_port: Option<u16>,
 }
 
 /// Starts a node on a new, empty chain and runs the demo on it over JSON-RPC (so that its
@@ -135,6 +140,33 @@ impl LocalnetArgs {
             "wallets (Solana CLI keypair files) in {}",
             wallets.display()
         )?;
+        let _hermes = match self.hermes_port {
+            Some(port) => {
+                let hermes = aidx_localnet::hermes::MockHermes::start_on(port)?;
+                hermes.set_live(true);
+                hermes.set_clock_of(&net.url);
+                if !book.index.is_empty() {
+                    use aidx_client::Chain as _;
+                    let mut rpc = aidx_client::rpc::Rpc::new(
+                        &net.url,
+                        solana_sdk::signature::Keypair::new(),
+                        "confirmed",
+                    )?;
+                    let index = rpc.load_index(&book.index_key()?).await?;
+                    for c in index.constituents() {
+                        // Stored prices carry 12 decimals; Pyth's crypto feeds 8.
+                        hermes.set_price(c.feed_id, (c.price / 10_000) as i64, 0);
+                    }
+                }
+                writeln!(
+                    out,
+                    "hermes {} (a mock: the index's stored prices, published at each request at the node's clock)",
+                    hermes.url
+                )?;
+                Some(hermes)
+            }
+            None => None,
+        };
         writeln!(
             out,
             "state {} (saved every {} s and on ctrl-c)",
