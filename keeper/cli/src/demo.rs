@@ -176,6 +176,12 @@ impl<C: DevChain> Demo<C> {
         let mut listed = vec![];
         for (t, r) in universe.into_iter().zip(&report.tokens) {
             if let Some(why) = &r.excluded_because {
+                // A liquid token left out by the membership rules says which rule.
+                let why = if r.rank.is_some() {
+                    &r.membership_because
+                } else {
+                    why
+                };
                 writeln!(out, "   excluded {:<8} {why}", t.symbol)?;
                 continue;
             }

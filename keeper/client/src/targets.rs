@@ -4,7 +4,8 @@
 use crate::format::ui_amount;
 use crate::universe::Token;
 use aidx::events::MethodologyInputRow;
-use aidx::math::methodology::{compute_targets, MethodologyParams, TargetRow};
+use aidx::math::membership::{select_members, Decision, MemberState, MembershipParams, Why};
+use aidx::math::methodology::{compute_targets_of, MethodologyParams, TargetRow};
 use aidx::state::{Bucket, SubSector};
 use anyhow::Result;
 use serde::Serialize;
@@ -47,6 +48,12 @@ pub struct TargetView {
     pub eligible: bool,
     /// Why it is not, when it is not.
     pub excluded_because: Option<String>,
+    /// Its rank by circulating market cap among the liquid tokens (1 = largest), if liquid.
+    pub rank: Option<usize>,
+    /// The review's membership decision: `enters`, `stays`, `exits` or `out`.
+    pub membership: String,
+    /// Why, as a person reads it.
+    pub membership_because: String,
     /// USD, whole.
     pub market_cap_usd: String,
     /// precision: WEIGHT_SCALE (1e9 = 100%). Circulating market-cap weight among the eligible.
@@ -68,14 +75,62 @@ pub struct TargetsReport {
     pub sectors: Vec<(String, u64)>,
 }
 
-/// Runs the methodology on `universe` and collects every step per token.
+/// Why a membership decision was taken, as a person reads it.
+pub fn describe(d: &Decision, p: &MethodologyParams, m: &MembershipParams) -> String {
+    let n = m.max_constituents;
+    let rank = d.rank.unwrap_or(0);
+    let usd = |v: u128| format!("${}M", ui_amount(v, 6, 1));
+    match d.why {
+        Why::TopRank => format!("rank {rank} <= {}", n.saturating_sub(m.rank_buffer)),
+        Why::WithinBuffer => format!("rank {rank}, within the buffer (<= {})", n + m.rank_buffer),
+        Why::Filled => format!("rank {rank}, fills the index to {n}"),
+        Why::BeyondBuffer => format!("rank {rank} > {}", n + m.rank_buffer),
+        Why::MadeWay => format!("rank {rank} > {n}: made way for an entrant"),
+        Why::RankTooLow => format!(
+            "rank {rank} > {} and the index is full",
+            n.saturating_sub(m.rank_buffer)
+        ),
+        Why::BelowExitFloor => format!("volume under {}", usd(m.exit_volume_usd)),
+        Why::UnderEntryFloorTooLong => format!(
+            "volume under {} at {} reviews in a row",
+            usd(p.min_volume_usd),
+            d.reviews_under_entry
+        ),
+        Why::NotEligible(e) => e.describe().to_string(),
+        Why::NoLimit => "no count limit".to_string(),
+    }
+}
+
+/// Runs the methodology on `universe` at a first review (no members yet) with the index's
+/// default membership rules, and collects every step per token.
 pub fn report(universe: &[Token], params: &MethodologyParams) -> Result<TargetsReport> {
+    let before = vec![MemberState::default(); universe.len()];
+    report_with(
+        universe,
+        params,
+        &MembershipParams::index_default(),
+        &before,
+    )
+}
+
+/// Runs the membership rules (`before`: each token's state before the review) and the
+/// methodology on the members, and collects every step per token.
+pub fn report_with(
+    universe: &[Token],
+    params: &MethodologyParams,
+    membership: &MembershipParams,
+    before: &[MemberState],
+) -> Result<TargetsReport> {
     let facts: Vec<_> = universe.iter().map(Token::facts).collect();
-    let rows = compute_targets(&facts, params)?;
+    let decisions = select_members(&facts, before, params, membership)
+        .map_err(|e| anyhow::anyhow!("membership: {e}"))?;
+    let members: Vec<bool> = decisions.iter().map(|d| d.member).collect();
+    let rows = compute_targets_of(&facts, params, Some(&members))?;
     let tokens = universe
         .iter()
         .zip(&rows)
-        .map(|(t, r)| TargetView {
+        .zip(&decisions)
+        .map(|((t, r), d)| TargetView {
             symbol: t.symbol.clone(),
             sector: t.sector.name().into(),
             bucket: if t.sector == SubSector::Host {
@@ -86,7 +141,21 @@ pub fn report(universe: &[Token], params: &MethodologyParams) -> Result<TargetsR
             .into(),
             eligible: exclusion(t, r).is_none(),
             excluded_because: exclusion(t, r),
-            market_cap_usd: ui_amount(r.market_cap, 12, 0),
+            rank: d.rank,
+            membership: d.verb().into(),
+            membership_because: match t.feed_id {
+                None => "no Pyth feed".into(),
+                Some(_) => describe(d, params, membership),
+            },
+            // A liquid token not selected still has its market cap shown (it was ranked by it).
+            market_cap_usd: ui_amount(
+                match (d.rank, r.market_cap) {
+                    (Some(_), 0) => t.facts().price.saturating_mul(t.circulating_supply),
+                    _ => r.market_cap,
+                },
+                12,
+                0,
+            ),
             raw_weight: r.raw_weight,
             capped_weight: r.capped_weight,
             haircut: r.haircut,

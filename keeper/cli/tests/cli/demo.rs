@@ -146,3 +146,54 @@ fn demo_runs_a_full_table_on_mainnet_limits() {
     assert_eq!(sent[0].1, 59);
     assert!(text.contains("every constituent back in band"), "{text}");
 }
+
+/// A universe with 43 eligible tokens (the 24-token file and 19 more synthetic pure plays):
+/// the membership rules take the 24 largest by circulating market cap (as many as one in-kind
+/// transaction holds) and the demo runs through; before them it added 24 rows and failed with
+/// `TooManyConstituents`.
+#[test]
+fn demo_on_a_43_eligible_universe_takes_the_top_24_and_runs_through() {
+    let universe = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/universe-43.csv");
+    let targets = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
+        .args(["targets", "--universe", universe, "--json"])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run aidx");
+    let report: serde_json::Value = serde_json::from_slice(&targets.stdout).unwrap();
+    let tokens = report["tokens"].as_array().unwrap();
+    let ranked: Vec<&serde_json::Value> = tokens.iter().filter(|t| t["rank"].is_u64()).collect();
+    assert_eq!(ranked.len(), 43);
+    let members: Vec<u64> = ranked
+        .iter()
+        .filter(|t| t["membership"] == "enters")
+        .map(|t| t["rank"].as_u64().unwrap())
+        .collect();
+    assert_eq!(members.len(), 24);
+    assert!(members.iter().all(|r| *r <= 24), "{members:?}");
+    for t in ranked.iter().filter(|t| t["membership"] == "out") {
+        assert_eq!(t["target"], 0);
+        assert!(t["membership_because"]
+            .as_str()
+            .unwrap()
+            .ends_with("and the index is full"));
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
+        .args(["demo", "--universe", universe])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run aidx");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("24 constituents added"), "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("excluded") && l.contains("and the index is full"))
+            .count(),
+        19,
+        "{text}"
+    );
+}

@@ -116,6 +116,9 @@ pub enum Ineligible {
     Depth,
     /// No positive price or circulating supply.
     NoMarketCap,
+    /// Liquid, but not a member after the review's membership rules
+    /// ([`super::membership::select_members`]).
+    NotSelected,
 }
 
 impl Ineligible {
@@ -124,6 +127,7 @@ impl Ineligible {
             Ineligible::Volume => "volume below the floor",
             Ineligible::Depth => "depth below the floor",
             Ineligible::NoMarketCap => "no price or circulating supply",
+            Ineligible::NotSelected => "not a member (rank or liquidity buffer)",
         }
     }
 }
@@ -162,6 +166,21 @@ pub fn compute_targets(
     tokens: &[TokenFacts],
     p: &MethodologyParams,
 ) -> Result<Vec<TargetRow>, MethodologyError> {
+    compute_targets_of(tokens, p, None)
+}
+
+/// [`compute_targets`] over the members a review selected (`members[i]`, from
+/// [`super::membership::select_members`], which already applied the liquidity floors with
+/// their hysteresis): a member is weighted whenever it has a market cap; every other token is
+/// [`Ineligible::NotSelected`] (or its own reason) with target 0.
+pub fn compute_targets_of(
+    tokens: &[TokenFacts],
+    p: &MethodologyParams,
+    members: Option<&[bool]>,
+) -> Result<Vec<TargetRow>, MethodologyError> {
+    if members.is_some_and(|m| m.len() != tokens.len()) {
+        return Err(MethodologyError::Math(MathError::Overflow));
+    }
     if p.max_weight == 0 || p.max_weight > WEIGHT_SCALE {
         return Err(MethodologyError::InvalidCap(p.max_weight));
     }
@@ -173,8 +192,16 @@ pub fn compute_targets(
     }
     let mut rows: Vec<TargetRow> = tokens
         .iter()
-        .map(|t| {
-            let ineligible = eligibility(t, p);
+        .enumerate()
+        .map(|(i, t)| {
+            let ineligible = match members {
+                None => eligibility(t, p),
+                Some(m) if !m[i] => Some(eligibility(t, p).unwrap_or(Ineligible::NotSelected)),
+                Some(_) if t.price == 0 || t.circulating_supply == 0 => {
+                    Some(Ineligible::NoMarketCap)
+                }
+                Some(_) => None,
+            };
             let market_cap = match ineligible {
                 None => t
                     .price

@@ -13,6 +13,7 @@
 
 pub mod auction;
 pub mod fees;
+pub mod membership;
 pub mod methodology;
 pub mod nav;
 pub mod shares;

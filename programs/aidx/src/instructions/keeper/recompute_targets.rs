@@ -118,6 +118,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
                 Some(Ineligible::Volume) => 1,
                 Some(Ineligible::Depth) => 2,
                 Some(Ineligible::NoMarketCap) => 3,
+                Some(Ineligible::NotSelected) => 4,
             })
             .collect(),
     });

@@ -1,0 +1,390 @@
+//! Index membership at a review: at most `N` constituents, chosen by circulating market-cap rank
+//! among the liquid tokens, with a rank buffer and liquidity hysteresis, so that borderline
+//! names do not enter and leave every quarter.
+//!
+//! The rules follow how index providers keep a top-N index stable. FTSE Russell's UK series
+//! promotes a company into the FTSE 100 when it ranks 90th or higher and removes one that falls
+//! to 111th or lower, filling or trimming to 100 from the ranks in between (a buffer of 10% of
+//! N on each side); crypto index providers such as Bitwise and MarketVector apply the same idea
+//! with buffer zones around the cut-off. Here, with `N = max_constituents` and `b =
+//! rank_buffer`:
+//!
+//! 1. **Liquid**: a token not in the index must be eligible at the entry floor
+//!    (`MethodologyParams::min_volume_usd`, $5M, and the depth floor); a member stays liquid while
+//!    its volume is at least `exit_volume_usd` ($4M) and it has not been under the entry floor
+//!    at `reviews_under_entry` (2) reviews in a row, this one included. Depth and a market cap
+//!    are required of both.
+//! 2. **Rank** the liquid tokens by circulating market cap, largest first (ties: table order).
+//! 3. A member ranked at most `N + b` **stays**; one ranked lower **exits**. A newcomer ranked at
+//!    most `N - b` **enters**.
+//! 4. More than `N`: the members ranked below `N` leave, lowest first, until `N` remain (they
+//!    make way for mandatory entrants). Fewer than `N`: the best-ranked liquid newcomers **fill**
+//!    the index up to `N`.
+//!
+//! With `N = 0` there is no count: every liquid token is in. The first review (no members yet)
+//! takes the top `N`. Integer-only and deterministic: the program and the keeper run this same
+//! code.
+
+use super::methodology::{eligibility, Ineligible, MethodologyParams, TokenFacts};
+use super::MathError;
+
+/// The membership rules' parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MembershipParams {
+    /// At most this many constituents (0: no limit).
+    pub max_constituents: usize,
+    /// Ranks of buffer on each side of `max_constituents`.
+    pub rank_buffer: usize,
+    /// Whole USD: a member whose average daily volume falls below this leaves at once.
+    pub exit_volume_usd: u128,
+    /// A member under the entry floor at this many reviews in a row leaves (0: never for this).
+    pub reviews_under_entry: u8,
+}
+
+impl MembershipParams {
+    /// The index's defaults: as many constituents as one in-kind transaction holds
+    /// ([`crate::state::MAX_CONSTITUENTS`]), a buffer of 2 ranks (about 10% of N, as FTSE's
+    /// 90/110 rule), leave at once under $4M, or after two reviews in a row under the entry floor.
+    pub const fn index_default() -> Self {
+        MembershipParams {
+            max_constituents: crate::state::MAX_CONSTITUENTS,
+            rank_buffer: 2,
+            exit_volume_usd: DEFAULT_EXIT_VOLUME_USD,
+            reviews_under_entry: DEFAULT_REVIEWS_UNDER_ENTRY,
+        }
+    }
+}
+
+/// $4M: the volume under which a member leaves at once.
+pub const DEFAULT_EXIT_VOLUME_USD: u128 = 4_000_000;
+/// Two reviews in a row under the entry floor make a member leave.
+pub const DEFAULT_REVIEWS_UNDER_ENTRY: u8 = 2;
+
+/// What a token was before the review.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemberState {
+    /// In the index.
+    pub member: bool,
+    /// Reviews in a row, before this one, at which its volume was under the entry floor.
+    pub reviews_under_entry: u8,
+}
+
+/// Why a token is, or is not, in the index after the review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Ranked at most `N - b`.
+    TopRank,
+    /// A member ranked at most `N + b`.
+    WithinBuffer,
+    /// Taken to fill the index up to `N`.
+    Filled,
+    /// A member ranked below `N + b`.
+    BeyondBuffer,
+    /// A member within the buffer but below `N`, making way for mandatory entrants.
+    MadeWay,
+    /// A newcomer ranked below `N - b`, not needed to fill.
+    RankTooLow,
+    /// A member whose volume is under the exit floor.
+    BelowExitFloor,
+    /// A member under the entry floor at too many reviews in a row.
+    UnderEntryFloorTooLong,
+    /// Not eligible (a newcomer under the entry floor, thin depth, no market cap).
+    NotEligible(Ineligible),
+    /// No count and liquid: in.
+    NoLimit,
+}
+
+/// A token's membership after the review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// In the index after the review.
+    pub member: bool,
+    /// Was it before.
+    pub was_member: bool,
+    /// Why.
+    pub why: Why,
+    /// Its rank among the liquid tokens (1 = largest), if liquid.
+    pub rank: Option<usize>,
+    /// Reviews in a row, this one included, under the entry floor (its new state).
+    pub reviews_under_entry: u8,
+}
+
+impl Decision {
+    /// `enters`, `stays`, `exits` or `out`.
+    pub fn verb(&self) -> &'static str {
+        match (self.was_member, self.member) {
+            (false, true) => "enters",
+            (true, true) => "stays",
+            (true, false) => "exits",
+            (false, false) => "out",
+        }
+    }
+}
+
+/// The membership of every token after a review, from its facts and its state before.
+pub fn select_members(
+    tokens: &[TokenFacts],
+    before: &[MemberState],
+    p: &MethodologyParams,
+    m: &MembershipParams,
+) -> Result<Vec<Decision>, MathError> {
+    if before.len() != tokens.len() {
+        return Err(MathError::Overflow);
+    }
+    let n = m.max_constituents;
+    let mut out: Vec<Decision> = Vec::with_capacity(tokens.len());
+    let mut liquid: Vec<(usize, u128)> = vec![];
+    for (i, (t, s)) in tokens.iter().zip(before).enumerate() {
+        let under_entry = t.avg_daily_volume_usd < p.min_volume_usd;
+        let streak = if under_entry {
+            s.reviews_under_entry.saturating_add(1)
+        } else {
+            0
+        };
+        let mut d = Decision {
+            member: false,
+            was_member: s.member,
+            why: Why::RankTooLow,
+            rank: None,
+            reviews_under_entry: streak,
+        };
+        // Depth and market cap for everyone; volume at the entry floor for newcomers, with
+        // hysteresis for members.
+        let floor_free = MethodologyParams {
+            min_volume_usd: 0,
+            ..*p
+        };
+        let why_not = match eligibility(t, &floor_free) {
+            Some(e) => Some(Why::NotEligible(e)),
+            None if !s.member && under_entry => Some(Why::NotEligible(Ineligible::Volume)),
+            None if s.member && t.avg_daily_volume_usd < m.exit_volume_usd => {
+                Some(Why::BelowExitFloor)
+            }
+            None if s.member && m.reviews_under_entry > 0 && streak >= m.reviews_under_entry => {
+                Some(Why::UnderEntryFloorTooLong)
+            }
+            None => None,
+        };
+        match why_not {
+            Some(w) => d.why = w,
+            None => {
+                let cap = t
+                    .price
+                    .checked_mul(t.circulating_supply)
+                    .ok_or(MathError::Overflow)?;
+                liquid.push((i, cap));
+            }
+        }
+        out.push(d);
+    }
+    // Largest first; ties to the earlier row.
+    liquid.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (r, (i, _)) in liquid.iter().enumerate() {
+        out[*i].rank = Some(r + 1);
+    }
+    if n == 0 {
+        for (i, _) in &liquid {
+            out[*i].member = true;
+            out[*i].why = Why::NoLimit;
+        }
+        return Ok(out);
+    }
+    let enter_at = n.saturating_sub(m.rank_buffer);
+    let stay_at = n.saturating_add(m.rank_buffer);
+    for (r, (i, _)) in liquid.iter().enumerate() {
+        let rank = r + 1;
+        let d = &mut out[*i];
+        if d.was_member {
+            (d.member, d.why) = match rank <= stay_at {
+                true => (
+                    true,
+                    if rank <= enter_at {
+                        Why::TopRank
+                    } else {
+                        Why::WithinBuffer
+                    },
+                ),
+                false => (false, Why::BeyondBuffer),
+            };
+        } else if rank <= enter_at {
+            (d.member, d.why) = (true, Why::TopRank);
+        }
+    }
+    // Too many: the members ranked below N make way, lowest first.
+    let count = |out: &[Decision]| out.iter().filter(|d| d.member).count();
+    for (i, _) in liquid.iter().rev() {
+        if count(&out) <= n {
+            break;
+        }
+        let d = &mut out[*i];
+        if d.member && d.rank.is_some_and(|r| r > n) {
+            (d.member, d.why) = (false, Why::MadeWay);
+        }
+    }
+    // Too few: the best-ranked liquid tokens not in fill up to N.
+    for (i, _) in &liquid {
+        if count(&out) >= n {
+            break;
+        }
+        let d = &mut out[*i];
+        if !d.member && !matches!(d.why, Why::MadeWay) {
+            (d.member, d.why) = (true, Why::Filled);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::USD_SCALE;
+
+    fn token(cap_musd: u128, volume_musd: u128) -> TokenFacts {
+        TokenFacts {
+            price: USD_SCALE,
+            circulating_supply: cap_musd * 1_000_000,
+            avg_daily_volume_usd: volume_musd * 1_000_000,
+            depth_usd: None,
+            unlock: false,
+            host: false,
+        }
+    }
+
+    fn params() -> (MethodologyParams, MembershipParams) {
+        (
+            MethodologyParams {
+                max_weight: 150_000_000,
+                unlock_haircut: 0,
+                pure_play_share: 0,
+                min_volume_usd: 5_000_000,
+                min_depth_usd: 500_000,
+            },
+            MembershipParams {
+                max_constituents: 4,
+                rank_buffer: 1,
+                exit_volume_usd: DEFAULT_EXIT_VOLUME_USD,
+                reviews_under_entry: DEFAULT_REVIEWS_UNDER_ENTRY,
+            },
+        )
+    }
+
+    fn members(d: &[Decision]) -> Vec<usize> {
+        (0..d.len()).filter(|i| d[*i].member).collect()
+    }
+
+    #[test]
+    fn the_first_review_takes_the_top_n() {
+        let (p, m) = params();
+        let t: Vec<_> = [60, 50, 40, 30, 20, 10]
+            .iter()
+            .map(|c| token(*c, 10))
+            .collect();
+        let d = select_members(&t, &[MemberState::default(); 6], &p, &m).unwrap();
+        assert_eq!(members(&d), vec![0, 1, 2, 3]);
+        assert_eq!(d[3].why, Why::Filled);
+        assert_eq!(d[4].why, Why::RankTooLow);
+        assert_eq!(d[0].verb(), "enters");
+    }
+
+    #[test]
+    fn a_member_within_the_buffer_stays_and_a_newcomer_needs_rank_n_minus_b() {
+        let (p, m) = params();
+        // Member 3 fell to rank 5 (= N + b): it stays; newcomer 4 at rank 4 (> N - b = 3) does
+        // not enter.
+        let t: Vec<_> = [60, 50, 40, 25, 30, 10]
+            .iter()
+            .map(|c| token(*c, 10))
+            .collect();
+        let mut s = [MemberState::default(); 6];
+        for st in s.iter_mut().take(4) {
+            st.member = true;
+        }
+        let d = select_members(&t, &s, &p, &m).unwrap();
+        assert_eq!(members(&d), vec![0, 1, 2, 3]);
+        assert_eq!((d[3].why, d[3].rank), (Why::WithinBuffer, Some(5)));
+        assert_eq!((d[4].why, d[4].verb()), (Why::RankTooLow, "out"));
+        // Past the buffer (rank 6), it exits and the best newcomer fills.
+        let t: Vec<_> = [60, 50, 40, 5, 30, 10]
+            .iter()
+            .map(|c| token(*c, 10))
+            .collect();
+        let d = select_members(&t, &s, &p, &m).unwrap();
+        assert_eq!(members(&d), vec![0, 1, 2, 4]);
+        assert_eq!((d[3].why, d[3].verb()), (Why::BeyondBuffer, "exits"));
+        assert_eq!((d[4].why, d[4].verb()), (Why::Filled, "enters"));
+    }
+
+    #[test]
+    fn a_mandatory_entrant_makes_the_lowest_member_below_n_make_way() {
+        let (p, m) = params();
+        // Newcomer 5 jumps to rank 1; member 3 is at rank 5, within the buffer, but the index
+        // would hold five.
+        let t: Vec<_> = [60, 50, 40, 20, 10, 70]
+            .iter()
+            .map(|c| token(*c, 10))
+            .collect();
+        let mut s = [MemberState::default(); 6];
+        for st in s.iter_mut().take(4) {
+            st.member = true;
+        }
+        let d = select_members(&t, &s, &p, &m).unwrap();
+        assert_eq!(members(&d), vec![0, 1, 2, 5]);
+        assert_eq!(d[3].why, Why::MadeWay);
+        assert_eq!(d[5].why, Why::TopRank);
+    }
+
+    #[test]
+    fn liquidity_has_hysteresis() {
+        let (p, m) = params();
+        let mut s = [MemberState::default(); 5];
+        for st in s.iter_mut().take(4) {
+            st.member = true;
+        }
+        // Member 1 at $4.5M: under the $5M entry floor once, above the $4M exit floor: stays.
+        let mut t = vec![
+            token(60, 10),
+            token(50, 10),
+            token(40, 10),
+            token(30, 10),
+            token(20, 10),
+        ];
+        t[1].avg_daily_volume_usd = 4_500_000;
+        let d = select_members(&t, &s, &p, &m).unwrap();
+        assert!(d[1].member);
+        assert_eq!(d[1].reviews_under_entry, 1);
+        // The second review in a row under $5M: it exits.
+        s[1].reviews_under_entry = 1;
+        let d = select_members(&t, &s, &p, &m).unwrap();
+        assert_eq!(
+            (d[1].member, d[1].why),
+            (false, Why::UnderEntryFloorTooLong)
+        );
+        // Under $4M: it exits at once, whatever its streak.
+        let mut t2 = t.clone();
+        t2[1].avg_daily_volume_usd = 3_900_000;
+        s[1].reviews_under_entry = 0;
+        let d = select_members(&t2, &s, &p, &m).unwrap();
+        assert_eq!((d[1].member, d[1].why), (false, Why::BelowExitFloor));
+        // A newcomer at $4.5M is not eligible at all.
+        let mut t3 = t.clone();
+        t3[4].avg_daily_volume_usd = 4_500_000;
+        t3[4].circulating_supply = 100_000_000_000;
+        let d = select_members(&t3, &s, &p, &m).unwrap();
+        assert_eq!(
+            (d[4].member, d[4].why),
+            (false, Why::NotEligible(Ineligible::Volume))
+        );
+    }
+
+    #[test]
+    fn no_limit_takes_every_liquid_token() {
+        let (p, mut m) = params();
+        m.max_constituents = 0;
+        let t: Vec<_> = [60, 50, 40, 30, 20, 10]
+            .iter()
+            .map(|c| token(*c, 10))
+            .collect();
+        let d = select_members(&t, &[MemberState::default(); 6], &p, &m).unwrap();
+        assert_eq!(members(&d).len(), 6);
+    }
+}
