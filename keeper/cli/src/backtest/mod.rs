@@ -62,6 +62,7 @@
 
 pub(crate) mod chart;
 mod model;
+pub mod policies;
 mod report;
 mod stats;
 mod strategies;

@@ -39,6 +39,13 @@ pub struct BacktestArgs {
     /// SVG chart of the NAV paths.
     #[arg(long, default_value = "backtest.svg", env = "AIDX_CHART")]
     pub chart: PathBuf,
+    /// Compare the rebalance policies (when trades may happen, where they clip) over
+    /// `--seeds` paths instead of one path's report.
+    #[arg(long, env = "AIDX_POLICIES")]
+    pub policies: bool,
+    /// Paths for `--policies`, seeds `--seed` onward.
+    #[arg(long, default_value_t = 200, env = "AIDX_SEEDS")]
+    pub seeds: u64,
     /// Print JSON instead of tables.
     #[arg(long, env = "AIDX_JSON")]
     pub json: bool,
@@ -63,6 +70,32 @@ impl BacktestArgs {
             band: args.band_pct / 100.0,
             ..Config::default()
         };
+        if args.policies {
+            let bar = indicatif::ProgressBar::new(args.seeds);
+            if args.json {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len} paths, {eta} left",
+                )
+                .expect("a template")
+                .progress_chars("=> "),
+            );
+            bar.set_message("simulating");
+            let study = crate::backtest::policies::study(&tokens, &cfg, args.seeds, |done, _| {
+                bar.set_position(done)
+            })?;
+            bar.finish_and_clear();
+            if args.json {
+                serde_json::to_writer_pretty(&mut *out, &study)?;
+                writeln!(out)?;
+            } else {
+                crate::backtest::policies::print(&study, out)?;
+                writeln!(out, "\n(ran in {} s)", started.elapsed().as_secs())?;
+            }
+            return Ok(());
+        }
         let report = run(&tokens, &cfg)?;
         write_chart(&report, &args.chart)?;
         if args.json {

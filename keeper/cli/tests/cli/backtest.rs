@@ -17,8 +17,37 @@ fn args(chart: std::path::PathBuf, json: bool) -> BacktestArgs {
         cost_bps: 30.0,
         band_pct: 20.0,
         chart,
+        policies: false,
+        seeds: 200,
         json,
     }
+}
+
+/// `aidx backtest --policies`: the policy table over several paths, each figure a median with
+/// its 10th and 90th percentiles; JSON carries the same study.
+#[test]
+fn the_policy_study_prints_distributions_per_policy() {
+    let dir = std::env::temp_dir();
+    let mut a = args(dir.join("aidx-policies.svg"), false);
+    a.policies = true;
+    a.seeds = 4;
+    let mut out = Vec::new();
+    a.clone().execute(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("4 paths (seeds 42..45), 1 years each"),
+        "{text}"
+    );
+    for p in aidx_cli::backtest::policies::POLICIES {
+        assert!(text.contains(p.name), "{} in {text}", p.name);
+    }
+    a.json = true;
+    let mut out = Vec::new();
+    a.execute(&mut out).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["seeds"], 4);
+    assert_eq!(v["policies"][0]["turnover_vs_full"], 1.0);
+    assert_eq!(v["policies"].as_array().unwrap().len(), 7);
 }
 
 #[test]

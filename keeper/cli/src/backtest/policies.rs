@@ -1,0 +1,559 @@
+//! Rebalance policies compared over many simulated paths: when trades may happen (at each
+//! quarterly review only; every day the portfolio is out of band, as the program lets anyone
+//! rebalance; in a window after each review plus a cap breach at any time) and where an
+//! out-of-band constituent is clipped (at its target, as the program clips today, or at the
+//! band's inner edge, the no-trade-region boundary the literature on proportional costs finds
+//! optimal). Targets are recomputed at each review by the shared methodology; every path and
+//! every policy sees the same prices. Costs are `cost_bps` per unit of value traded: what the
+//! vault gives up on a trade, which on-chain is the auction reward a keeper needs to act (its
+//! own costs, under the 50 bps maximum). Figures per path, then their distributions.
+
+use super::model::simulate;
+use super::stats::{annual_return, log_returns, std_dev};
+use super::strategies::{targets_at, Book};
+use super::{Config, DAYS_PER_YEAR};
+use aidx::math::WEIGHT_SCALE;
+use aidx_client::universe::Token;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+/// Where an out-of-band constituent is traded back to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Clip {
+    /// Its target.
+    Target,
+    /// The band's inner edge (target × (1 ± band)): the nearest point of the no-trade region.
+    Edge,
+}
+
+/// When trades may happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum When {
+    /// Every constituent to target at each review (the reference).
+    FullAtReview,
+    /// Out-of-band constituents, at each review only.
+    AtReview,
+    /// Out-of-band constituents, any day.
+    Continuous,
+    /// Out-of-band constituents in the first `days` after each review; outside it, only when a
+    /// constituent is out of band above the cap.
+    Window {
+        /// The window's length.
+        days: u32,
+    },
+}
+
+/// A policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    /// Its name in the table.
+    pub name: &'static str,
+    /// When it trades.
+    pub when: When,
+    /// Where it clips.
+    pub clip: Clip,
+}
+
+/// The policies compared.
+pub const POLICIES: [Policy; 7] = [
+    Policy {
+        name: "full at review",
+        when: When::FullAtReview,
+        clip: Clip::Target,
+    },
+    Policy {
+        name: "review, to target",
+        when: When::AtReview,
+        clip: Clip::Target,
+    },
+    Policy {
+        name: "review, to edge",
+        when: When::AtReview,
+        clip: Clip::Edge,
+    },
+    Policy {
+        name: "continuous, to target",
+        when: When::Continuous,
+        clip: Clip::Target,
+    },
+    Policy {
+        name: "continuous, to edge",
+        when: When::Continuous,
+        clip: Clip::Edge,
+    },
+    Policy {
+        name: "window 14 d + cap, to target",
+        when: When::Window { days: 14 },
+        clip: Clip::Target,
+    },
+    Policy {
+        name: "window 14 d + cap, to edge",
+        when: When::Window { days: 14 },
+        clip: Clip::Edge,
+    },
+];
+
+/// One policy on one path.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PathFigures {
+    /// One-way turnover a year.
+    pub turnover: f64,
+    /// Cost a year, share of NAV.
+    pub cost: f64,
+    /// Annualised return less the uncapped index's.
+    pub td_uncapped: f64,
+    /// Tracking error against the uncapped index, annualised.
+    pub te_uncapped: f64,
+    /// Annualised return less the full rebalance's.
+    pub td_full: f64,
+    /// Tracking error against the full rebalance, annualised.
+    pub te_full: f64,
+}
+
+/// The 10th, 50th and 90th percentiles.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Spread {
+    /// 10th percentile.
+    pub p10: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+}
+
+fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        let i = ((v.len() - 1) as f64 * q).round() as usize;
+        v[i]
+    };
+    Spread {
+        p10: at(0.1),
+        p50: at(0.5),
+        p90: at(0.9),
+    }
+}
+
+/// A policy over every path.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyFigures {
+    /// The policy.
+    pub policy: Policy,
+    /// Turnover a year.
+    pub turnover: Spread,
+    /// Cost a year.
+    pub cost: Spread,
+    /// Tracking difference against the uncapped index.
+    pub td_uncapped: Spread,
+    /// Tracking error against the uncapped index.
+    pub te_uncapped: Spread,
+    /// Tracking difference against the full rebalance.
+    pub td_full: Spread,
+    /// Tracking error against the full rebalance.
+    pub te_full: Spread,
+    /// Median of the path-by-path ratio of turnover to the full rebalance's.
+    pub turnover_vs_full: f64,
+}
+
+/// The study: every policy over `seeds` paths.
+#[derive(Clone, Debug, Serialize)]
+pub struct Study {
+    /// Paths simulated (seeds `first_seed..first_seed + seeds`).
+    pub seeds: u64,
+    /// The first seed.
+    pub first_seed: u64,
+    /// Years a path.
+    pub years: u32,
+    /// Cost per unit traded, bps.
+    pub cost_bps: f64,
+    /// Relative band.
+    pub band: f64,
+    /// Every policy.
+    pub policies: Vec<PolicyFigures>,
+}
+
+/// New holdings for the out-of-band constituents (`out`), each moved to its goal (target or
+/// edge); the net cash absorbed by the in-band constituents on the side that moves them toward
+/// their own targets, pro rata to their gaps (never past a target).
+fn rebalance(values: &[f64], targets: &[f64], band: f64, out: &[bool], clip: Clip) -> Vec<f64> {
+    let nav: f64 = values.iter().sum();
+    if nav <= 0.0 || !out.iter().any(|o| *o) {
+        return values.to_vec();
+    }
+    let goal = |v: f64, t: f64| match clip {
+        Clip::Target => t * nav,
+        Clip::Edge => {
+            let w = v / nav;
+            if w > t * (1.0 + band) {
+                t * (1.0 + band) * nav
+            } else {
+                t * (1.0 - band) * nav
+            }
+        }
+    };
+    let cash: f64 = (0..values.len())
+        .filter(|i| out[*i])
+        .map(|i| values[i] - goal(values[i], targets[i]))
+        .sum();
+    let gap = |i: usize| targets[i] * nav - values[i];
+    let usable = |g: f64| if cash > 0.0 { g > 0.0 } else { g < 0.0 };
+    let room: f64 = (0..values.len())
+        .filter(|i| !out[*i])
+        .map(gap)
+        .filter(|g| usable(*g))
+        .map(f64::abs)
+        .sum();
+    let share = if room > 0.0 {
+        (cash.abs() / room).min(1.0)
+    } else {
+        0.0
+    };
+    // What the in-band names cannot take (clipping at the edges can free or need more cash
+    // than they have room for) moves the out-of-band names on from their edge toward their
+    // target, pro rata: all the gaps to target sum to zero, so together they always can.
+    let left = (cash.abs() - room).max(0.0);
+    let edge_gap = |i: usize| targets[i] * nav - goal(values[i], targets[i]);
+    let edge_room: f64 = (0..values.len())
+        .filter(|i| out[*i])
+        .map(edge_gap)
+        .filter(|g| usable(*g))
+        .map(f64::abs)
+        .sum();
+    let edge_share = if edge_room > 0.0 {
+        (left / edge_room).min(1.0)
+    } else {
+        0.0
+    };
+    (0..values.len())
+        .map(|i| {
+            if out[i] {
+                let g = goal(values[i], targets[i]);
+                if usable(edge_gap(i)) {
+                    g + edge_share * edge_gap(i)
+                } else {
+                    g
+                }
+            } else if usable(gap(i)) {
+                values[i] + share * gap(i)
+            } else {
+                values[i]
+            }
+        })
+        .collect()
+}
+
+fn out_of_band(values: &[f64], targets: &[f64], band: f64) -> Vec<bool> {
+    let nav: f64 = values.iter().sum();
+    values
+        .iter()
+        .zip(targets)
+        .map(|(v, t)| {
+            let w = if nav > 0.0 { v / nav } else { 0.0 };
+            w > t * (1.0 + band) || w < t * (1.0 - band)
+        })
+        .collect()
+}
+
+/// Every policy on one simulated path (seed `cfg.seed`), in [`POLICIES`] order.
+pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
+    let days = cfg.days()?;
+    let paths = simulate(tokens, cfg)?;
+    let cost_rate = cfg.cost_bps / 10_000.0;
+    let cap = cfg.methodology.max_weight as f64 / WEIGHT_SCALE as f64;
+    let fractions =
+        |t: &[u64]| -> Vec<f64> { t.iter().map(|x| *x as f64 / WEIGHT_SCALE as f64).collect() };
+    let first = targets_at(tokens, &paths.prices[0], &cfg.methodology).context("day 0")?;
+    let mut targets = fractions(&first);
+    let start: Vec<f64> = targets.iter().map(|t| t * cfg.initial_nav).collect();
+    let mut books: Vec<Book> = POLICIES.iter().map(|_| Book::new(start.clone())).collect();
+    let mut navs: Vec<Vec<f64>> = POLICIES.iter().map(|_| vec![cfg.initial_nav]).collect();
+    let in_bench: Vec<bool> = first.iter().map(|t| *t > 0).collect();
+    let cap_of = |prices: &[f64]| -> f64 {
+        tokens
+            .iter()
+            .zip(prices)
+            .zip(&in_bench)
+            .filter(|(_, e)| **e)
+            .map(|((t, p), _)| p * t.circulating_supply as f64)
+            .sum()
+    };
+    let cap0 = cap_of(&paths.prices[0]);
+    if cap0 <= 0.0 {
+        bail!("no market cap on day 0");
+    }
+    let mut bench = vec![cfg.initial_nav];
+    let mut since_review = 0u32;
+    for day in 1..=days {
+        let d = day as usize;
+        let (before, after) = (&paths.prices[d - 1], &paths.prices[d]);
+        let review = day % cfg.review_every_days == 0;
+        if review {
+            targets = fractions(
+                &targets_at(tokens, after, &cfg.methodology)
+                    .with_context(|| format!("review on day {day}"))?,
+            );
+            since_review = 0;
+        } else {
+            since_review += 1;
+        }
+        for (p, book) in POLICIES.iter().zip(books.iter_mut()) {
+            book.grow(before, after);
+            let values = &book.values;
+            let out = out_of_band(values, &targets, cfg.band);
+            let new = match p.when {
+                When::FullAtReview if review => {
+                    Some(targets.iter().map(|t| t * book.nav()).collect())
+                }
+                When::FullAtReview => None,
+                When::AtReview if review => {
+                    Some(rebalance(values, &targets, cfg.band, &out, p.clip))
+                }
+                When::AtReview => None,
+                When::Continuous => Some(rebalance(values, &targets, cfg.band, &out, p.clip)),
+                When::Window { days: w } => {
+                    let nav = book.nav();
+                    let breach: Vec<bool> = values
+                        .iter()
+                        .zip(&out)
+                        .map(|(v, o)| *o && nav > 0.0 && v / nav > cap)
+                        .collect();
+                    if since_review < w {
+                        Some(rebalance(values, &targets, cfg.band, &out, p.clip))
+                    } else if breach.iter().any(|b| *b) {
+                        Some(rebalance(values, &targets, cfg.band, &breach, p.clip))
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(new) = new {
+                book.trade(new, cost_rate);
+            }
+        }
+        for (nav, book) in navs.iter_mut().zip(&books) {
+            nav.push(book.nav());
+        }
+        bench.push(cfg.initial_nav * cap_of(after) / cap0);
+    }
+    let years = days as f64 / DAYS_PER_YEAR as f64;
+    let root = (DAYS_PER_YEAR as f64).sqrt();
+    let te = |a: &[f64], b: &[f64]| {
+        let d: Vec<f64> = log_returns(a)
+            .iter()
+            .zip(log_returns(b))
+            .map(|(x, y)| x - y)
+            .collect();
+        std_dev(&d) * root
+    };
+    let bench_ret = annual_return(&bench, years);
+    let full_ret = annual_return(&navs[0], years);
+    Ok(books
+        .iter()
+        .zip(&navs)
+        .map(|(book, nav)| {
+            let ret = annual_return(nav, years);
+            PathFigures {
+                turnover: book.turnover / years,
+                cost: book.cost_share / years,
+                td_uncapped: ret - bench_ret,
+                te_uncapped: te(nav, &bench),
+                td_full: ret - full_ret,
+                te_full: te(nav, &navs[0]),
+            }
+        })
+        .collect())
+}
+
+/// Every policy over `seeds` paths from `cfg.seed` on; `progress(done, total)` after each.
+pub fn study(
+    tokens: &[Token],
+    cfg: &Config,
+    seeds: u64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Study> {
+    cfg.validate()?;
+    if seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let mut per: Vec<Vec<PathFigures>> = vec![vec![]; POLICIES.len()];
+    for k in 0..seeds {
+        let c = Config {
+            seed: cfg.seed.wrapping_add(k),
+            ..cfg.clone()
+        };
+        let figures = one_path(tokens, &c).with_context(|| format!("seed {}", c.seed))?;
+        for (i, f) in figures.into_iter().enumerate() {
+            per[i].push(f);
+        }
+        progress(k + 1, seeds);
+    }
+    let full_turnover: Vec<f64> = per[0].iter().map(|f| f.turnover).collect();
+    let policies = POLICIES
+        .iter()
+        .zip(&per)
+        .map(|(p, runs)| {
+            let pick = |f: fn(&PathFigures) -> f64| spread(runs.iter().map(f).collect());
+            PolicyFigures {
+                policy: *p,
+                turnover: pick(|f| f.turnover),
+                cost: pick(|f| f.cost),
+                td_uncapped: pick(|f| f.td_uncapped),
+                te_uncapped: pick(|f| f.te_uncapped),
+                td_full: pick(|f| f.td_full),
+                te_full: pick(|f| f.te_full),
+                turnover_vs_full: spread(
+                    runs.iter()
+                        .zip(&full_turnover)
+                        .filter(|(_, f)| **f > 0.0)
+                        .map(|(r, f)| r.turnover / f)
+                        .collect(),
+                )
+                .p50,
+            }
+        })
+        .collect();
+    Ok(Study {
+        seeds,
+        first_seed: cfg.seed,
+        years: cfg.years,
+        cost_bps: cfg.cost_bps,
+        band: cfg.band,
+        policies,
+    })
+}
+
+/// The study as a table: each figure as median [10th, 90th percentile], in percent a year.
+pub fn print(s: &Study, out: &mut impl std::io::Write) -> Result<()> {
+    writeln!(
+        out,
+        "{} paths (seeds {}..{}), {} years each, band ±{:.0}% of target, {} bps a unit traded",
+        s.seeds,
+        s.first_seed,
+        s.first_seed + s.seeds - 1,
+        s.years,
+        s.band * 100.0,
+        s.cost_bps
+    )?;
+    writeln!(out, "median [10th, 90th percentile], % a year; 'vs full': against the full rebalance at each review\n")?;
+    let f = |x: Spread| {
+        format!(
+            "{:.2} [{:.2}, {:.2}]",
+            x.p50 * 100.0,
+            x.p10 * 100.0,
+            x.p90 * 100.0
+        )
+    };
+    let rows: Vec<Vec<String>> = s
+        .policies
+        .iter()
+        .map(|p| {
+            vec![
+                p.policy.name.to_string(),
+                f(p.turnover),
+                format!("{:.0}%", p.turnover_vs_full * 100.0),
+                f(p.cost),
+                f(p.td_uncapped),
+                f(p.te_uncapped),
+                f(p.td_full),
+                f(p.te_full),
+            ]
+        })
+        .collect();
+    use crate::output::{render, Align};
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("policy", Align::Left),
+                ("turnover", Align::Right),
+                ("of full", Align::Right),
+                ("cost", Align::Right),
+                ("TD vs uncapped", Align::Right),
+                ("TE vs uncapped", Align::Right),
+                ("TD vs full", Align::Right),
+                ("TE vs full", Align::Right),
+            ],
+            &rows
+        )
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_band_names_go_to_their_goal_and_the_rest_absorb_the_cash_toward_target() {
+        // Weights 40/35/25 against targets 30/35/35, band 20%: the first is above 36%, the
+        // last below 28%.
+        let v = [40.0, 35.0, 25.0];
+        let t = [0.30, 0.35, 0.35];
+        let out = out_of_band(&v, &t, 0.2);
+        assert_eq!(out, vec![true, false, true]);
+        let to_target = rebalance(&v, &t, 0.2, &out, Clip::Target);
+        assert_eq!(to_target, vec![30.0, 35.0, 35.0]);
+        // To the edges, 36 and 28, frees 1 that the in-band name (at its target) cannot take:
+        // it moves the low one on toward its target, to 29.
+        let to_edge = rebalance(&v, &t, 0.2, &out, Clip::Edge);
+        assert!(
+            (to_edge[0] - 36.0).abs() < 1e-9
+                && (to_edge[1] - 35.0).abs() < 1e-9
+                && (to_edge[2] - 29.0).abs() < 1e-9,
+            "{to_edge:?}"
+        );
+        // The edge trades less, and the holdings still sum to the NAV.
+        assert!((to_edge.iter().sum::<f64>() - 100.0).abs() < 1e-9);
+        let traded = |n: &[f64]| n.iter().zip(&v).map(|(a, b)| (a - b).abs()).sum::<f64>();
+        assert!(traded(&to_edge) < traded(&to_target));
+    }
+
+    #[test]
+    fn policies_on_one_path_rank_as_their_rules_say() {
+        let tokens = aidx_client::universe::parse(aidx_client::universe::SAMPLE_UNIVERSE).unwrap();
+        let cfg = Config {
+            years: 2,
+            ..Config::default()
+        };
+        let f = one_path(&tokens, &cfg).unwrap();
+        let by = |name: &str| f[POLICIES.iter().position(|p| p.name == name).unwrap()];
+        // The reference tracks itself exactly.
+        assert_eq!(
+            (by("full at review").td_full, by("full at review").te_full),
+            (0.0, 0.0)
+        );
+        // Trading any day trades at least as much as trading at reviews only; clipping at the
+        // edge less than at the target.
+        assert!(by("continuous, to target").turnover >= by("review, to target").turnover);
+        assert!(by("review, to edge").turnover < by("review, to target").turnover);
+        assert!(by("continuous, to edge").turnover < by("continuous, to target").turnover);
+        // Costs are the rate on what was traded (twice the one-way turnover).
+        for p in &f {
+            assert!(
+                (p.cost - 2.0 * p.turnover * 30.0 / 10_000.0).abs() < 1e-9 || p.turnover == 0.0
+            );
+        }
+    }
+
+    #[test]
+    fn a_study_reports_distributions_over_its_paths() {
+        let tokens = aidx_client::universe::parse(aidx_client::universe::SAMPLE_UNIVERSE).unwrap();
+        let cfg = Config {
+            years: 1,
+            ..Config::default()
+        };
+        let mut seen = vec![];
+        let s = study(&tokens, &cfg, 5, |done, total| seen.push((done, total))).unwrap();
+        assert_eq!(seen, (1..=5).map(|d| (d, 5)).collect::<Vec<_>>());
+        assert_eq!(s.policies.len(), POLICIES.len());
+        for p in &s.policies {
+            assert!(p.turnover.p10 <= p.turnover.p50 && p.turnover.p50 <= p.turnover.p90);
+        }
+        assert_eq!(s.policies[0].turnover_vs_full, 1.0);
+        assert!(study(&tokens, &cfg, 0, |_, _| {}).is_err());
+    }
+}
