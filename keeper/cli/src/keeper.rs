@@ -205,7 +205,11 @@ async fn round<C: Chain>(
     }
     // Fresh prices first when a Hermes is given: a round that cannot post them trades nothing.
     if let Some(p) = options.poster {
-        let posted = match chain.load_index(&book.index_key().expect("an index")).await {
+        let index = match book.index_key() {
+            Ok(key) => chain.load_index(&key).await,
+            Err(e) => Err(e),
+        };
+        let posted = match index {
             Ok(index) => p.post_for_index(chain, &index, false).await,
             Err(e) => Err(e),
         };

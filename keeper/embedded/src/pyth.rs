@@ -168,7 +168,13 @@ pub fn wormhole(_program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> 
     if tag == disc("verify_encoded_vaa_v1") {
         let (authority, vaa, set) = (get(0)?, get(1)?, get(2)?);
         let mut d = writable_vaa(authority, vaa, STATUS_WRITING)?;
-        if set.owner != &WORMHOLE_RECEIVER_ID {
+        // The guardian set the VAA names, at its own address.
+        let index = wormhole_raw_vaas::Vaa::parse(&d[VAA_START..])
+            .map_err(|_| EmuError::BadVaa)?
+            .guardian_set_index();
+        if set.owner != &WORMHOLE_RECEIVER_ID
+            || *set.key != aidx_client::pull::receiver::guardian_set_address(index)
+        {
             return Err(EmuError::BadAccount.into());
         }
         let set = GuardianSet::deserialize(&mut &set.try_borrow_data()?[..])

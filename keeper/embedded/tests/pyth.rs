@@ -8,6 +8,7 @@ use aidx_client::pull::{accumulator, plan, receiver};
 use aidx_client::{Chain, DevChain as _};
 use aidx_embedded::pyth::{EmuError, PYTHNET_EMITTER};
 use aidx_embedded::Embedded;
+use anchor_lang::prelude::Rent;
 use anchor_lang::AnchorDeserialize;
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 use pythnet_sdk::messages::{Message, PriceFeedMessage};
@@ -120,9 +121,32 @@ async fn posted_updates_are_fully_verified_and_pass_the_gate() {
         };
         gate_update(&update, feed, limits, 0, now).expect("the oracle gate takes it");
     }
-    // The VAA's account closes, its rent back; the treasury was paid a lamport per price.
+    // The treasury was paid a lamport per price; the VAA's account closes, its rent back to
+    // the payer (who pays only the fees of the close).
+    let treasury = pyth_solana_receiver_sdk::pda::get_treasury_address(3);
+    let funded = chain
+        .get_account(&treasury)
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    let rent = Rent::default().minimum_balance(0);
+    assert_eq!(funded, rent + 2 * aidx_embedded::pyth::UPDATE_FEE_LAMPORTS);
+    let vaa_lamports = chain
+        .get_account(&vaa.pubkey())
+        .await
+        .unwrap()
+        .unwrap()
+        .lamports;
+    let payer_before = chain.get_account(&payer).await.unwrap().unwrap().lamports;
     send(&mut chain, &p.close, &[]).await.unwrap();
     assert!(chain.get_account(&vaa.pubkey()).await.unwrap().is_none());
+    let payer_after = chain.get_account(&payer).await.unwrap().unwrap().lamports;
+    assert!(payer_after > payer_before && payer_after <= payer_before + vaa_lamports);
+    assert!(
+        payer_before + vaa_lamports - payer_after < 100_000,
+        "only the fee is spent"
+    );
 
     // An older update for the same feed is skipped, not written.
     let old = message(1, 400_00000000, now - 5);
@@ -230,6 +254,60 @@ async fn forged_or_foreign_updates_are_refused_by_name() {
         .await
         .unwrap()
         .is_none());
+
+    // A price posted against a VAA written but never verified: refused, nothing written.
+    let acc = accumulator::parse(&bytes).unwrap();
+    let vaa = Keypair::new();
+    let steps = plan::steps(&payer, &acc, &vaa.pubkey(), &[], &push).unwrap();
+    let unverified: Vec<_> = steps
+        .post
+        .iter()
+        .filter(|(ix, _, _)| ix.data[..8] != receiver::discriminator("verify_encoded_vaa_v1"))
+        .map(|(ix, _, _)| ix.clone())
+        .collect();
+    let (writes, posts) = unverified.split_at(unverified.len() - acc.updates.len());
+    for ix in writes {
+        let r = chain
+            .send_ixs(std::slice::from_ref(ix), &[&vaa])
+            .await
+            .unwrap();
+        assert!(r.is_ok(), "{r:?}");
+    }
+    let r = chain
+        .send_ixs(posts, &[])
+        .await
+        .unwrap()
+        .map(|_| ())
+        .map_err(|f| f.error);
+    refused(r, EmuError::BadVaaStatus);
+    assert!(chain
+        .get_account(&aidx_client::push_feed_address(0, &[1; 32]))
+        .await
+        .unwrap()
+        .is_none());
+    // Verified against an account that is not the guardian set's: refused.
+    let vaa = Keypair::new();
+    let steps = plan::steps(&payer, &acc, &vaa.pubkey(), &[], &push).unwrap();
+    for (ix, _, _) in steps
+        .post
+        .iter()
+        .take_while(|(ix, _, _)| ix.data[..8] != receiver::discriminator("verify_encoded_vaa_v1"))
+    {
+        let r = chain
+            .send_ixs(std::slice::from_ref(ix), &[&vaa])
+            .await
+            .unwrap();
+        assert!(r.is_ok(), "{r:?}");
+    }
+    let mut verify = receiver::verify_encoded_vaa(&payer, &vaa.pubkey(), 0);
+    verify.accounts[2].pubkey = aidx_client::pull::receiver::guardian_set_address(1);
+    let r = chain
+        .send_ixs(&[verify], &[])
+        .await
+        .unwrap()
+        .map(|_| ())
+        .map_err(|f| f.error);
+    assert!(r.is_err(), "a guardian set that does not exist");
 
     // A write past the account, or by someone else, is refused.
     let stranger = Keypair::new();

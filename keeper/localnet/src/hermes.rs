@@ -45,6 +45,8 @@ struct Shared {
     live: std::sync::atomic::AtomicBool,
     /// A node whose clock live prices are published at (the wall clock without one).
     clock_of: Mutex<Option<String>>,
+    /// A node whose push feeds' prices are served, read at each request.
+    prices_of: Mutex<Option<String>>,
 }
 
 /// A running mock Hermes.
@@ -128,6 +130,12 @@ impl MockHermes {
         *self.shared.clock_of.lock().expect("clock") = Some(rpc_url.to_string());
     }
 
+    /// Serves the prices in the push feeds (shard 0) of the node at `rpc_url`, read at each
+    /// request: what `aidx oracle` last published there is what this Hermes serves.
+    pub fn set_prices_of(&self, rpc_url: &str) {
+        *self.shared.prices_of.lock().expect("prices of") = Some(rpc_url.to_string());
+    }
+
     /// Misbehaves as `fault` says from now on.
     pub fn set_fault(&self, fault: HermesFault) {
         *self.shared.fault.lock().expect("fault") = fault;
@@ -187,6 +195,24 @@ async fn latest(State(s): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Resp
         Ok(ids) => ids,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
+    let prices_of = s.prices_of.lock().expect("prices of").clone();
+    if let (Some(url), Ok(ids)) = (prices_of, requested(query.as_deref().unwrap_or(""))) {
+        for id in ids {
+            match push_feed_price(&url, &id).await {
+                Ok(Some(m)) => {
+                    s.prices.lock().expect("prices").insert(id, m);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return (
+                        StatusCode::BAD_GATEWAY,
+                        format!("the node's push feed: {e}"),
+                    )
+                        .into_response()
+                }
+            }
+        }
+    }
     let prices = s.prices.lock().expect("prices").clone();
     let clock_of = s.clock_of.lock().expect("clock").clone();
     let live_now = match s.live.load(std::sync::atomic::Ordering::Relaxed) {
@@ -278,4 +304,26 @@ async fn node_clock(url: &str) -> Result<i64> {
         .get(32..40)
         .ok_or_else(|| anyhow::anyhow!("a clock of {} bytes", bytes.len()))?;
     Ok(i64::from_le_bytes(at.try_into()?))
+}
+
+/// The price in the push feed (shard 0) of `feed` on the node at `url`, if it has one.
+async fn push_feed_price(url: &str, feed: &[u8; 32]) -> Result<Option<PriceFeedMessage>> {
+    let key = aidx_client::push_feed_address(0, feed);
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
+        "params": [key.to_string(), {"encoding": "base64"}]});
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let Some(data) = v["result"]["value"]["data"][0].as_str() else {
+        return Ok(None);
+    };
+    let bytes = B64.decode(data)?;
+    let update = <pyth_solana_receiver_sdk::price_update::PriceUpdateV2 as anchor_lang::AnchorDeserialize>::deserialize(
+        &mut bytes.get(8..).ok_or_else(|| anyhow::anyhow!("a push feed of {} bytes", bytes.len()))?,
+    )?;
+    Ok(Some(update.price_message))
 }

@@ -40,9 +40,10 @@ pub struct LocalnetArgs {
     /// `surfnet_timeTravel` (for runs that compare quotes unit for unit; prices do not age).
     #[arg(long)]
     still_clock: bool,
-    /// Also serve a Hermes on this port of 127.0.0.1: a mock publishing the index's stored
-    /// prices as of each request, in accumulator updates signed by the test guardians the
-    /// node's emulated Wormhole receiver holds (for `--hermes-url` against this node).
+    /// Also serve a Hermes on this port of 127.0.0.1: a mock publishing the node's push-feed
+    /// prices (what `aidx oracle` last published) at each request, at the node's clock, in
+    /// accumulator updates signed by the test guardians the node's emulated Wormhole receiver
+    /// holds (for `--hermes-url` against this node).
     #[arg(long, env = "AIDX_HERMES_PORT")]
     hermes_port: Option<u16>,
 }
@@ -145,22 +146,10 @@ impl LocalnetArgs {
                 let hermes = aidx_localnet::hermes::MockHermes::start_on(port)?;
                 hermes.set_live(true);
                 hermes.set_clock_of(&net.url);
-                if !book.index.is_empty() {
-                    use aidx_client::Chain as _;
-                    let mut rpc = aidx_client::rpc::Rpc::new(
-                        &net.url,
-                        solana_sdk::signature::Keypair::new(),
-                        "confirmed",
-                    )?;
-                    let index = rpc.load_index(&book.index_key()?).await?;
-                    for c in index.constituents() {
-                        // Stored prices carry 12 decimals; Pyth's crypto feeds 8.
-                        hermes.set_price(c.feed_id, (c.price / 10_000) as i64, 0);
-                    }
-                }
+                hermes.set_prices_of(&net.url);
                 writeln!(
                     out,
-                    "hermes {} (a mock: the index's stored prices, published at each request at the node's clock)",
+                    "hermes {} (a mock: the node's push-feed prices at each request, as `aidx oracle` publishes them, at the node's clock)",
                     hermes.url
                 )?;
                 Some(hermes)

@@ -19,9 +19,14 @@ pub struct PythArgs {
     /// Seconds to wait for Hermes.
     #[arg(long, env = "AIDX_HERMES_TIMEOUT_SECS", default_value_t = 5)]
     pub hermes_timeout_secs: u64,
-    /// The Pyth receiver treasury (0-255) the update fee is paid into.
-    #[arg(long, env = "AIDX_PYTH_TREASURY", default_value_t = 0)]
-    pub pyth_treasury: u8,
+    /// The Pyth receiver treasury (0-255) the update fee is paid into (default: one at random
+    /// each post, as Pyth's SDK does, spreading write locks).
+    #[arg(long, env = "AIDX_PYTH_TREASURY")]
+    pub pyth_treasury: Option<u8>,
+    /// Seconds left between a price's publication and the trade for posting it: prices older
+    /// than the trade age less this are not posted.
+    #[arg(long, env = "AIDX_PYTH_MARGIN_SECS", default_value_t = aidx_client::pull::post::POSTING_MARGIN_SECS)]
+    pub pyth_margin_secs: u32,
 }
 
 impl PythArgs {
@@ -34,12 +39,22 @@ impl PythArgs {
             hermes: Hermes::new(url, Duration::from_secs(self.hermes_timeout_secs.max(1)))?,
             treasury_id: self.pyth_treasury,
             compute_unit_price,
+            margin_secs: self.pyth_margin_secs,
         }))
     }
 }
 
-/// What posting did, a line a transaction.
+/// What posting did, a line a transaction (and any warning).
 pub fn show(posted: &Posted, dry_run: bool, out: &mut impl Write) -> Result<()> {
+    if dry_run && !posted.transactions.is_empty() {
+        writeln!(
+            out,
+            "pyth: a dry run posts nothing: the trade below is simulated on the push feeds as they are"
+        )?;
+    }
+    for w in &posted.warnings {
+        writeln!(out, "pyth: warning: {w}")?;
+    }
     for t in &posted.transactions {
         writeln!(
             out,

@@ -27,22 +27,32 @@ pub struct RunArgs {
     metrics_addr: Option<SocketAddr>,
 }
 
-/// A watch that turns true on ctrl-c or SIGTERM.
+/// A watch that turns true on ctrl-c or SIGTERM; a second signal exits at once (a round that
+/// hangs can still be stopped without SIGKILL; nothing is saved then).
 fn stop_on_signals() -> Result<tokio::sync::watch::Receiver<bool>> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::spawn(async move {
-        #[cfg(unix)]
-        let terminated = term.recv();
-        #[cfg(not(unix))]
-        let terminated = std::future::pending::<Option<()>>();
-        let which = tokio::select! {
-            _ = tokio::signal::ctrl_c() => "ctrl-c",
-            _ = terminated => "SIGTERM",
-        };
-        tracing::warn!(signal = which, "stopping after the round in progress");
-        let _ = tx.send(true);
+        for n in 0.. {
+            #[cfg(unix)]
+            let terminated = term.recv();
+            #[cfg(not(unix))]
+            let terminated = std::future::pending::<Option<()>>();
+            let which = tokio::select! {
+                _ = tokio::signal::ctrl_c() => "ctrl-c",
+                _ = terminated => "SIGTERM",
+            };
+            if n > 0 {
+                tracing::error!(signal = which, "second signal: exiting now, the round in progress unfinished and nothing saved");
+                std::process::exit(130);
+            }
+            tracing::warn!(
+                signal = which,
+                "stopping after the round in progress (a second signal exits at once)"
+            );
+            let _ = tx.send(true);
+        }
     });
     Ok(rx)
 }

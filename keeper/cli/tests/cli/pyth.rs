@@ -34,8 +34,9 @@ async fn setup(tag: &str, published: i64) -> (Embedded, aidx_client::Book, MockH
 fn poster(url: &str, timeout: Duration) -> Poster {
     Poster {
         hermes: Hermes::new(url, timeout).unwrap(),
-        treasury_id: 0,
+        treasury_id: None,
         compute_unit_price: 1_000,
+        margin_secs: aidx_client::pull::post::POSTING_MARGIN_SECS,
     }
 }
 

@@ -37,9 +37,12 @@ fn metrics_are_scraped_and_a_sigterm_mid_round_lets_the_round_finish() {
         let index = chain.load_index(&book.index_key().unwrap()).await.unwrap();
         (index, chain.get_clock().await.unwrap().unix_timestamp)
     });
+    // Newer than what the saved push feeds hold (published at `now`) and at other prices, so
+    // that what the round posts can be told from what was there.
     let hermes = MockHermes::start().unwrap();
+    let hermes_price = |c: &aidx::state::Constituent| (c.price / 10_000) as i64 * 101 / 100;
     for c in index.constituents() {
-        hermes.set_price(c.feed_id, (c.price / 10_000) as i64, now);
+        hermes.set_price(c.feed_id, hermes_price(c), now + 1);
     }
     hermes.set_fault(HermesFault::Slow(Duration::from_secs(3)));
     let dir = std::env::temp_dir().join(format!("aidx-run-sigterm-{}", std::process::id()));
@@ -105,6 +108,7 @@ fn metrics_are_scraped_and_a_sigterm_mid_round_lets_the_round_finish() {
         "{stderr}"
     );
     assert!(stderr.contains("pyth prices posted"), "{stderr}");
+    assert!(stderr.contains("round done"), "the rebalance ran: {stderr}");
     assert_eq!(
         hermes.served(),
         1,
@@ -119,7 +123,8 @@ fn metrics_are_scraped_and_a_sigterm_mid_round_lets_the_round_finish() {
             let key = aidx_client::push_feed_address(0, &c.feed_id);
             let data = chain.data_of(&key).await.unwrap();
             let update = <pyth_solana_receiver_sdk::price_update::PriceUpdateV2 as anchor_lang::AnchorDeserialize>::deserialize(&mut &data[8..]).unwrap();
-            assert_eq!(update.price_message.publish_time, now);
+            assert_eq!(update.price_message.publish_time, now + 1);
+            assert_eq!(update.price_message.price, hermes_price(c));
         }
     });
     std::fs::remove_file(&state).ok();

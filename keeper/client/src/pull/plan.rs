@@ -257,6 +257,15 @@ fn pack(
         }
         out.push(finish(payer, &group, signers, price)?);
         group = vec![step.clone()];
+        let alone = finish(payer, &group, signers, price)?;
+        if alone.bytes > PACKET_DATA_SIZE || alone.compute_units > MAX_TX_COMPUTE_UNITS {
+            bail!(
+                "{} alone is {} bytes, {} compute units: it fits no transaction",
+                step.2,
+                alone.bytes,
+                alone.compute_units
+            );
+        }
     }
     if !group.is_empty() {
         let t = finish(payer, &group, signers, price)?;
@@ -266,4 +275,34 @@ fn pack(
         out.push(t);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_sdk::instruction::{AccountMeta, Instruction};
+
+    fn ix(bytes: usize) -> (Instruction, u32, &'static str) {
+        let ix = Instruction {
+            program_id: Pubkey::new_unique(),
+            accounts: vec![AccountMeta::new(Pubkey::new_unique(), false)],
+            data: vec![0; bytes],
+        };
+        (ix, 1_000, "a step")
+    }
+
+    #[test]
+    fn an_instruction_too_big_for_any_transaction_is_named_wherever_it_is() {
+        let payer = Pubkey::new_unique();
+        // Small, too big, small: the middle one fails the plan (it used to pass unchecked).
+        let steps = [ix(600), ix(1_300), ix(10)];
+        let e = pack(&payer, &steps, &[], 0).unwrap_err().to_string();
+        assert!(e.contains("fits no transaction"), "{e}");
+        // Three that fit two a transaction: packed in order, each inside a packet.
+        let steps = [ix(400), ix(400), ix(400)];
+        let txs = pack(&payer, &steps, &[], 0).unwrap();
+        assert_eq!(txs.len(), 2);
+        assert!(txs.iter().all(|t| t.bytes <= PACKET_DATA_SIZE));
+        assert_eq!(txs[0].instructions.len(), 1 + 2);
+    }
 }
