@@ -55,7 +55,7 @@ pub struct Policy {
 }
 
 /// The policies compared.
-pub const POLICIES: [Policy; 7] = [
+pub const POLICIES: [Policy; 9] = [
     Policy {
         name: "full at review",
         when: When::FullAtReview,
@@ -79,6 +79,16 @@ pub const POLICIES: [Policy; 7] = [
     Policy {
         name: "continuous, to edge",
         when: When::Continuous,
+        clip: Clip::Edge,
+    },
+    Policy {
+        name: "window 3 d + cap, to target",
+        when: When::Window { days: 3 },
+        clip: Clip::Target,
+    },
+    Policy {
+        name: "window 3 d + cap, to edge",
+        when: When::Window { days: 3 },
         clip: Clip::Edge,
     },
     Policy {

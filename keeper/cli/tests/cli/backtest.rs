@@ -47,7 +47,10 @@ fn the_policy_study_prints_distributions_per_policy() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["seeds"], 4);
     assert_eq!(v["policies"][0]["turnover_vs_full"], 1.0);
-    assert_eq!(v["policies"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        v["policies"].as_array().unwrap().len(),
+        aidx_cli::backtest::policies::POLICIES.len()
+    );
 }
 
 #[test]
