@@ -6,6 +6,7 @@ import { findIndex, history, load, walletChain, type HistoryItem, type Loaded } 
 import { auditView, basket, historyView, overview, sectorMap } from "./views";
 import { bindTrade, shareBalance, tradeView, type Network } from "./trade";
 import { esc, shares } from "./format";
+import { getWallets } from "@wallet-standard/app";
 
 const params = new URLSearchParams(location.search);
 const rpcUrl = params.get("rpc") ?? "http://127.0.0.1:8899";
@@ -91,4 +92,8 @@ async function start(): Promise<void> {
 }
 
 window.addEventListener("hashchange", () => void render());
+// A wallet that registers after the page loaded (extensions often do) shows up in the trade view.
+getWallets().on("register", () => {
+  if (current() === "trade") void render();
+});
 void start();

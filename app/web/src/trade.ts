@@ -38,6 +38,7 @@ export type Network = { tables: readonly Address[]; chain: string };
 
 let wallet: Wallet | undefined;
 let account: WalletAccount | undefined;
+let unsubscribe: (() => void) | undefined;
 
 function walletsWithSigning(): Wallet[] {
   return getWallets()
@@ -49,7 +50,7 @@ function walletsWithSigning(): Wallet[] {
 export function tradeView(l: Loaded): string {
   const wallets = walletsWithSigning();
   const connect = account
-    ? `<p>Connected: <code data-testid="account">${esc(account.address)}</code> (${esc(wallet!.name)})</p>`
+    ? `<p>Connected: <code data-testid="account">${esc(account.address)}</code> (${esc(wallet!.name)}) <button type="button" data-action="disconnect">Disconnect</button></p>`
     : wallets.length
       ? `<p>${wallets.map((w, i) => `<button data-connect="${i}">Connect ${esc(w.name)}</button>`).join(" ")}</p>`
       : `<p data-testid="no-wallet">No Wallet Standard wallet with transaction signing was found.</p>`;
@@ -104,6 +105,17 @@ export function bindTrade(root: HTMLElement, l: Loaded, rpc: Rpc<SolanaRpcApi>, 
         if (!accounts[0]) throw new Error(`${w.name} gave no account`);
         wallet = w;
         account = accounts[0];
+        // The wallet's account changes (another account chosen, or none) re-render the view.
+        const events = w.features["standard:events"] as
+          | { on(e: "change", f: (p: { accounts?: readonly WalletAccount[] }) => void): () => void }
+          | undefined;
+        unsubscribe?.();
+        unsubscribe = events?.on("change", ({ accounts: now }) => {
+          if (now === undefined || wallet !== w) return;
+          account = now[0];
+          if (!account) wallet = undefined;
+          void reload();
+        });
         await reload();
       } catch (e) {
         const el = root.querySelector<HTMLElement>("#connect-error");
@@ -111,6 +123,16 @@ export function bindTrade(root: HTMLElement, l: Loaded, rpc: Rpc<SolanaRpcApi>, 
       }
     }),
   );
+  root.querySelector<HTMLButtonElement>('[data-action="disconnect"]')?.addEventListener("click", async () => {
+    const w = wallet;
+    unsubscribe?.();
+    unsubscribe = undefined;
+    wallet = undefined;
+    account = undefined;
+    const disconnect = w?.features["standard:disconnect"] as { disconnect(): Promise<void> } | undefined;
+    await disconnect?.disconnect().catch(() => undefined);
+    await reload();
+  });
   const form = root.querySelector<HTMLFormElement>("#trade");
   if (!form || !account || !wallet) return;
   const fields = form.querySelector("fieldset")!;

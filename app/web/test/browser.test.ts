@@ -422,6 +422,20 @@ test("labels from the page's address are shown as text, never run as markup", as
   await page.close();
 });
 
+test("a wallet registered after the page loaded shows up; disconnecting returns to the wallet list", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(url("trade"));
+  await page.waitForSelector('body[data-ready="trade"]', { timeout: 20_000 });
+  assert.equal(await page.getByRole("button", { name: "Connect aidx test wallet" }).count(), 0);
+  await page.evaluate(testWallet(bobSecret()));
+  await page.getByRole("button", { name: "Connect aidx test wallet" }).click();
+  await page.waitForSelector('[data-testid="account"]');
+  await page.getByRole("button", { name: "Disconnect" }).click();
+  await page.waitForSelector('button:has-text("Connect aidx test wallet")');
+  assert.equal(await page.locator('[data-testid="account"]').count(), 0);
+  await page.close();
+});
+
 test("an empty index says so on every view instead of drawing nothing; with two indexes the page asks which", async () => {
   // An index account with no constituents and no shares, written beside the real one through
   // the node's development method.
