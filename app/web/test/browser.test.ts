@@ -237,8 +237,8 @@ function testWallet(secret: number[]): string {
 const bobSecret = () => JSON.parse(fs.readFileSync(path.join(env("AIDX_WALLETS"), "bob.json"), "utf8")) as number[];
 
 /** The trade view with the test wallet holding `secret` (bob's keys by default), connected. */
-async function trading(secret = bobSecret(), symbols = env("AIDX_SYMBOLS")): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+async function trading(secret = bobSecret(), symbols = env("AIDX_SYMBOLS"), width = 1280): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
   await page.addInitScript(testWallet(secret));
   await page.goto(url("trade", env("AIDX_RPC_URL"), symbols));
   await page.waitForSelector('body[data-ready="trade"]', { timeout: 20_000 });
@@ -270,6 +270,13 @@ test("a Wallet Standard wallet signs an in-kind mint; the page shows the new bal
   if (shots) await page.screenshot({ path: path.join(shots, "trade-desktop.png"), fullPage: true });
   await axe(page, "trade");
   await page.close();
+  // At a phone's width: the form and a quote, readable, and no serious accessibility finding.
+  const phone = await trading(bobSecret(), env("AIDX_SYMBOLS"), 390);
+  await phone.getByRole("button", { name: "Quote" }).click();
+  await phone.waitForSelector('[data-testid="leg-0"]');
+  if (shots) await phone.screenshot({ path: path.join(shots, "trade-phone.png"), fullPage: true });
+  await axe(phone, "trade (phone)");
+  await phone.close();
 });
 
 test("a Wallet Standard wallet signs a single-asset redeem quoted by simulation; the page shows it", async () => {
