@@ -376,6 +376,50 @@ mod tests {
         );
     }
 
+    /// Two borderline names trade places around rank N every review, and one hovers around the
+    /// liquidity floor: with buffers nobody enters or leaves after the first review; without
+    /// them (B = 0, no hysteresis) the index churns every quarter.
+    #[test]
+    fn borderline_names_do_not_whipsaw() {
+        let (p, m) = params();
+        let bare = MembershipParams {
+            rank_buffer: 0,
+            exit_volume_usd: p.min_volume_usd,
+            reviews_under_entry: 1,
+            ..m
+        };
+        let changes = |m: &MembershipParams| {
+            let mut state = [MemberState::default(); 6];
+            let mut churn = 0;
+            for review in 0..8u128 {
+                // Tokens 3 and 4 swap ranks 4 and 5; token 2's volume alternates $4.5M / $6M.
+                let (c3, c4) = if review % 2 == 0 { (31, 29) } else { (29, 31) };
+                let mut t: Vec<_> = [60, 50, 40, c3, c4, 10]
+                    .iter()
+                    .map(|c| token(*c, 10))
+                    .collect();
+                t[2].avg_daily_volume_usd = if review % 2 == 0 {
+                    6_000_000
+                } else {
+                    4_500_000
+                };
+                let d = select_members(&t, &state, &p, m).unwrap();
+                if review > 0 {
+                    churn += d.iter().filter(|x| x.member != x.was_member).count();
+                }
+                for (s, x) in state.iter_mut().zip(&d) {
+                    *s = MemberState {
+                        member: x.member,
+                        reviews_under_entry: x.reviews_under_entry,
+                    };
+                }
+            }
+            churn
+        };
+        assert_eq!(changes(&m), 0);
+        assert!(changes(&bare) >= 7 * 2, "{}", changes(&bare));
+    }
+
     #[test]
     fn no_limit_takes_every_liquid_token() {
         let (p, mut m) = params();
