@@ -28,7 +28,13 @@ type Receiver = {
 };
 type Key = { pubkey: string; isSigner: boolean; isWritable: boolean };
 type FixtureIx = { programId: string; data: string; keys: Key[] };
-type Flow = { post: FixtureIx[]; close: FixtureIx[]; priceAccounts: [string, string][] };
+type Flow = {
+  post: FixtureIx[];
+  close: FixtureIx[];
+  priceAccounts: [string, string][];
+  postComputeUnits: number[];
+  closeComputeUnits: number[];
+};
 
 const fixture = JSON.parse(fs.readFileSync(new URL("./fixtures/pyth-instructions.json", import.meta.url), "utf8")) as {
   update: string;
@@ -60,6 +66,15 @@ function normalise(ixs: WithSigners[], fresh: Map<string, string>): FixtureIx[] 
   }));
 }
 
+/** The keeper's compute-unit figure of each instruction equals the SDK's wherever the SDK gives
+ * one (it gives none for the system create and for reclaim_rent). */
+function sameUnits(actual: WithSigners[], expected: number[], what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: instruction count`);
+  for (const [i, a] of actual.entries()) {
+    if (a.computeUnits !== undefined) assert.equal(expected[i], a.computeUnits, `${what}: instruction ${i}'s compute units`);
+  }
+}
+
 /** Each instruction compared on its own, so a failure names which. */
 function same(actual: FixtureIx[], expected: FixtureIx[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: instruction count`);
@@ -73,6 +88,8 @@ test("posting into push feeds (update_price_feed) and closing the VAA: Pyth's SD
   const fresh = new Map([[vaaKey, fixture.encodedVaa]]);
   same(normalise(built.postInstructions, fresh), fixture.pushFeed.post, "post");
   same(normalise(built.closeInstructions, fresh), fixture.pushFeed.close, "close");
+  sameUnits(built.postInstructions, fixture.pushFeed.postComputeUnits, "post");
+  sameUnits(built.closeInstructions, fixture.pushFeed.closeComputeUnits, "close");
 });
 
 test("posting into the payer's accounts (post_update) and reclaiming their rent: Pyth's SDK builds the keeper's instructions", async () => {
@@ -87,4 +104,6 @@ test("posting into the payer's accounts (post_update) and reclaiming their rent:
   }
   same(normalise(built.postInstructions, fresh), fixture.accounts.post, "post");
   same(normalise(built.closeInstructions, fresh), fixture.accounts.close, "close");
+  sameUnits(built.postInstructions, fixture.accounts.postComputeUnits, "post");
+  sameUnits(built.closeInstructions, fixture.accounts.closeComputeUnits, "close");
 });

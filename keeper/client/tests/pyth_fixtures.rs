@@ -64,6 +64,8 @@ fn the_keepers_pyth_instructions_for_the_typescript_test_are_current() {
         json!({
             "post": s.post.iter().map(|(ix, _, _)| ix_json(ix)).collect::<Vec<_>>(),
             "close": s.close.iter().map(|(ix, _, _)| ix_json(ix)).collect::<Vec<_>>(),
+            "postComputeUnits": s.post.iter().map(|(_, cu, _)| *cu).collect::<Vec<_>>(),
+            "closeComputeUnits": s.close.iter().map(|(_, cu, _)| *cu).collect::<Vec<_>>(),
             "priceAccounts": s.price_accounts.iter().map(|(f, k)| json!([hex::encode(f), k.to_string()])).collect::<Vec<_>>(),
             "transactions": p.post.iter().chain(&p.close).map(|t| json!({
                 "label": t.label,
