@@ -285,10 +285,10 @@ async fn latest(State(s): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Resp
     .into_response()
 }
 
-/// The unix time of the node at `url` (its Clock sysvar).
-async fn node_clock(url: &str) -> Result<i64> {
+/// The data of the account at `key` on the node at `url` (base64 `getAccountInfo`), if any.
+async fn account_data(url: &str, key: &str) -> Result<Option<Vec<u8>>> {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
-        "params": ["SysvarC1ock11111111111111111111111111111111", {"encoding": "base64"}]});
+        "params": [key, {"encoding": "base64"}]});
     let v: serde_json::Value = reqwest::Client::new()
         .post(url)
         .json(&body)
@@ -296,10 +296,17 @@ async fn node_clock(url: &str) -> Result<i64> {
         .await?
         .json()
         .await?;
-    let data = v["result"]["value"]["data"][0]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("no clock in {v}"))?;
-    let bytes = B64.decode(data)?;
+    match v["result"]["value"]["data"][0].as_str() {
+        Some(data) => Ok(Some(B64.decode(data)?)),
+        None => Ok(None),
+    }
+}
+
+/// The unix time of the node at `url` (its Clock sysvar).
+async fn node_clock(url: &str) -> Result<i64> {
+    let bytes = account_data(url, "SysvarC1ock11111111111111111111111111111111")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the node at {url} has no clock"))?;
     let at = bytes
         .get(32..40)
         .ok_or_else(|| anyhow::anyhow!("a clock of {} bytes", bytes.len()))?;
@@ -309,19 +316,9 @@ async fn node_clock(url: &str) -> Result<i64> {
 /// The price in the push feed (shard 0) of `feed` on the node at `url`, if it has one.
 async fn push_feed_price(url: &str, feed: &[u8; 32]) -> Result<Option<PriceFeedMessage>> {
     let key = aidx_client::push_feed_address(0, feed);
-    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
-        "params": [key.to_string(), {"encoding": "base64"}]});
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let Some(data) = v["result"]["value"]["data"][0].as_str() else {
+    let Some(bytes) = account_data(url, &key.to_string()).await? else {
         return Ok(None);
     };
-    let bytes = B64.decode(data)?;
     let update = <pyth_solana_receiver_sdk::price_update::PriceUpdateV2 as anchor_lang::AnchorDeserialize>::deserialize(
         &mut bytes.get(8..).ok_or_else(|| anyhow::anyhow!("a push feed of {} bytes", bytes.len()))?,
     )?;

@@ -76,7 +76,7 @@ pub use report::{
     TokenRun,
 };
 pub use stats::realised_correlations;
-pub use strategies::{buffer_rebalance, full_rebalance, out_of_band, targets_at};
+pub use strategies::{buffer_rebalance, full_rebalance, out_of_band, rebalance, targets_at, Clip};
 
 use aidx::math::methodology::MethodologyParams;
 use aidx::math::WEIGHT_SCALE;
@@ -212,6 +212,18 @@ impl Config {
     }
 }
 
+/// The benchmark's market cap at `prices`: the circulating market caps of the tokens `in_bench`
+/// (the ones eligible on day 0), summed.
+fn benchmark_cap(tokens: &[Token], in_bench: &[bool], prices: &[f64]) -> f64 {
+    tokens
+        .iter()
+        .zip(prices)
+        .zip(in_bench)
+        .filter(|(_, e)| **e)
+        .map(|((t, p), _)| p * t.circulating_supply as f64)
+        .sum()
+}
+
 fn fractions(targets: &[u64]) -> Vec<f64> {
     targets
         .iter()
@@ -239,15 +251,7 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
 
     // Benchmark: buy and hold of circulating market caps of the day-0 eligible set.
     let in_benchmark: Vec<bool> = first.iter().map(|t| *t > 0).collect();
-    let market_cap = |prices: &[f64]| -> f64 {
-        tokens
-            .iter()
-            .zip(prices)
-            .zip(&in_benchmark)
-            .filter(|(_, e)| **e)
-            .map(|((t, p), _)| p * t.circulating_supply as f64)
-            .sum()
-    };
+    let market_cap = |prices: &[f64]| benchmark_cap(tokens, &in_benchmark, prices);
     let cap0 = market_cap(&paths.prices[0]);
     if cap0 <= 0.0 || !cap0.is_finite() {
         bail!("the eligible tokens have no market cap on day 0");

@@ -10,21 +10,13 @@
 
 use super::model::simulate;
 use super::stats::{annual_return, log_returns, std_dev};
-use super::strategies::{targets_at, Book};
-use super::{Config, DAYS_PER_YEAR};
+pub use super::strategies::Clip;
+use super::strategies::{out_of_band, rebalance, targets_at, Book};
+use super::{benchmark_cap, fractions, Config, DAYS_PER_YEAR};
 use aidx::math::WEIGHT_SCALE;
 use aidx_client::universe::Token;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-
-/// Where an out-of-band constituent is traded back to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Clip {
-    /// Its target.
-    Target,
-    /// The band's inner edge (target × (1 ± band)): the nearest point of the no-trade region.
-    Edge,
-}
 
 /// When trades may happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -185,114 +177,22 @@ pub struct Study {
     pub policies: Vec<PolicyFigures>,
 }
 
-/// New holdings for the out-of-band constituents (`out`), each moved to its goal (target or
-/// edge); the net cash absorbed by the in-band constituents on the side that moves them toward
-/// their own targets, pro rata to their gaps (never past a target).
-fn rebalance(values: &[f64], targets: &[f64], band: f64, out: &[bool], clip: Clip) -> Vec<f64> {
-    let nav: f64 = values.iter().sum();
-    if nav <= 0.0 || !out.iter().any(|o| *o) {
-        return values.to_vec();
-    }
-    let goal = |v: f64, t: f64| match clip {
-        Clip::Target => t * nav,
-        Clip::Edge => {
-            let w = v / nav;
-            if w > t * (1.0 + band) {
-                t * (1.0 + band) * nav
-            } else {
-                t * (1.0 - band) * nav
-            }
-        }
-    };
-    let cash: f64 = (0..values.len())
-        .filter(|i| out[*i])
-        .map(|i| values[i] - goal(values[i], targets[i]))
-        .sum();
-    let gap = |i: usize| targets[i] * nav - values[i];
-    let usable = |g: f64| if cash > 0.0 { g > 0.0 } else { g < 0.0 };
-    let room: f64 = (0..values.len())
-        .filter(|i| !out[*i])
-        .map(gap)
-        .filter(|g| usable(*g))
-        .map(f64::abs)
-        .sum();
-    let share = if room > 0.0 {
-        (cash.abs() / room).min(1.0)
-    } else {
-        0.0
-    };
-    // What the in-band names cannot take (clipping at the edges can free or need more cash
-    // than they have room for) moves the out-of-band names on from their edge toward their
-    // target, pro rata: all the gaps to target sum to zero, so together they always can.
-    let left = (cash.abs() - room).max(0.0);
-    let edge_gap = |i: usize| targets[i] * nav - goal(values[i], targets[i]);
-    let edge_room: f64 = (0..values.len())
-        .filter(|i| out[*i])
-        .map(edge_gap)
-        .filter(|g| usable(*g))
-        .map(f64::abs)
-        .sum();
-    let edge_share = if edge_room > 0.0 {
-        (left / edge_room).min(1.0)
-    } else {
-        0.0
-    };
-    (0..values.len())
-        .map(|i| {
-            if out[i] {
-                let g = goal(values[i], targets[i]);
-                if usable(edge_gap(i)) {
-                    g + edge_share * edge_gap(i)
-                } else {
-                    g
-                }
-            } else if usable(gap(i)) {
-                values[i] + share * gap(i)
-            } else {
-                values[i]
-            }
-        })
-        .collect()
-}
-
-fn out_of_band(values: &[f64], targets: &[f64], band: f64) -> Vec<bool> {
-    let nav: f64 = values.iter().sum();
-    values
-        .iter()
-        .zip(targets)
-        .map(|(v, t)| {
-            let w = if nav > 0.0 { v / nav } else { 0.0 };
-            w > t * (1.0 + band) || w < t * (1.0 - band)
-        })
-        .collect()
-}
-
 /// Every policy on one simulated path (seed `cfg.seed`), in [`POLICIES`] order.
 pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
     let days = cfg.days()?;
     let paths = simulate(tokens, cfg)?;
     let cost_rate = cfg.cost_bps / 10_000.0;
     let cap = cfg.methodology.max_weight as f64 / WEIGHT_SCALE as f64;
-    let fractions =
-        |t: &[u64]| -> Vec<f64> { t.iter().map(|x| *x as f64 / WEIGHT_SCALE as f64).collect() };
     let first = targets_at(tokens, &paths.prices[0], &cfg.methodology).context("day 0")?;
     let mut targets = fractions(&first);
     let start: Vec<f64> = targets.iter().map(|t| t * cfg.initial_nav).collect();
     let mut books: Vec<Book> = POLICIES.iter().map(|_| Book::new(start.clone())).collect();
     let mut navs: Vec<Vec<f64>> = POLICIES.iter().map(|_| vec![cfg.initial_nav]).collect();
     let in_bench: Vec<bool> = first.iter().map(|t| *t > 0).collect();
-    let cap_of = |prices: &[f64]| -> f64 {
-        tokens
-            .iter()
-            .zip(prices)
-            .zip(&in_bench)
-            .filter(|(_, e)| **e)
-            .map(|((t, p), _)| p * t.circulating_supply as f64)
-            .sum()
-    };
+    let cap_of = |prices: &[f64]| benchmark_cap(tokens, &in_bench, prices);
     let cap0 = cap_of(&paths.prices[0]);
-    if cap0 <= 0.0 {
-        bail!("no market cap on day 0");
+    if cap0 <= 0.0 || !cap0.is_finite() {
+        bail!("the eligible tokens have no market cap on day 0");
     }
     let mut bench = vec![cfg.initial_nav];
     let mut since_review = 0u32;

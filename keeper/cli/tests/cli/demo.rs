@@ -91,6 +91,22 @@ async fn demo_seeds_mints_prices_and_reports() {
     }
 }
 
+/// `aidx demo --universe FILE`'s output; the run must succeed.
+fn demo_output(universe: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
+        .args(["demo", "--universe", universe])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run aidx");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// `aidx demo --universe FILE` on a 24-token universe (the sample's 17 eligible tokens and 7
 /// synthetic pure plays: a full constituent table) runs through on mainnet's limits: every
 /// in-kind transaction is one v0 transaction of at most 64 account locks and 1,232 bytes, and
@@ -98,17 +114,7 @@ async fn demo_seeds_mints_prices_and_reports() {
 #[test]
 fn demo_runs_a_full_table_on_mainnet_limits() {
     let universe = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/universe-24.csv");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
-        .args(["demo", "--universe", universe])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run aidx");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = demo_output(universe);
     assert!(text.contains("24 constituents added"), "{text}");
     assert!(
         text.contains("for 24/24 constituents, unit for unit"),
@@ -177,17 +183,7 @@ fn demo_on_a_43_eligible_universe_takes_the_top_24_and_runs_through() {
             .unwrap()
             .ends_with("and the index is full"));
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aidx"))
-        .args(["demo", "--universe", universe])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run aidx");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = demo_output(universe);
     assert!(text.contains("24 constituents added"), "{text}");
     assert_eq!(
         text.lines()

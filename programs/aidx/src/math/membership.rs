@@ -268,6 +268,20 @@ mod tests {
         )
     }
 
+    /// Liquid tokens ($10M a day) of these market caps, $M.
+    fn tokens(caps_musd: &[u128]) -> Vec<TokenFacts> {
+        caps_musd.iter().map(|c| token(*c, 10)).collect()
+    }
+
+    /// `N` tokens' states, the first `k` members.
+    fn first_members<const N: usize>(k: usize) -> [MemberState; N] {
+        let mut s = [MemberState::default(); N];
+        for st in s.iter_mut().take(k) {
+            st.member = true;
+        }
+        s
+    }
+
     fn members(d: &[Decision]) -> Vec<usize> {
         (0..d.len()).filter(|i| d[*i].member).collect()
     }
@@ -275,10 +289,7 @@ mod tests {
     #[test]
     fn the_first_review_takes_the_top_n() {
         let (p, m) = params();
-        let t: Vec<_> = [60, 50, 40, 30, 20, 10]
-            .iter()
-            .map(|c| token(*c, 10))
-            .collect();
+        let t = tokens(&[60, 50, 40, 30, 20, 10]);
         let d = select_members(&t, &[MemberState::default(); 6], &p, &m).unwrap();
         assert_eq!(members(&d), vec![0, 1, 2, 3]);
         assert_eq!(d[3].why, Why::Filled);
@@ -291,23 +302,14 @@ mod tests {
         let (p, m) = params();
         // Member 3 fell to rank 5 (= N + b): it stays; newcomer 4 at rank 4 (> N - b = 3) does
         // not enter.
-        let t: Vec<_> = [60, 50, 40, 25, 30, 10]
-            .iter()
-            .map(|c| token(*c, 10))
-            .collect();
-        let mut s = [MemberState::default(); 6];
-        for st in s.iter_mut().take(4) {
-            st.member = true;
-        }
+        let t = tokens(&[60, 50, 40, 25, 30, 10]);
+        let s = first_members::<6>(4);
         let d = select_members(&t, &s, &p, &m).unwrap();
         assert_eq!(members(&d), vec![0, 1, 2, 3]);
         assert_eq!((d[3].why, d[3].rank), (Why::WithinBuffer, Some(5)));
         assert_eq!((d[4].why, d[4].verb()), (Why::RankTooLow, "out"));
         // Past the buffer (rank 6), it exits and the best newcomer fills.
-        let t: Vec<_> = [60, 50, 40, 5, 30, 10]
-            .iter()
-            .map(|c| token(*c, 10))
-            .collect();
+        let t = tokens(&[60, 50, 40, 5, 30, 10]);
         let d = select_members(&t, &s, &p, &m).unwrap();
         assert_eq!(members(&d), vec![0, 1, 2, 4]);
         assert_eq!((d[3].why, d[3].verb()), (Why::BeyondBuffer, "exits"));
@@ -319,14 +321,8 @@ mod tests {
         let (p, m) = params();
         // Newcomer 5 jumps to rank 1; member 3 is at rank 5, within the buffer, but the index
         // would hold five.
-        let t: Vec<_> = [60, 50, 40, 20, 10, 70]
-            .iter()
-            .map(|c| token(*c, 10))
-            .collect();
-        let mut s = [MemberState::default(); 6];
-        for st in s.iter_mut().take(4) {
-            st.member = true;
-        }
+        let t = tokens(&[60, 50, 40, 20, 10, 70]);
+        let s = first_members::<6>(4);
         let d = select_members(&t, &s, &p, &m).unwrap();
         assert_eq!(members(&d), vec![0, 1, 2, 5]);
         assert_eq!(d[3].why, Why::MadeWay);
@@ -336,10 +332,7 @@ mod tests {
     #[test]
     fn liquidity_has_hysteresis() {
         let (p, m) = params();
-        let mut s = [MemberState::default(); 5];
-        for st in s.iter_mut().take(4) {
-            st.member = true;
-        }
+        let mut s = first_members::<5>(4);
         // Member 1 at $4.5M: under the $5M entry floor once, above the $4M exit floor: stays.
         let mut t = vec![
             token(60, 10),
@@ -424,10 +417,7 @@ mod tests {
     fn no_limit_takes_every_liquid_token() {
         let (p, mut m) = params();
         m.max_constituents = 0;
-        let t: Vec<_> = [60, 50, 40, 30, 20, 10]
-            .iter()
-            .map(|c| token(*c, 10))
-            .collect();
+        let t = tokens(&[60, 50, 40, 30, 20, 10]);
         let d = select_members(&t, &[MemberState::default(); 6], &p, &m).unwrap();
         assert_eq!(members(&d).len(), 6);
     }
