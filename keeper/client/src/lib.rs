@@ -57,6 +57,7 @@ pub mod rebalance;
 pub mod replay;
 pub mod retry;
 pub mod rpc;
+pub mod sim;
 pub mod targets;
 pub mod tx;
 pub mod universe;

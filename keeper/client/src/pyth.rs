@@ -34,9 +34,9 @@ impl PythPrice {
     }
 }
 
-/// The account data of a price update, as the receiver writes it.
-pub fn price_update_data(feed_id: [u8; 32], p: PythPrice, level: VerificationLevel) -> Vec<u8> {
-    let update = PriceUpdateV2 {
+/// A price update, as the receiver writes it.
+pub fn price_update(feed_id: [u8; 32], p: PythPrice, level: VerificationLevel) -> PriceUpdateV2 {
+    PriceUpdateV2 {
         write_authority: Pubkey::new_from_array([7; 32]),
         verification_level: level,
         posted_slot: 1,
@@ -50,7 +50,12 @@ pub fn price_update_data(feed_id: [u8; 32], p: PythPrice, level: VerificationLev
             ema_price: p.price,
             ema_conf: p.conf,
         },
-    };
+    }
+}
+
+/// The account data of a price update, as the receiver writes it.
+pub fn price_update_data(feed_id: [u8; 32], p: PythPrice, level: VerificationLevel) -> Vec<u8> {
+    let update = price_update(feed_id, p, level);
     let mut data = PriceUpdateV2::DISCRIMINATOR.to_vec();
     update.serialize(&mut data).expect("serialize price update");
     data.resize(PriceUpdateV2::LEN, 0);

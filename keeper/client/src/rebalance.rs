@@ -45,6 +45,12 @@ pub struct Deviation {
     pub band_high: u64,
     /// Whether the weight is outside the band (never for a quarantined row).
     pub out_of_band: bool,
+    /// Whether it may be traded now: out of band inside the rebalance window, or above the
+    /// breach weight outside it.
+    pub tradeable: bool,
+    /// precision: WEIGHT_SCALE. Where a swap stops it: its target, or just inside its band's
+    /// edge when the index clips at the edge and it is out of band.
+    pub clip_at: u64,
     /// Whether the row is quarantined: no swap pays it in or takes it out.
     pub quarantined: bool,
 }
@@ -83,8 +89,10 @@ pub struct Plan {
     pub auction_elapsed: i64,
 }
 
-/// Plans the swaps that bring every constituent back inside its band, from the index's stored
-/// prices (refresh them first) at unix time `now`. Pure: the same inputs give the same plan.
+/// Plans the swaps that bring every tradeable constituent back inside its band (to its clip
+/// point: target or band edge, as the index clips), from the index's stored prices (refresh
+/// them first) at unix time `now`. Pure: the same inputs give the same plan. Outside the
+/// rebalance window it plans nothing unless a row is above the breach weight.
 pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
     // Weighed as the program weighs a trade: a quarantined row left out (balance 0), the
     // others' targets scaled up to keep their sum.
@@ -113,6 +121,8 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
                 band_low: targets[i].saturating_sub(half),
                 band_high: targets[i] + half,
                 out_of_band: !quarantined[i] && band_excess(w[i], targets[i], band)? > 0,
+                tradeable: !quarantined[i] && index.may_trade(w[i], targets[i], now)?,
+                clip_at: index.clip_limit(w[i], targets[i])?,
                 quarantined: quarantined[i],
             })
         })
@@ -128,7 +138,9 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
         index.params.auction_max_reward_bps,
     )?;
 
-    // Deviation from target in USD at mid (positive: overweight), simulated swap by swap.
+    // Deviation from the clip point in USD at mid (positive: overweight), simulated swap by
+    // swap: an out-of-band row's is its target or band edge, an in-band row's its target.
+    let goals: Vec<u64> = deviations.iter().map(|d| d.clip_at).collect();
     let total = nav(&h, PriceSide::Mid, Rounding::Down)?;
     let mut value: Vec<i128> = h
         .iter()
@@ -138,26 +150,26 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
         Ok(value[i]
             - mul_div(
                 total,
-                targets[i] as u128,
+                goals[i] as u128,
                 WEIGHT_SCALE as u128,
                 Rounding::Down,
             )? as i128)
     };
-    let out_of_band = |value: &[i128], i: usize| -> Result<bool> {
+    let tradeable = |value: &[i128], i: usize| -> Result<bool> {
         let wi = mul_div(
             value[i].max(0) as u128,
             WEIGHT_SCALE as u128,
             total.max(1),
             Rounding::Down,
         )?;
-        Ok(band_excess(u64::try_from(wi)?, targets[i], band)? > 0)
+        Ok(index.may_trade(u64::try_from(wi)?, targets[i], now)?)
     };
     let mut swaps = vec![];
     while swaps.len() < MAX_SWAPS {
-        // The out-of-band constituent with the largest deviation...
+        // The tradeable constituent with the largest deviation...
         let mut worst: Option<(usize, i128)> = None;
         for (i, q) in quarantined.iter().enumerate() {
-            if !q && out_of_band(&value, i)? {
+            if !q && tradeable(&value, i)? {
                 let d = dev(&value, i)?;
                 if worst.is_none_or(|(_, wd)| d.abs() > wd.abs()) {
                     worst = Some((i, d));
@@ -190,8 +202,8 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
         let legs = SwapLegs {
             inp: h[row_in],
             out: h[row_out],
-            target_in: targets[row_in],
-            target_out: targets[row_out],
+            limit_in: goals[row_in],
+            limit_out: goals[row_out],
             nav_mid: total,
             reward: r,
         };

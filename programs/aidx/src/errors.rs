@@ -286,6 +286,14 @@ pub enum AidxError {
     WriteOffCanMove,
     #[msg("A quarantine lasts at least an hour before it can be released")]
     ReleaseTooEarly,
+    #[msg("Rebalance window must be 0 (any time) or between the auction's length and the review period")]
+    InvalidRebalanceWindow,
+    #[msg("Breach weight must be 0 (none) or between the cap and 100%")]
+    InvalidBreachWeight,
+    #[msg("Clip must be 0 (target) or 1 (band edge)")]
+    InvalidClip,
+    #[msg("Outside the rebalance window only a constituent out of band above the breach weight can be sold")]
+    OutsideRebalanceWindow,
 }
 
 impl From<MathError> for AidxError {

@@ -164,7 +164,7 @@ fn any_legs() -> impl Strategy<Value = SwapLegs> {
         wide_u128(),
         any::<bool>(),
     )
-        .prop_map(|(inp, out, target_in, target_out, reward, rest, raw)| {
+        .prop_map(|(inp, out, limit_in, limit_out, reward, rest, raw)| {
             let nav_mid = if raw {
                 rest
             } else {
@@ -175,8 +175,8 @@ fn any_legs() -> impl Strategy<Value = SwapLegs> {
             SwapLegs {
                 inp,
                 out,
-                target_in,
-                target_out,
+                limit_in,
+                limit_out,
                 nav_mid,
                 reward,
             }
@@ -203,8 +203,8 @@ fn rebalance_legs() -> impl Strategy<Value = SwapLegs> {
             SwapLegs {
                 inp,
                 out,
-                target_in: w_in + ((W - w_in) as u128 * up as u128 / W as u128) as u64,
-                target_out: w_out - (w_out as u128 * down as u128 / W as u128) as u64,
+                limit_in: w_in + ((W - w_in) as u128 * up as u128 / W as u128) as u64,
+                limit_out: w_out - (w_out as u128 * down as u128 / W as u128) as u64,
                 nav_mid,
                 reward,
             }

@@ -1402,6 +1402,29 @@ fn bounds() -> Vec<Bound> {
             accepted: vec![MIN_TRADE_MAX_AGE_SECS as u64, 60],
             error: AidxError::InvalidTradeMaxAge,
         },
+        // 0 (any time), or from the auction's length to the review period.
+        Bound {
+            name: "rebalance_window_secs",
+            set: |p, v| p.rebalance_window_secs = v as u32,
+            refused: vec![1, 6 * 3_600 - 1, 91 * 86_400 + 1],
+            accepted: vec![0, 6 * 3_600, 91 * 86_400],
+            error: AidxError::InvalidRebalanceWindow,
+        },
+        // 0 (none), or from the cap to 100%.
+        Bound {
+            name: "breach_weight_bps",
+            set: |p, v| p.breach_weight_bps = v as u16,
+            refused: vec![1, 1_499, 10_001, u16::MAX as u64],
+            accepted: vec![0, 1_500, 10_000],
+            error: AidxError::InvalidBreachWeight,
+        },
+        Bound {
+            name: "clip",
+            set: |p, v| p.clip = v as u8,
+            refused: vec![2, u8::MAX as u64],
+            accepted: vec![CLIP_TARGET as u64, CLIP_EDGE as u64],
+            error: AidxError::InvalidClip,
+        },
     ]
 }
 
@@ -1411,7 +1434,13 @@ fn bounds() -> Vec<Bound> {
 /// seeded index accrues the management fee at the old rate first.
 #[tokio::test]
 async fn set_params_enforces_every_bound() {
-    let Seeded { mut t, fx, .. } = seeded(3, |p| p.management_fee_bps = 100).await;
+    // The window at 0 ("any time"): the auction's length and the review period bound it, so
+    // at 0 those two can move to their own bounds.
+    let Seeded { mut t, fx, .. } = seeded(3, |p| {
+        p.management_fee_bps = 100;
+        p.rebalance_window_secs = 0;
+    })
+    .await;
     let admin = &fx.admin;
 
     // 30 days in, a change accrues those 30 days at the old rate (1%), then applies.
@@ -1481,10 +1510,10 @@ async fn set_params_enforces_every_bound() {
             accepted += 1;
         }
     }
-    assert_eq!(accepted, 27);
+    assert_eq!(accepted, 35);
 
     // Padding: every byte must be zero.
-    for k in 0..8 {
+    for k in 0..1 {
         let mut p = base;
         p._padding[k] = 1;
         assert_aidx_error(

@@ -31,7 +31,10 @@ fn custom_args() -> InitializeIndexArgs {
             oracle_max_conf_bps: 77,
             auction_max_reward_bps: 33,
             trade_max_age_secs: 7,
-            _padding: [0; 8],
+            rebalance_window_secs: 2 * 86_400,
+            breach_weight_bps: 2_500,
+            clip: CLIP_TARGET,
+            _padding: [0; 1],
         },
         methodology_authority: Pubkey::new_unique(),
         guardian: Pubkey::new_unique(),
@@ -253,6 +256,30 @@ fn bounds() -> Vec<Bound> {
             max: MAX_REVIEW_PERIOD_SECS as u64,
             err: AidxError::InvalidReviewPeriod,
         },
+        // From the auction's length (6 h by default) to the review period (91 days); 0 is
+        // "any time" (the continuous policy), checked on its own below.
+        Bound {
+            name: "rebalance_window_secs",
+            set: |p, v| p.rebalance_window_secs = u32::try_from(v).unwrap(),
+            min: Some(6 * 3_600),
+            max: 91 * 86_400,
+            err: AidxError::InvalidRebalanceWindow,
+        },
+        // From the cap (15% by default) to 100%; 0 is "no breach exception".
+        Bound {
+            name: "breach_weight_bps",
+            set: |p, v| p.breach_weight_bps = u16::try_from(v).unwrap(),
+            min: Some(1_500),
+            max: 10_000,
+            err: AidxError::InvalidBreachWeight,
+        },
+        Bound {
+            name: "clip",
+            set: |p, v| p.clip = u8::try_from(v).unwrap(),
+            min: None,
+            max: CLIP_EDGE as u64,
+            err: AidxError::InvalidClip,
+        },
     ]
 }
 
@@ -293,9 +320,12 @@ async fn check_init(
 #[tokio::test]
 async fn every_parameter_bound_is_enforced_and_inclusive() {
     let mut t = TestContext::new().await;
-    let base = t.default_args();
+    let mut base = t.default_args();
     // The defaults themselves are valid.
     base.params.validate().unwrap();
+    // The window is bounded by the auction's length and the review period: at 0 ("any time")
+    // those two can move to their own bounds.
+    base.params.rebalance_window_secs = 0;
     let mut cases = 0;
     for b in bounds() {
         let mut values: Vec<(u64, Result<(), AidxError>)> = vec![];
@@ -341,7 +371,7 @@ async fn every_parameter_bound_is_enforced_and_inclusive() {
     }
 
     // Every padding byte must be zero.
-    for i in 0..8 {
+    for i in 0..1 {
         let mut args = base.clone();
         args.params._padding[i] = 1;
         check_init(
@@ -376,8 +406,8 @@ async fn every_parameter_bound_is_enforced_and_inclusive() {
         cases += 1;
     }
     println!("{cases} initialize_index parameter cases");
-    // 9 bounds with a minimum (4 values each), 4 without (3 values each)
-    assert_eq!(cases, 9 * 4 + 4 * 3 + 2 + 2 + 8 + 3);
+    // 11 bounds with a minimum (4 values each), 5 without (3 values each)
+    assert_eq!(cases, 11 * 4 + 5 * 3 + 2 + 2 + 1 + 3);
 }
 
 /// Both ends of every bound at once form a valid parameter set.

@@ -30,7 +30,7 @@ use aidx::errors::AidxError;
 use aidx::events::{ImbalanceCleared, ImbalanceStarted, PricesRefreshed, RebalanceSwapped};
 use aidx::instructions::RebalanceSwapArgs;
 use aidx::math::{USD_SCALE, WEIGHT_SCALE};
-use aidx::state::{Index, IndexParams};
+use aidx::state::{Index, IndexParams, CLIP_EDGE, CLIP_TARGET};
 use aidx_client::{
     self as client, vault_address, AidxEvent, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
 };
@@ -528,6 +528,11 @@ async fn seeded_full(
 ) -> Setup {
     let mut t = TestContext::new().await;
     let mut args = t.default_args();
+    // These tests check the swap's pricing and its clip at the target, at any time: the
+    // continuous, target-clipping policy. The default policy (a window after new targets, the
+    // edge clip) has its own tests (`policy_*`).
+    args.params.rebalance_window_secs = 0;
+    args.params.clip = CLIP_TARGET;
     edit(&mut args.params);
     let fx = t.create_index_with(args, n, |i| units[i]).await;
     if let Some((usd, conf_bps)) = priced_first {
@@ -2348,5 +2353,182 @@ async fn realistic_plus_and_minus_30_percent() {
             (swaps, waited, reward, transfer),
             (want_swaps, want_wait, want_reward, want_transfer)
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The default policy: a rebalance window after new targets, the edge clip, a breach weight.
+
+/// The default policy's parameters (what `IndexParams::default()` holds), on top of the
+/// continuous, target-clipping ones `seeded` starts from.
+fn default_policy(p: &mut IndexParams) {
+    let d = IndexParams::default();
+    p.rebalance_window_secs = d.rebalance_window_secs;
+    p.clip = d.clip;
+    p.breach_weight_bps = d.breach_weight_bps;
+}
+
+/// The `ImbalanceStarted` events among `ev`.
+fn starts(ev: &[AidxEvent]) -> usize {
+    ev.iter()
+        .filter(|e| matches!(e, AidxEvent::ImbalanceStarted(_)))
+        .count()
+}
+
+/// The swapped event of a successful swap.
+fn swapped(r: TxResult) -> RebalanceSwapped {
+    events(r)
+        .into_iter()
+        .find_map(|e| match e {
+            AidxEvent::RebalanceSwapped(s) => Some(s),
+            _ => None,
+        })
+        .expect("a RebalanceSwapped event")
+}
+
+/// Sets `params` as the admin (new parameters open the window).
+async fn set_params_as_admin(t: &mut TestContext, fx: &IndexFixture, params: IndexParams) {
+    let index = t.index(fx).await;
+    let ix = client::set_params(&fx.key, &index, &fx.admin.pubkey(), params);
+    events(t.send(ix, &[&fx.admin]).await);
+}
+
+/// Inside the window (it opens with new targets: here the index's creation) a move out of band
+/// starts the auction and trades; a day later the same move starts nothing and any swap is
+/// refused with `OutsideRebalanceWindow`; new parameters open the window again.
+#[tokio::test]
+async fn policy_trades_only_inside_the_window() {
+    assert_eq!(IndexParams::default().rebalance_window_secs, 86_400);
+    let Setup { mut t, fx, caller } = seeded(N, default_policy).await;
+    let opened = t.index(&fx).await.window_opened_at;
+    assert!(opened > 0);
+
+    // A day and a second after the window opened: closed.
+    t.warp_to_time(opened + 86_400).await;
+    post(&mut t, &fx, &plus_minus_30(), 0).await;
+    let ev = events(t.refresh_prices(&fx).await);
+    assert_eq!(starts(&ev), 0, "no auction outside the window: {ev:?}");
+    let index = t.index(&fx).await;
+    assert_eq!(index.imbalance_started_at, 0);
+    assert!(index.out_of_band(&index.band_weights().unwrap()).unwrap()[0]);
+    assert_aidx_error(
+        &send_swap(&mut t, &fx, &caller, &req(1, 0, u64::MAX)).await,
+        AidxError::OutsideRebalanceWindow,
+    );
+    let ev = events(t.send(client::poke_rebalance(&fx.key), &[]).await);
+    assert_eq!(starts(&ev), 0, "a poke starts nothing either: {ev:?}");
+    assert_eq!(t.index(&fx).await.imbalance_started_at, 0);
+
+    // New parameters (the same) open it: the refresh starts the auction, the swap goes through.
+    let params = t.index(&fx).await.params;
+    set_params_as_admin(&mut t, &fx, params).await;
+    let now = t.now().await;
+    assert_eq!(t.index(&fx).await.window_opened_at, now);
+    post(&mut t, &fx, &plus_minus_30(), 0).await;
+    let ev = events(t.refresh_prices(&fx).await);
+    assert_eq!(starts(&ev), 1, "{ev:?}");
+    let s = swapped(send_swap(&mut t, &fx, &caller, &req(1, 0, u64::MAX)).await);
+    assert!(s.amount_in > 0 && s.amount_out > 0);
+}
+
+/// Outside the window a row out of band above the breach weight may still be sold (and starts
+/// the auction); a row out of band below it may not be traded.
+#[tokio::test]
+async fn policy_a_breach_above_the_weight_trades_outside_the_window() {
+    // 8 rows at 12.5%, cap 15%: band 10%-15%; breach weight 15%.
+    let Setup { mut t, fx, caller } = seeded(N, |p| {
+        default_policy(p);
+        p.breach_weight_bps = 1_500;
+    })
+    .await;
+    let opened = t.index(&fx).await.window_opened_at;
+    t.warp_to_time(opened + 86_400).await;
+    // Row 1 down 30% alone: out of band below, no breach: nothing starts, nothing trades.
+    post(&mut t, &fx, &prices_n(N, &[(1, 7 * ONE_USD / 10)]), 0).await;
+    let ev = events(t.refresh_prices(&fx).await);
+    assert_eq!(starts(&ev), 0, "{ev:?}");
+    assert_aidx_error(
+        &send_swap(&mut t, &fx, &caller, &req(1, 0, u64::MAX)).await,
+        AidxError::OutsideRebalanceWindow,
+    );
+    // Row 0 up 30% too: 16.2%, out of band above the breach weight: the auction starts.
+    post(&mut t, &fx, &plus_minus_30(), 0).await;
+    let ev = events(t.refresh_prices(&fx).await);
+    assert_eq!(starts(&ev), 1, "{ev:?}");
+    // Selling row 0 for row 1 goes through: row 0 is clipped just inside its band (the cap).
+    let s = swapped(send_swap(&mut t, &fx, &caller, &req(1, 0, u64::MAX)).await);
+    let index = t.index(&fx).await;
+    let limit = 150_000_000 - 150_000_000 * 200_000_000 / 1_000_000_000 / 100;
+    assert!(s.weights_after[0] <= 150_000_000, "{s:?}");
+    assert!(
+        s.weights_after[0] >= limit - 10,
+        "{} vs {limit}",
+        s.weights_after[0]
+    );
+    // Row 1 took what row 0 gave, up to just inside its own edge: both in band, the auction
+    // over.
+    let out = index.out_of_band(&index.band_weights().unwrap()).unwrap();
+    assert!(out.iter().all(|o| !o), "{out:?}");
+    assert!(s.weights_after[1] >= 100_000_000, "{s:?}");
+    assert_eq!(
+        index.imbalance_started_at, 0,
+        "the auction ends with the breach"
+    );
+    // Row 1 down again, alone: out of band below, no breach: refused again.
+    post(
+        &mut t,
+        &fx,
+        &prices_n(N, &[(0, 11 * ONE_USD / 10), (1, 5 * ONE_USD / 10)]),
+        0,
+    )
+    .await;
+    let ev = events(t.refresh_prices(&fx).await);
+    assert_eq!(starts(&ev), 0, "{ev:?}");
+    assert_aidx_error(
+        &send_swap(&mut t, &fx, &caller, &req(1, 2, u64::MAX)).await,
+        AidxError::OutsideRebalanceWindow,
+    );
+}
+
+/// Clipping at the edge: a request as large as can be stops each out-of-band leg just inside
+/// its band's edge (by a hundredth of the half band), never at its target; the targets clip
+/// stops both at target.
+#[tokio::test]
+async fn policy_the_edge_clip_stops_just_inside_the_band() {
+    for clip in [CLIP_EDGE, CLIP_TARGET] {
+        let Setup { mut t, fx, caller } = seeded(N, |p| {
+            default_policy(p);
+            p.clip = clip;
+        })
+        .await;
+        post(&mut t, &fx, &plus_minus_30(), 0).await;
+        events(t.refresh_prices(&fx).await);
+        let before = t.index(&fx).await.band_weights().unwrap();
+        let s = swapped(send_swap(&mut t, &fx, &caller, &req(1, 0, u64::MAX)).await);
+        // target 12.5%, band 20%: half band 2.5%, inset 0.025%.
+        let (target, half) = (125_000_000u64, 25_000_000u64);
+        let (w0, w1) = (s.weights_after[0], s.weights_after[1]);
+        println!(
+            "clip {clip}: row 0 {} -> {w0}, row 1 {} -> {w1}",
+            before[0], before[1]
+        );
+        if clip == CLIP_EDGE {
+            let hi = target + half - half / 100;
+            let lo = target - half + half / 100;
+            // One leg lands on its clip point (within a rounding unit of weight), the other
+            // short of it; both are back in band and on their side of the target.
+            assert!(w0 >= hi - 2 || w1 <= lo + 2, "{w0} {w1}");
+            assert!((target..=target + half).contains(&w0), "{w0}");
+            assert!((target - half..=target).contains(&w1), "{w1}");
+            let index = t.index(&fx).await;
+            let out = index.out_of_band(&s.weights_after).unwrap();
+            assert!(!out[0] || !out[1], "{out:?}");
+        } else {
+            assert!(
+                w0 >= target - 2 && w0 <= target + 2 || w1 >= target - 2,
+                "{w0} {w1}"
+            );
+            assert!(w0 >= target && w1 <= target, "{w0} {w1}");
+        }
     }
 }

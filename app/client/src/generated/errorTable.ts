@@ -132,4 +132,8 @@ export const AIDX_ERROR_TABLE: ReadonlyMap<number, { name: string; message: stri
   [6124, { name: "QuarantineCannotBePaid", message: "Nothing outside the quarantine is priced to pay for the quarantined slice with" }],
   [6125, { name: "WriteOffCanMove", message: "Only a constituent that still cannot move (frozen vault, paused mint) can be written off: release it, and holders redeem it in kind" }],
   [6126, { name: "ReleaseTooEarly", message: "A quarantine lasts at least an hour before it can be released" }],
+  [6127, { name: "InvalidRebalanceWindow", message: "Rebalance window must be 0 (any time) or between the auction's length and the review period" }],
+  [6128, { name: "InvalidBreachWeight", message: "Breach weight must be 0 (none) or between the cap and 100%" }],
+  [6129, { name: "InvalidClip", message: "Clip must be 0 (target) or 1 (band edge)" }],
+  [6130, { name: "OutsideRebalanceWindow", message: "Outside the rebalance window only a constituent out of band above the breach weight can be sold" }],
 ]);

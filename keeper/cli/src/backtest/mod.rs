@@ -63,6 +63,7 @@
 pub(crate) mod chart;
 mod model;
 pub mod policies;
+pub mod program;
 mod report;
 mod stats;
 mod strategies;

@@ -11,6 +11,7 @@ mod keeper_rebalance;
 mod load;
 mod localnet;
 mod pyth;
+mod replay;
 mod run_loop;
 mod ts_fixtures;
 

@@ -19,8 +19,8 @@ struct Input {
     max_reward_bps: [u16; 2],
     inp: ArbHolding,
     out: ArbHolding,
-    target_in: u64,
-    target_out: u64,
+    limit_in: u64,
+    limit_out: u64,
     /// The rest of the basket (NAV beyond the two legs), or the whole NAV when `raw`.
     nav_rest: u128,
     /// Reward: the auction's own (from `elapsed[0]` etc.) or, when `raw`, `raw_reward`.
@@ -50,15 +50,15 @@ fuzz_target!(|i: Input| {
     let legs = SwapLegs {
         inp,
         out,
-        target_in: if i.raw {
-            i.target_in
+        limit_in: if i.raw {
+            i.limit_in
         } else {
-            i.target_in % (w + 1)
+            i.limit_in % (w + 1)
         },
-        target_out: if i.raw {
-            i.target_out
+        limit_out: if i.raw {
+            i.limit_out
         } else {
-            i.target_out % (w + 1)
+            i.limit_out % (w + 1)
         },
         nav_mid: if i.raw {
             i.nav_rest

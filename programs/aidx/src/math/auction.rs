@@ -32,9 +32,11 @@ pub struct SwapLegs {
     pub inp: Holding,
     /// The constituent the caller receives (overweight).
     pub out: Holding,
-    /// precision: WEIGHT_SCALE.
-    pub target_in: u64,
-    pub target_out: u64,
+    /// precision: WEIGHT_SCALE. The incoming leg's weight ceiling: its target, or just inside
+    /// its band's edge (see `Index::clip_limit`).
+    pub limit_in: u64,
+    /// precision: WEIGHT_SCALE. The outgoing leg's weight floor, likewise.
+    pub limit_out: u64,
     /// precision: USD_SCALE. NAV at mid before the swap.
     pub nav_mid: u128,
     /// precision: WEIGHT_SCALE. Reward now.
@@ -78,7 +80,7 @@ impl SwapLegs {
 
     /// Whether a priced swap keeps both legs on their side of target and the vault can pay:
     /// with every holding valued as NAV values it (mid, rounded down, balance by balance),
-    /// `in' / nav' <= target_in` and `out' / nav' >= target_out`, exactly.
+    /// `in' / nav' <= limit_in` and `out' / nav' >= limit_out`, exactly.
     pub fn fits(&self, q: &SwapQuote) -> Result<bool, MathError> {
         if q.amount_out > self.out.balance {
             return Ok(false);
@@ -107,11 +109,11 @@ impl SwapLegs {
         let w = WEIGHT_SCALE as u128;
         let in_ok = v_in.checked_mul(w).ok_or(MathError::Overflow)?
             <= nav
-                .checked_mul(self.target_in as u128)
+                .checked_mul(self.limit_in as u128)
                 .ok_or(MathError::Overflow)?;
         let out_ok = v_out.checked_mul(w).ok_or(MathError::Overflow)?
             >= nav
-                .checked_mul(self.target_out as u128)
+                .checked_mul(self.limit_out as u128)
                 .ok_or(MathError::Overflow)?;
         Ok(in_ok && out_ok)
     }
@@ -186,8 +188,8 @@ mod tests {
                 price: usd,
                 conf: 0,
             },
-            target_in: 200_000_000,
-            target_out: 200_000_000,
+            limit_in: 200_000_000,
+            limit_out: 200_000_000,
             nav_mid: 1000 * USD_SCALE,
             reward,
         }

@@ -1,19 +1,22 @@
 //! The index account: roles, parameters, share accounting and the constituent table.
 
 use super::{
-    Constituent, ConstituentStatus, IndexParams, Quarantine, CHECKED_LEG_ACCOUNTS, INDEX_SEED,
-    MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, PAUSE_ALL, PLAIN_LEG_ACCOUNTS,
+    Constituent, ConstituentStatus, IndexParams, Quarantine, CHECKED_LEG_ACCOUNTS, CLIP_EDGE,
+    INDEX_SEED, MAX_CONSTITUENTS, MAX_LEG_ACCOUNTS, PAUSE_ALL, PLAIN_LEG_ACCOUNTS,
 };
 use crate::errors::AidxError;
 use crate::math::nav::{self, Holding, PriceSide, WeightViolation};
 use crate::math::shares::DEAD_SHARES;
-use crate::math::{mul_div, Rounding, BPS_SCALE};
+use crate::math::{mul_div, Rounding, BPS_SCALE, WEIGHT_SCALE};
 use anchor_lang::prelude::*;
 
 /// precision: BPS. How much a trade widens a price's confidence for every second since the
 /// price was published (see [`Index::trade_holdings`]): 10 s, the default trade max age, add
 /// 0.2% on each side, many times a 10 s move of a liquid token.
 pub const AGE_SPREAD_BPS_PER_SEC: u64 = 2;
+
+/// The edge clip stops a row `half band / EDGE_INSET_DIVISOR` inside its band's edge.
+pub const EDGE_INSET_DIVISOR: u64 = 100;
 
 /// What [`Index::accrue_fee`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +79,10 @@ pub struct Index {
     pub imbalance_started_at: i64,
     /// Unix time the management fee was last accrued.
     pub last_fee_accrual_at: i64,
-    pub _reserved: [u64; 13],
+    /// Unix time targets last changed (a review, a wind-down, a quarantine or its end, new
+    /// parameters; the index's creation before any): the rebalance window opens then.
+    pub window_opened_at: i64,
+    pub _reserved: [u64; 12],
     pub constituents: [Constituent; MAX_CONSTITUENTS],
 }
 
@@ -468,6 +474,82 @@ impl Index {
                     && nav::band_excess(*w, t, self.params.band).map_err(AidxError::from)? > 0)
             })
             .collect()
+    }
+
+    /// New targets (or bands, or rows set aside): a new auction, and the rebalance window
+    /// opens at `now`.
+    pub fn targets_changed(&mut self, now: i64) {
+        self.imbalance_started_at = 0;
+        self.window_opened_at = now;
+    }
+
+    /// Whether the rebalance window is open at `now`: trades of any out-of-band row allowed.
+    pub fn window_open(&self, now: i64) -> bool {
+        let w = self.params.rebalance_window_secs;
+        w == 0 || now < self.window_opened_at.saturating_add(i64::from(w))
+    }
+
+    /// Whether a row at weight `w` (of [`Index::band_holdings`]) against band target `t` may be
+    /// traded at `now`: out of band while the window is open; outside it, out of band above
+    /// the breach weight only.
+    pub fn may_trade(&self, w: u64, t: u64, now: i64) -> Result<bool> {
+        if nav::band_excess(w, t, self.params.band).map_err(AidxError::from)? == 0 {
+            return Ok(false);
+        }
+        if self.window_open(now) {
+            return Ok(true);
+        }
+        let b = self.params.breach_weight_bps;
+        Ok(w > t
+            && b != 0
+            && u128::from(w) * u128::from(BPS_SCALE) > u128::from(b) * u128::from(WEIGHT_SCALE))
+    }
+
+    /// Which rows may be traded at `now` at `weights` (of [`Index::band_holdings`]), see
+    /// [`Index::may_trade`]; never a quarantined row. These, not every row out of band, start
+    /// and hold the auction clock: a reward must not grow while nobody may trade.
+    pub fn tradeable(&self, weights: &[u64], now: i64) -> Result<Vec<bool>> {
+        let targets = self.band_targets()?;
+        self.constituents()
+            .iter()
+            .zip(weights.iter().zip(targets))
+            .map(|(c, (w, t))| Ok(!c.is_quarantined() && self.may_trade(*w, t, now)?))
+            .collect()
+    }
+
+    /// precision: WEIGHT_SCALE. Where a swap stops a row at weight `w` against band target
+    /// `t`. Clipping at the target: there. Clipping at the edge: an out-of-band row just
+    /// inside its band's inner edge (by [`EDGE_INSET_DIVISOR`]-th of the half band, so that
+    /// rounding never leaves it out), never above the cap (the cap holds after every rebalance,
+    /// the band only between them); an in-band row at its target, or, when that is the cap,
+    /// the same inset under it, so that the rewards of the swaps after it do not lift it over.
+    pub fn clip_limit(&self, w: u64, t: u64) -> Result<u64> {
+        if self.params.clip != CLIP_EDGE {
+            return Ok(t);
+        }
+        let inset = |x: u64| -> Result<u64> {
+            let half = mul_div(
+                x as u128,
+                self.params.band as u128,
+                WEIGHT_SCALE as u128,
+                Rounding::Down,
+            )
+            .map_err(AidxError::from)?;
+            Ok(u64::try_from(half).map_err(|_| AidxError::MathOverflow)?)
+        };
+        let cap = self.band_cap()?;
+        let out = nav::band_excess(w, t, self.params.band).map_err(AidxError::from)? > 0;
+        let half = inset(t)?;
+        let inside = half - half / EDGE_INSET_DIVISOR;
+        Ok(match (out, w > t) {
+            (true, true) => t
+                .checked_add(inside)
+                .ok_or(AidxError::MathOverflow)?
+                .min(cap.max(t)),
+            (true, false) => t - inside,
+            (false, _) if t >= cap => t - inset(t)? / EDGE_INSET_DIVISOR,
+            (false, _) => t,
+        })
     }
 
     /// Accounts the legs of an in-kind instruction take for the whole table.

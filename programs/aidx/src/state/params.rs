@@ -1,7 +1,7 @@
 //! Index parameters, each with its allowed bounds and a named error when outside them.
 
 use crate::errors::AidxError;
-use crate::math::WEIGHT_SCALE;
+use crate::math::{BPS_SCALE, WEIGHT_SCALE};
 use anchor_lang::prelude::*;
 
 /// precision: WEIGHT_SCALE. Per-constituent cap bounds (15%-20%).
@@ -35,6 +35,17 @@ pub const MIN_AUCTION_DURATION_SECS: u32 = 600;
 pub const MAX_AUCTION_DURATION_SECS: u32 = 7 * 86_400;
 /// precision: BPS. Bound of the largest reward a rebalancing caller can earn.
 pub const MAX_AUCTION_REWARD_BPS: u16 = 200;
+/// Rebalance policy: the length of the window after new targets in which out-of-band
+/// constituents may be traded, seconds (0: any time). At least the auction's length, at most
+/// the review period. Default a day: `aidx backtest --policies` (BENCHMARKS.md, "Rebalance
+/// policies") measured trading only after each review at under half a full rebalance's
+/// turnover; trading whenever a constituent leaves its band, at about four times it.
+pub const DEFAULT_REBALANCE_WINDOW_SECS: u32 = 86_400;
+/// Where a swap clips an out-of-band leg: at its target.
+pub const CLIP_TARGET: u8 = 0;
+/// Where a swap clips an out-of-band leg: just inside its band's inner edge (the no-trade
+/// region's boundary; the in-band leg it trades against still stops at its target).
+pub const CLIP_EDGE: u8 = 1;
 /// Review period bounds, seconds (7 days to one year; default a quarter).
 pub const MIN_REVIEW_PERIOD_SECS: u32 = 7 * 86_400;
 pub const MAX_REVIEW_PERIOD_SECS: u32 = 366 * 86_400;
@@ -84,13 +95,22 @@ pub struct IndexParams {
     /// seconds; tighter than `oracle_max_age_secs`, so that whoever stores a price cannot choose
     /// an old one to trade against the index.
     pub trade_max_age_secs: u16,
-    pub _padding: [u8; 8],
+    /// Rebalance window: seconds after new targets (a review, a wind-down, a quarantine, new
+    /// parameters) during which out-of-band constituents may be traded; 0: any time.
+    pub rebalance_window_secs: u32,
+    /// precision: BPS of weight. Outside the window, a constituent out of band above this
+    /// weight may still be sold (a cap breach); 0: no exception.
+    pub breach_weight_bps: u16,
+    /// Where a swap clips an out-of-band leg: [`CLIP_TARGET`] or [`CLIP_EDGE`].
+    pub clip: u8,
+    pub _padding: [u8; 1],
 }
 
 impl Default for IndexParams {
     /// The methodology's defaults: cap 15%, band 20%, haircut 25%, no bucket split,
     /// no fees, prices at most 60 s old (10 s for trades) with confidence within 2%, a 6-hour
-    /// auction with a reward of at most 0.5%, quarterly reviews.
+    /// auction with a reward of at most 0.5%, quarterly reviews; rebalancing in the day after
+    /// new targets, out-of-band legs clipped at their band's edge, no cap-breach exception.
     fn default() -> Self {
         IndexParams {
             max_weight: MIN_MAX_WEIGHT,
@@ -106,7 +126,10 @@ impl Default for IndexParams {
             oracle_max_conf_bps: 200,
             auction_max_reward_bps: 50,
             trade_max_age_secs: DEFAULT_TRADE_MAX_AGE_SECS,
-            _padding: [0; 8],
+            rebalance_window_secs: DEFAULT_REBALANCE_WINDOW_SECS,
+            breach_weight_bps: 0,
+            clip: CLIP_EDGE,
+            _padding: [0; 1],
         }
     }
 }
@@ -187,7 +210,24 @@ impl IndexParams {
                 && u32::from(self.trade_max_age_secs) <= self.oracle_max_age_secs,
             AidxError::InvalidTradeMaxAge
         );
-        require!(self._padding == [0; 8], AidxError::InvalidPadding);
+        require!(
+            self.rebalance_window_secs == 0
+                || (self.auction_duration_secs..=self.review_period_secs)
+                    .contains(&self.rebalance_window_secs),
+            AidxError::InvalidRebalanceWindow
+        );
+        require!(
+            self.breach_weight_bps == 0
+                || (u64::from(self.breach_weight_bps) * (WEIGHT_SCALE / BPS_SCALE)
+                    >= self.max_weight
+                    && self.breach_weight_bps <= BPS_SCALE as u16),
+            AidxError::InvalidBreachWeight
+        );
+        require!(
+            self.clip == CLIP_TARGET || self.clip == CLIP_EDGE,
+            AidxError::InvalidClip
+        );
+        require!(self._padding == [0; 1], AidxError::InvalidPadding);
         Ok(())
     }
 }

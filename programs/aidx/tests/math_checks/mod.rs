@@ -611,7 +611,7 @@ pub fn check_price(legs: &SwapLegs, amount_in: u64) -> Check {
 }
 
 /// `SwapLegs::fits`, against its definition evaluated exactly: the vault can pay, and with every
-/// holding valued at mid rounded down, `in' / nav' <= target_in` and `out' / nav' >= target_out`
+/// holding valued at mid rounded down, `in' / nav' <= limit_in` and `out' / nav' >= limit_out`
 /// where `nav' = nav_mid - in - out + in' + out'`. Overflow only when an intermediate does not
 /// fit (u64 balances, u128 values and products).
 pub fn check_fits(legs: &SwapLegs, q: &SwapQuote) -> Check {
@@ -651,8 +651,8 @@ pub fn check_fits(legs: &SwapLegs, q: &SwapQuote) -> Check {
         nav <= u128_max()
             && &v_in * big(WEIGHT_SCALE as u128) <= u128_max()
             && &v_out * big(WEIGHT_SCALE as u128) <= u128_max()
-            && &nav * big(legs.target_in as u128) <= u128_max()
-            && &nav * big(legs.target_out as u128) <= u128_max()
+            && &nav * big(legs.limit_in as u128) <= u128_max()
+            && &nav * big(legs.limit_out as u128) <= u128_max()
     };
     if !representable {
         ensure!(
@@ -664,8 +664,8 @@ pub fn check_fits(legs: &SwapLegs, q: &SwapQuote) -> Check {
     }
     let nav = &nav_mid - &base + &v_in + &v_out;
     let w = big(WEIGHT_SCALE as u128);
-    let want = &v_in * &w <= &nav * big(legs.target_in as u128)
-        && &v_out * &w >= &nav * big(legs.target_out as u128);
+    let want = &v_in * &w <= &nav * big(legs.limit_in as u128)
+        && &v_out * &w >= &nav * big(legs.limit_out as u128);
     ensure!(got == Ok(want), "{}: {got:?}, want Ok({want})", ctx());
     Ok(())
 }
@@ -719,7 +719,7 @@ pub fn check_clip(legs: &SwapLegs, requested: u64, probe: u64) -> Check {
         ctx(),
         q.amount_in + 1
     );
-    if legs.target_in <= WEIGHT_SCALE && legs.target_out <= WEIGHT_SCALE && fits {
+    if legs.limit_in <= WEIGHT_SCALE && legs.limit_out <= WEIGHT_SCALE && fits {
         // A smaller amount never definitely fails to fit; `fits` may still answer Overflow
         // where the larger one does not (`nav' * target` past u128, NAV above ~$3.4e17: a
         // generous reward shrinks nav' as the amount grows), which the clip treats as not

@@ -113,6 +113,11 @@ export type IndexAccount = {
   imbalanceStartedAt: bigint;
   /** Unix time the management fee was last accrued. */
   lastFeeAccrualAt: bigint;
+  /**
+   * Unix time targets last changed (a review, a wind-down, a quarantine or its end, new
+   * parameters; the index's creation before any): the rebalance window opens then.
+   */
+  windowOpenedAt: bigint;
   reserved: Array<bigint>;
   constituents: Array<Constituent>;
 };
@@ -166,6 +171,11 @@ export type IndexAccountArgs = {
   imbalanceStartedAt: number | bigint;
   /** Unix time the management fee was last accrued. */
   lastFeeAccrualAt: number | bigint;
+  /**
+   * Unix time targets last changed (a review, a wind-down, a quarantine or its end, new
+   * parameters; the index's creation before any): the rebalance window opens then.
+   */
+  windowOpenedAt: number | bigint;
   reserved: Array<number | bigint>;
   constituents: Array<ConstituentArgs>;
 };
@@ -197,7 +207,8 @@ export function getIndexAccountEncoder(): FixedSizeEncoder<IndexAccountArgs> {
       ["lastReviewAt", getI64Encoder()],
       ["imbalanceStartedAt", getI64Encoder()],
       ["lastFeeAccrualAt", getI64Encoder()],
-      ["reserved", getArrayEncoder(getU64Encoder(), { size: 13 })],
+      ["windowOpenedAt", getI64Encoder()],
+      ["reserved", getArrayEncoder(getU64Encoder(), { size: 12 })],
       ["constituents", getArrayEncoder(getConstituentEncoder(), { size: 24 })],
     ]),
     (value) => ({ ...value, discriminator: INDEX_ACCOUNT_DISCRIMINATOR }),
@@ -230,7 +241,8 @@ export function getIndexAccountDecoder(): FixedSizeDecoder<IndexAccount> {
     ["lastReviewAt", getI64Decoder()],
     ["imbalanceStartedAt", getI64Decoder()],
     ["lastFeeAccrualAt", getI64Decoder()],
-    ["reserved", getArrayDecoder(getU64Decoder(), { size: 13 })],
+    ["windowOpenedAt", getI64Decoder()],
+    ["reserved", getArrayDecoder(getU64Decoder(), { size: 12 })],
     ["constituents", getArrayDecoder(getConstituentDecoder(), { size: 24 })],
   ]);
 }

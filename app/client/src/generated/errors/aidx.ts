@@ -268,6 +268,14 @@ export const AIDX_ERROR__QUARANTINE_CANNOT_BE_PAID = 0x17ec; // 6124
 export const AIDX_ERROR__WRITE_OFF_CAN_MOVE = 0x17ed; // 6125
 /** ReleaseTooEarly: A quarantine lasts at least an hour before it can be released */
 export const AIDX_ERROR__RELEASE_TOO_EARLY = 0x17ee; // 6126
+/** InvalidRebalanceWindow: Rebalance window must be 0 (any time) or between the auction's length and the review period */
+export const AIDX_ERROR__INVALID_REBALANCE_WINDOW = 0x17ef; // 6127
+/** InvalidBreachWeight: Breach weight must be 0 (none) or between the cap and 100% */
+export const AIDX_ERROR__INVALID_BREACH_WEIGHT = 0x17f0; // 6128
+/** InvalidClip: Clip must be 0 (target) or 1 (band edge) */
+export const AIDX_ERROR__INVALID_CLIP = 0x17f1; // 6129
+/** OutsideRebalanceWindow: Outside the rebalance window only a constituent out of band above the breach weight can be sold */
+export const AIDX_ERROR__OUTSIDE_REBALANCE_WINDOW = 0x17f2; // 6130
 
 export type AidxError =
   | typeof AIDX_ERROR__ACCOUNT_NOT_WRITABLE
@@ -301,7 +309,9 @@ export type AidxError =
   | typeof AIDX_ERROR__INVALID_AUCTION_DURATION
   | typeof AIDX_ERROR__INVALID_AUCTION_REWARD
   | typeof AIDX_ERROR__INVALID_BAND
+  | typeof AIDX_ERROR__INVALID_BREACH_WEIGHT
   | typeof AIDX_ERROR__INVALID_BUCKET
+  | typeof AIDX_ERROR__INVALID_CLIP
   | typeof AIDX_ERROR__INVALID_DECIMALS
   | typeof AIDX_ERROR__INVALID_MANAGEMENT_FEE
   | typeof AIDX_ERROR__INVALID_MAX_WEIGHT
@@ -312,6 +322,7 @@ export type AidxError =
   | typeof AIDX_ERROR__INVALID_PADDING
   | typeof AIDX_ERROR__INVALID_PAUSE_FLAGS
   | typeof AIDX_ERROR__INVALID_PURE_PLAY_SHARE
+  | typeof AIDX_ERROR__INVALID_REBALANCE_WINDOW
   | typeof AIDX_ERROR__INVALID_REDEEM_FEE
   | typeof AIDX_ERROR__INVALID_REVIEW_PERIOD
   | typeof AIDX_ERROR__INVALID_ROLE
@@ -358,6 +369,7 @@ export type AidxError =
   | typeof AIDX_ERROR__ORACLE_WRONG_ACCOUNT_TYPE
   | typeof AIDX_ERROR__ORACLE_WRONG_FEED
   | typeof AIDX_ERROR__ORACLE_WRONG_OWNER
+  | typeof AIDX_ERROR__OUTSIDE_REBALANCE_WINDOW
   | typeof AIDX_ERROR__PAUSED
   | typeof AIDX_ERROR__PRICE_ACCOUNT_DUPLICATE
   | typeof AIDX_ERROR__PRICE_ACCOUNTS_MISMATCH
@@ -432,7 +444,9 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__INVALID_AUCTION_DURATION]: `Auction duration out of bounds`,
     [AIDX_ERROR__INVALID_AUCTION_REWARD]: `Auction reward above its upper bound`,
     [AIDX_ERROR__INVALID_BAND]: `Rebalance band must be between 5% and 50% of target`,
+    [AIDX_ERROR__INVALID_BREACH_WEIGHT]: `Breach weight must be 0 (none) or between the cap and 100%`,
     [AIDX_ERROR__INVALID_BUCKET]: `Unknown bucket`,
+    [AIDX_ERROR__INVALID_CLIP]: `Clip must be 0 (target) or 1 (band edge)`,
     [AIDX_ERROR__INVALID_DECIMALS]: `Mint has more decimals than the index supports (18)`,
     [AIDX_ERROR__INVALID_MANAGEMENT_FEE]: `Management fee above its upper bound`,
     [AIDX_ERROR__INVALID_MAX_WEIGHT]: `Per-constituent cap must be between 15% and 20%`,
@@ -443,6 +457,7 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__INVALID_PADDING]: `Padding bytes must be zero`,
     [AIDX_ERROR__INVALID_PAUSE_FLAGS]: `Unknown pause bits`,
     [AIDX_ERROR__INVALID_PURE_PLAY_SHARE]: `Pure-play share must be 0 (split off) or between 50% and 90%`,
+    [AIDX_ERROR__INVALID_REBALANCE_WINDOW]: `Rebalance window must be 0 (any time) or between the auction's length and the review period`,
     [AIDX_ERROR__INVALID_REDEEM_FEE]: `Redeem fee above its upper bound`,
     [AIDX_ERROR__INVALID_REVIEW_PERIOD]: `Review period out of bounds`,
     [AIDX_ERROR__INVALID_ROLE]: `A role must not be the default public key`,
@@ -489,6 +504,7 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__ORACLE_WRONG_ACCOUNT_TYPE]: `Price account is not a PriceUpdateV2`,
     [AIDX_ERROR__ORACLE_WRONG_FEED]: `Price account is for another feed`,
     [AIDX_ERROR__ORACLE_WRONG_OWNER]: `Price account is not owned by the Pyth receiver program`,
+    [AIDX_ERROR__OUTSIDE_REBALANCE_WINDOW]: `Outside the rebalance window only a constituent out of band above the breach weight can be sold`,
     [AIDX_ERROR__PAUSED]: `This operation is paused`,
     [AIDX_ERROR__PRICE_ACCOUNT_DUPLICATE]: `Two price accounts of the same constituent`,
     [AIDX_ERROR__PRICE_ACCOUNTS_MISMATCH]: `Between one price account and one per constituent is required`,

@@ -20,6 +20,8 @@ import {
   getU32Encoder,
   getU64Decoder,
   getU64Encoder,
+  getU8Decoder,
+  getU8Encoder,
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
@@ -58,6 +60,18 @@ export type IndexParams = {
    * an old one to trade against the index.
    */
   tradeMaxAgeSecs: number;
+  /**
+   * Rebalance window: seconds after new targets (a review, a wind-down, a quarantine, new
+   * parameters) during which out-of-band constituents may be traded; 0: any time.
+   */
+  rebalanceWindowSecs: number;
+  /**
+   * precision: BPS of weight. Outside the window, a constituent out of band above this
+   * weight may still be sold (a cap breach); 0: no exception.
+   */
+  breachWeightBps: number;
+  /** Where a swap clips an out-of-band leg: [`CLIP_TARGET`] or [`CLIP_EDGE`]. */
+  clip: number;
   padding: ReadonlyUint8Array;
 };
 
@@ -92,6 +106,18 @@ export type IndexParamsArgs = {
    * an old one to trade against the index.
    */
   tradeMaxAgeSecs: number;
+  /**
+   * Rebalance window: seconds after new targets (a review, a wind-down, a quarantine, new
+   * parameters) during which out-of-band constituents may be traded; 0: any time.
+   */
+  rebalanceWindowSecs: number;
+  /**
+   * precision: BPS of weight. Outside the window, a constituent out of band above this
+   * weight may still be sold (a cap breach); 0: no exception.
+   */
+  breachWeightBps: number;
+  /** Where a swap clips an out-of-band leg: [`CLIP_TARGET`] or [`CLIP_EDGE`]. */
+  clip: number;
   padding: ReadonlyUint8Array;
 };
 
@@ -110,7 +136,10 @@ export function getIndexParamsEncoder(): FixedSizeEncoder<IndexParamsArgs> {
     ["oracleMaxConfBps", getU16Encoder()],
     ["auctionMaxRewardBps", getU16Encoder()],
     ["tradeMaxAgeSecs", getU16Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 8)],
+    ["rebalanceWindowSecs", getU32Encoder()],
+    ["breachWeightBps", getU16Encoder()],
+    ["clip", getU8Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 1)],
   ]);
 }
 
@@ -129,7 +158,10 @@ export function getIndexParamsDecoder(): FixedSizeDecoder<IndexParams> {
     ["oracleMaxConfBps", getU16Decoder()],
     ["auctionMaxRewardBps", getU16Decoder()],
     ["tradeMaxAgeSecs", getU16Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 8)],
+    ["rebalanceWindowSecs", getU32Decoder()],
+    ["breachWeightBps", getU16Decoder()],
+    ["clip", getU8Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 1)],
   ]);
 }
 

@@ -101,6 +101,7 @@ pub fn initialize_index(ctx: Context<InitializeIndex>, args: InitializeIndexArgs
     index.params = args.params;
     index.share_supply = 0;
     index.created_at = Clock::get()?.unix_timestamp;
+    index.window_opened_at = index.created_at;
     index.bump = ctx.bumps.index;
     index.dead_shares_bump = ctx.bumps.dead_shares;
     index.num_constituents = 0;

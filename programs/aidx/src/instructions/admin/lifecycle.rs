@@ -39,7 +39,7 @@ pub fn wind_down_constituent(ctx: Context<AdminOnly>, mint: Pubkey) -> Result<()
     let balance = c.balance;
     let old_target = hand_on_target(&mut index, row)?;
     // A new target starts a new auction.
-    index.imbalance_started_at = 0;
+    index.targets_changed(Clock::get()?.unix_timestamp);
     index.invariant()?;
     emit_event(&ConstituentWindingDown {
         index: ctx.accounts.index.key(),

@@ -160,7 +160,7 @@ pub fn quarantine_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
         quarantine_price: c.quarantine_price,
     };
     // The row leaves the band checks: the auction starts again from the next refresh or poke.
-    index.imbalance_started_at = 0;
+    index.targets_changed(now);
     index.invariant()?;
     emit_event(&event);
     Ok(())
@@ -195,7 +195,7 @@ pub fn release_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
     c.quarantined_at = 0;
     c.quarantine_price = 0;
     // The row is back in the band checks: the auction starts again from the next refresh.
-    index.imbalance_started_at = 0;
+    index.targets_changed(now);
     index.invariant()?;
     emit_event(&event);
     Ok(())
@@ -231,7 +231,7 @@ pub fn write_off_constituent(ctx: Context<WriteOff>) -> Result<()> {
     let share_supply = index.share_supply;
     let old_target = hand_on_target(&mut index, row)?;
     drop_row(&mut index, row);
-    index.imbalance_started_at = 0;
+    index.targets_changed(now);
     index.invariant()?;
     emit_event(&ConstituentWrittenOff {
         index: a.index.key(),

@@ -30,47 +30,40 @@ pub struct SetMethodologyInputs<'info> {
     pub index: AccountLoader<'info, Index>,
 }
 
-impl SetMethodologyInputs<'_> {
-    /// Checks the rows; returns each row's position in the table.
-    pub fn validate(
-        &self,
-        index: &Index,
-        args: &SetMethodologyInputsArgs,
-        now: i64,
-    ) -> Result<Vec<usize>> {
+/// Checks the rows against the index at `now`; returns each row's position in the table.
+pub fn validate_inputs(
+    index: &Index,
+    args: &SetMethodologyInputsArgs,
+    now: i64,
+) -> Result<Vec<usize>> {
+    require!(
+        !args.rows.is_empty() && args.rows.len() <= index.num_constituents as usize,
+        AidxError::InputsLengthMismatch
+    );
+    require!(args.observed_at <= now, AidxError::InputsFromFuture);
+    let mut positions = Vec::with_capacity(args.rows.len());
+    for row in &args.rows {
+        let i = index
+            .constituents()
+            .iter()
+            .position(|c| c.mint == row.mint)
+            .ok_or_else(|| error!(AidxError::InputsRowUnknownMint))?;
+        require!(!positions.contains(&i), AidxError::InputsRowDuplicate);
         require!(
-            !args.rows.is_empty() && args.rows.len() <= index.num_constituents as usize,
-            AidxError::InputsLengthMismatch
+            args.observed_at >= index.constituents()[i].inputs_observed_at,
+            AidxError::InputsOlderThanLast
         );
-        require!(args.observed_at <= now, AidxError::InputsFromFuture);
-        let mut positions = Vec::with_capacity(args.rows.len());
-        for row in &args.rows {
-            let i = index
-                .constituents()
-                .iter()
-                .position(|c| c.mint == row.mint)
-                .ok_or_else(|| error!(AidxError::InputsRowUnknownMint))?;
-            require!(!positions.contains(&i), AidxError::InputsRowDuplicate);
-            require!(
-                args.observed_at >= index.constituents()[i].inputs_observed_at,
-                AidxError::InputsOlderThanLast
-            );
-            SubSector::from_u8(row.sub_sector)?;
-            Bucket::from_u8(row.bucket)?;
-            positions.push(i);
-        }
-        Ok(positions)
+        SubSector::from_u8(row.sub_sector)?;
+        Bucket::from_u8(row.bucket)?;
+        positions.push(i);
     }
+    Ok(positions)
 }
 
-pub fn set_methodology_inputs(
-    ctx: Context<SetMethodologyInputs>,
-    args: SetMethodologyInputsArgs,
-) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
-    let index_key = ctx.accounts.index.key();
-    let mut index = ctx.accounts.index.load_mut()?;
-    let positions = ctx.accounts.validate(&index, &args, now)?;
+/// Checks and stores the rows at `now`. Emits nothing: the instruction and the keeper's
+/// backtest run it alike.
+pub fn store_inputs(index: &mut Index, args: &SetMethodologyInputsArgs, now: i64) -> Result<()> {
+    let positions = validate_inputs(index, args, now)?;
     for (i, row) in positions.into_iter().zip(&args.rows) {
         let c = &mut index.constituents_mut()[i];
         c.circulating_supply = row.circulating_supply;
@@ -86,7 +79,17 @@ pub fn set_methodology_inputs(
         c.bucket = row.bucket;
         c.inputs_observed_at = args.observed_at;
     }
-    index.invariant()?;
+    index.invariant()
+}
+
+pub fn set_methodology_inputs(
+    ctx: Context<SetMethodologyInputs>,
+    args: SetMethodologyInputsArgs,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let index_key = ctx.accounts.index.key();
+    let mut index = ctx.accounts.index.load_mut()?;
+    store_inputs(&mut index, &args, now)?;
     emit_event(&MethodologyInputsSet {
         index: index_key,
         observed_at: args.observed_at,

@@ -29,18 +29,19 @@ pub struct SetParams<'info> {
 pub fn set_params(ctx: Context<SetParams>, params: IndexParams) -> Result<()> {
     params.validate()?;
     let a = &ctx.accounts;
+    let now = Clock::get()?.unix_timestamp;
     accrue_management_fee(
         &a.index,
         &a.share_mint.to_account_info(),
         &a.fee_shares.to_account_info(),
         a.token_program.key(),
-        Clock::get()?.unix_timestamp,
+        now,
     )?;
     let mut index = a.index.load_mut()?;
     let old = index.params;
     index.params = params;
-    // A new band or auction parameter starts a new auction.
-    index.imbalance_started_at = 0;
+    // A new band, auction or rebalance parameter starts a new auction and opens the window.
+    index.targets_changed(now);
     index.invariant()?;
     emit_event(&ParamsUpdated {
         index: a.index.key(),

@@ -24,9 +24,13 @@ pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
         require!(flags & old == old, AidxError::GuardianCannotUnpause);
     }
     index.paused = flags;
-    // An auction does not run on while rebalancing is paused: it starts again after.
+    // An auction does not run on while rebalancing is paused: it starts again after, and the
+    // rebalance window opens again then (a pause must not eat it).
     if (old ^ flags) & PAUSE_REBALANCE != 0 {
         index.imbalance_started_at = 0;
+        if flags & PAUSE_REBALANCE == 0 {
+            index.targets_changed(Clock::get()?.unix_timestamp);
+        }
     }
     index.invariant()?;
     emit_event(&PauseSet {

@@ -2,13 +2,15 @@
 //! overweight one at the oracle cross rate (incoming leg at `price - conf`, outgoing at
 //! `price + conf`) plus a Dutch-auction reward that rises from 0 when the imbalance was first
 //! recorded to the index's maximum over the auction length. At least one leg must be out of
-//! band, both must move toward target, and the amount is clipped so neither crosses its
-//! target. Slippage bound for the caller: `min_amount_out`.
+//! band and tradeable now (inside the rebalance window after new targets, or above the breach
+//! weight), both must move toward target, and the amount is clipped so neither crosses its
+//! target (an out-of-band leg, with the edge clip, stops just inside its band's edge).
+//! Slippage bound for the caller: `min_amount_out`.
 
-use super::poke_rebalance::update_imbalance;
+use super::poke_rebalance::{emit_imbalance_change, imbalance_change, ImbalanceChange};
 use crate::errors::AidxError;
 use crate::events::{emit_event, RebalanceSwapped};
-use crate::math::auction::{reward, SwapLegs};
+use crate::math::auction::{reward, SwapLegs, SwapQuote};
 use crate::math::nav::{band_excess, nav, weights, PriceSide};
 use crate::math::Rounding;
 use crate::state::*;
@@ -80,6 +82,149 @@ impl RebalanceSwap<'_> {
     }
 }
 
+/// A rebalance swap priced on the index, before anything moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwapPricing {
+    /// Row paid in.
+    pub row_in: usize,
+    /// Row paid out.
+    pub row_out: usize,
+    /// The clipped, priced swap.
+    pub quote: SwapQuote,
+    /// precision: WEIGHT_SCALE. The auction reward paid.
+    pub reward: u64,
+    /// When the auction started (now, if this swap starts it).
+    pub started: i64,
+    /// precision: WEIGHT_SCALE. Weights before, of `band_holdings`.
+    pub weights_before: Vec<u64>,
+    /// precision: USD_SCALE. NAV at mid before.
+    pub nav_before: u128,
+}
+
+/// Every check of a rebalance swap of `args.amount_in` of row `i` for row `o` at `clock`, and
+/// its price: paused, seeded, quarantined legs, trade-age prices, a leg out of band and
+/// tradeable now (the window, or a breach), both legs toward target, the clip (target or band
+/// edge, see [`Index::clip_limit`]), the caller's minimum. Pure: the instruction and the
+/// keeper's backtest run it alike.
+pub fn price_swap(
+    index: &Index,
+    i: usize,
+    o: usize,
+    args: &RebalanceSwapArgs,
+    clock: &Clock,
+) -> Result<SwapPricing> {
+    let now = clock.unix_timestamp;
+    index.require_not_paused(PAUSE_REBALANCE)?;
+    require!(index.is_seeded(), AidxError::NotSeeded);
+    require!(i != o, AidxError::SameConstituent);
+    index.require_not_quarantined(&[i, o])?;
+    index.require_trade_prices(clock, &[i, o])?;
+    let h = index.trade_holdings(clock)?;
+    let w = weights(&h).map_err(AidxError::from)?;
+    // Bands and targets as the rest of the index sees them (a quarantined row left out).
+    let targets = index.band_targets()?;
+    let (ti, to) = (targets[i], targets[o]);
+    let band = index.params.band;
+    let out_i = band_excess(w[i], ti, band).map_err(AidxError::from)? > 0;
+    let out_o = band_excess(w[o], to, band).map_err(AidxError::from)? > 0;
+    require!(out_i || out_o, AidxError::InsideBand);
+    let tradeable = index.tradeable(&w, now)?;
+    require!(
+        tradeable[i] || tradeable[o],
+        AidxError::OutsideRebalanceWindow
+    );
+    require!(w[i] < ti && w[o] > to, AidxError::LegNotTowardTarget);
+    let started = if index.imbalance_started_at == 0 {
+        now
+    } else {
+        index.imbalance_started_at
+    };
+    let r = reward(
+        now - started,
+        index.params.auction_duration_secs,
+        index.params.auction_max_reward_bps,
+    )
+    .map_err(AidxError::from)?;
+    let nav_before = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;
+    let legs = SwapLegs {
+        inp: h[i],
+        out: h[o],
+        limit_in: index.clip_limit(w[i], ti)?,
+        limit_out: index.clip_limit(w[o], to)?,
+        nav_mid: nav_before,
+        reward: r,
+    };
+    let q = legs.clip(args.amount_in).map_err(AidxError::from)?;
+    require!(
+        q.amount_in > 0 && q.amount_out > 0,
+        AidxError::NothingToTrade
+    );
+    require!(
+        q.amount_out >= args.min_amount_out,
+        AidxError::MinAmountOutNotMet
+    );
+    Ok(SwapPricing {
+        row_in: i,
+        row_out: o,
+        quote: q,
+        reward: r,
+        started,
+        weights_before: w,
+        nav_before,
+    })
+}
+
+/// What a rebalance swap did to the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwapEffects {
+    /// precision: WEIGHT_SCALE. Weights after, of `band_holdings`.
+    pub weights_after: Vec<u64>,
+    /// precision: USD_SCALE. NAV at mid after.
+    pub nav_after: u128,
+    /// The swap recorded the auction's start (no refresh or poke had).
+    pub recorded_start: bool,
+    /// What the auction clock did after the swap.
+    pub change: Option<ImbalanceChange>,
+}
+
+/// The effects of a priced swap on the index's accounting: both balances, the cap of the
+/// incoming leg, the auction clock, the invariants. Emits nothing.
+pub fn apply_swap(index: &mut Index, p: &SwapPricing, now: i64) -> Result<SwapEffects> {
+    let (i, o, q) = (p.row_in, p.row_out, &p.quote);
+    {
+        let rows = index.constituents_mut();
+        rows[i].balance = rows[i]
+            .balance
+            .checked_add(q.amount_in)
+            .ok_or(AidxError::MathOverflow)?;
+        rows[o].balance = rows[o]
+            .balance
+            .checked_sub(q.amount_out)
+            .ok_or(AidxError::MathOverflow)?;
+    }
+    let h = index.band_holdings();
+    let weights_after = weights(&h).map_err(AidxError::from)?;
+    // The incoming leg never ends above its cap (its target may exceed the cap only on an
+    // index whose targets were stated, not computed).
+    require!(
+        weights_after[i] <= index.band_cap()? || weights_after[i] <= p.weights_before[i],
+        AidxError::WeightAboveCap
+    );
+    let nav_after = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;
+    let recorded_start = index.imbalance_started_at == 0;
+    if recorded_start {
+        index.imbalance_started_at = p.started;
+    }
+    let change = imbalance_change(index, &weights_after, now)?;
+    index.invariant()?;
+    Ok(SwapEffects {
+        weights_after,
+        nav_after,
+        recorded_start,
+        change,
+    })
+}
+
 pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> Result<()> {
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
@@ -87,64 +232,18 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
     let index_key = a.index.key();
 
     // Checks and pricing, before anything moves.
-    let (i, o, q, r, started, weights_before, nav_before, share_mint, bump) = {
+    let (p, share_mint, bump) = {
         let index = a.index.load()?;
         index.require_not_paused(PAUSE_REBALANCE)?;
         require!(index.is_seeded(), AidxError::NotSeeded);
         let (i, o) = a.rows(&index)?;
-        index.require_not_quarantined(&[i, o])?;
-        index.require_trade_prices(&clock, &[i, o])?;
-        let h = index.trade_holdings(&clock)?;
-        let w = weights(&h).map_err(AidxError::from)?;
-        // Bands and targets as the rest of the index sees them (a quarantined row left out).
-        let targets = index.band_targets()?;
-        let (ti, to) = (targets[i], targets[o]);
-        let band = index.params.band;
-        let out_i = band_excess(w[i], ti, band).map_err(AidxError::from)? > 0;
-        let out_o = band_excess(w[o], to, band).map_err(AidxError::from)? > 0;
-        require!(out_i || out_o, AidxError::InsideBand);
-        require!(w[i] < ti && w[o] > to, AidxError::LegNotTowardTarget);
-        let started = if index.imbalance_started_at == 0 {
-            now
-        } else {
-            index.imbalance_started_at
-        };
-        let r = reward(
-            now - started,
-            index.params.auction_duration_secs,
-            index.params.auction_max_reward_bps,
-        )
-        .map_err(AidxError::from)?;
-        let nav_before = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;
-        let legs = SwapLegs {
-            inp: h[i],
-            out: h[o],
-            target_in: ti,
-            target_out: to,
-            nav_mid: nav_before,
-            reward: r,
-        };
-        let q = legs.clip(args.amount_in).map_err(AidxError::from)?;
-        require!(
-            q.amount_in > 0 && q.amount_out > 0,
-            AidxError::NothingToTrade
-        );
-        require!(
-            q.amount_out >= args.min_amount_out,
-            AidxError::MinAmountOutNotMet
-        );
         (
-            i,
-            o,
-            q,
-            r,
-            started,
-            w,
-            nav_before,
+            price_swap(&index, i, o, &args, &clock)?,
             index.share_mint,
             index.bump,
         )
     };
+    let q = p.quote;
 
     // Interactions.
     let (in_before, out_before) = (
@@ -182,17 +281,8 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
 
     // Effects and reconciliation.
     let mut index = a.index.load_mut()?;
-    {
-        let rows = index.constituents_mut();
-        rows[i].balance = rows[i]
-            .balance
-            .checked_add(q.amount_in)
-            .ok_or(AidxError::MathOverflow)?;
-        rows[o].balance = rows[o]
-            .balance
-            .checked_sub(q.amount_out)
-            .ok_or(AidxError::MathOverflow)?;
-    }
+    let e = apply_swap(&mut index, &p, now)?;
+    let (i, o) = (p.row_in, p.row_out);
     let cs = index.constituents();
     reconcile_vault(
         &a.vault_in.to_account_info(),
@@ -208,26 +298,15 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         q.amount_out,
         cs[o].balance,
     )?;
-    let h = index.band_holdings();
-    let weights_after = weights(&h).map_err(AidxError::from)?;
-    // The incoming leg never ends above its cap (its target may exceed the cap only on an
-    // index whose targets were stated, not computed).
-    require!(
-        weights_after[i] <= index.band_cap()? || weights_after[i] <= weights_before[i],
-        AidxError::WeightAboveCap
-    );
-    let nav_after = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;
-    if index.imbalance_started_at == 0 {
-        index.imbalance_started_at = started;
+    if e.recorded_start {
         emit_event(&crate::events::ImbalanceStarted {
             index: index_key,
-            at: started,
-            weights: weights_before.clone(),
+            at: p.started,
+            weights: p.weights_before.clone(),
             targets: index.targets(),
         });
     }
-    update_imbalance(&mut index, index_key, &weights_after, now)?;
-    index.invariant()?;
+    emit_imbalance_change(&index, index_key, e.change, &e.weights_after, now);
 
     let cs = index.constituents();
     emit_event(&RebalanceSwapped {
@@ -244,13 +323,13 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         conf_out: cs[o].conf,
         value_in: q.value_in,
         value_out: q.value_out,
-        reward: r,
-        auction_elapsed: now - started,
-        weights_before,
-        weights_after,
+        reward: p.reward,
+        auction_elapsed: now - p.started,
+        weights_before: p.weights_before,
+        weights_after: e.weights_after,
         targets: index.targets(),
-        nav_before,
-        nav_after,
+        nav_before: p.nav_before,
+        nav_after: e.nav_after,
     });
     Ok(())
 }

@@ -10,7 +10,7 @@
 use crate::errors::AidxError;
 use crate::events::{emit_event, MethodologyInputRow, TargetsRecomputed};
 use crate::math::methodology::{
-    compute_targets, Ineligible, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
+    compute_targets, Ineligible, TargetRow, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
 };
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -26,10 +26,11 @@ fn takes_part(c: &Constituent) -> bool {
     c.status != ConstituentStatus::WindingDown as u8 && !c.is_quarantined()
 }
 
-pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
-    let clock = Clock::get()?;
-    let index_key = ctx.accounts.index.key();
-    let mut index = ctx.accounts.index.load_mut()?;
+/// The review on the index at `clock`: every check (not paused, due or opened, inputs complete,
+/// fresh and newer than the last review, prices within the trade age), the targets from the
+/// shared methodology, and the new targets stored (a new auction, the window opened). Emits
+/// nothing: the instruction and the keeper's backtest run it alike.
+pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<Vec<TargetRow>> {
     index.require_not_paused(PAUSE_TARGETS)?;
     let due = clock.unix_timestamp
         >= index
@@ -52,7 +53,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
             c.inputs_observed_at == observed_at,
             AidxError::MethodologyInputsIncomplete
         );
-        require!(index.price_is_fresh(c, &clock), AidxError::StalePrice);
+        require!(index.price_is_fresh(c, clock), AidxError::StalePrice);
         require!(
             clock.unix_timestamp.saturating_sub(c.publish_time)
                 <= i64::from(index.params.trade_max_age_secs),
@@ -82,10 +83,20 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
         c.target_weight = r.target;
     }
     index.last_review_at = clock.unix_timestamp;
-    // New targets start a new auction: the next refresh, poke or swap records it afresh.
-    index.imbalance_started_at = 0;
+    // New targets start a new auction (the next refresh, poke or swap records it afresh) and
+    // open the rebalance window.
+    index.targets_changed(clock.unix_timestamp);
     index.review_open = 0;
     index.invariant()?;
+    Ok(rows)
+}
+
+pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
+    let clock = Clock::get()?;
+    let index_key = ctx.accounts.index.key();
+    let mut index = ctx.accounts.index.load_mut()?;
+    let rows = review_targets(&mut index, &clock)?;
+    let params = index.params.methodology();
 
     let cs = index.constituents();
     emit_event(&TargetsRecomputed {
