@@ -469,7 +469,12 @@ impl TestContext {
     pub fn default_args(&self) -> InitializeIndexArgs {
         let p = self.payer();
         InitializeIndexArgs {
-            params: IndexParams::default(),
+            // Every row the table holds is a member (the default count, 20, leaves room for
+            // entrants; the membership tests set their own).
+            params: IndexParams {
+                max_members: aidx::state::MAX_CONSTITUENTS as u8,
+                ..IndexParams::default()
+            },
             methodology_authority: p,
             guardian: p,
             fee_recipient: p,

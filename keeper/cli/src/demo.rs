@@ -14,6 +14,7 @@ use aidx::instructions::{
     RedeemSingleArgs,
 };
 use aidx::math::{mul_div, Rounding, ONE_SHARE, SHARE_DECIMALS, USD_SCALE, WEIGHT_SCALE};
+use aidx::state::DEFAULT_MAX_MEMBERS;
 use aidx::state::{Bucket, Index, IndexParams, SubSector};
 use aidx_client::format::{pct, ui_amount, usd};
 use aidx_client::pyth::PythPrice;
@@ -64,6 +65,8 @@ pub struct Listed {
     weight: u64,
     /// Raw units per share at the seed.
     units: u64,
+    /// Rank among the universe's liquid tokens (what the methodology authority posts).
+    rank: Option<usize>,
 }
 
 struct Holder {
@@ -81,6 +84,8 @@ pub struct Setup {
     pub seed: [u8; 32],
     /// The clock's unix time when the demo starts (the chain's own when `None`).
     pub start_time: Option<i64>,
+    /// The index's member count (the default's 20; up to the table's 24).
+    pub max_members: u8,
 }
 
 impl Setup {
@@ -91,6 +96,7 @@ impl Setup {
                 .try_into()
                 .expect("32 bytes"),
             start_time: None,
+            max_members: DEFAULT_MAX_MEMBERS,
         }
     }
 
@@ -125,8 +131,18 @@ pub async fn run(
     out: &mut impl Write,
     save: Option<&Path>,
 ) -> Result<DemoSummary> {
+    run_with(Setup::random(), universe_csv, out, save).await
+}
+
+/// [`run`] with `setup`.
+pub async fn run_with(
+    setup: Setup,
+    universe_csv: &str,
+    out: &mut impl Write,
+    save: Option<&Path>,
+) -> Result<DemoSummary> {
     let chain = Embedded::start().await?;
-    let mut demo = run_on(chain, Setup::random(), universe_csv, out).await?;
+    let mut demo = run_on(chain, setup, universe_csv, out).await?;
     let summary = demo.finish(out).await?;
     if let Some(path) = save {
         let book = demo.book();
@@ -170,9 +186,18 @@ impl<C: DevChain> Demo<C> {
             chain.set_unix_timestamp(t).await?;
         }
         let universe = universe::parse(universe_csv)?;
-        let params = IndexParams::default();
+        let params = IndexParams {
+            max_members: setup.max_members,
+            ..IndexParams::default()
+        };
         writeln!(out, "== Universe: {} tokens", universe.len())?;
-        let report = targets::report(&universe, &params.methodology())?;
+        // A first review: no members yet.
+        let report = targets::report_with(
+            &universe,
+            &params.methodology(),
+            &params.membership(),
+            &vec![Default::default(); universe.len()],
+        )?;
         let mut listed = vec![];
         for (t, r) in universe.into_iter().zip(&report.tokens) {
             if let Some(why) = &r.excluded_because {
@@ -217,6 +242,7 @@ impl<C: DevChain> Demo<C> {
                 decimals,
                 weight: r.target,
                 units,
+                rank: r.rank,
             });
         }
         let usd_prices = listed.iter().map(|l| l.token.price).collect();
@@ -490,7 +516,7 @@ impl<C: DevChain> Demo<C> {
         let rows: Vec<_> = self
             .listed
             .iter()
-            .map(|l| targets::input_row(&l.token, l.mint))
+            .map(|l| targets::input_row(&l.token, l.mint, l.rank))
             .collect();
         let index = self.chain.load_index(&self.index_key).await?;
         let keys = client::price_feed_accounts(&index);

@@ -586,6 +586,7 @@ mod tests {
             unlock: true,
             sub_sector: 7,
             bucket: 1,
+            rank: u16::MAX,
         };
         let rows: Vec<_> = (0..24).map(row).collect();
         let (index, authority, payer) = (

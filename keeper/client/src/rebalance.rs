@@ -121,7 +121,8 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
                 band_low: targets[i].saturating_sub(half),
                 band_high: targets[i] + half,
                 out_of_band: !quarantined[i] && band_excess(w[i], targets[i], band)? > 0,
-                tradeable: !quarantined[i] && index.may_trade(w[i], targets[i], now)?,
+                tradeable: !quarantined[i]
+                    && index.may_trade(&index.constituents()[i], w[i], targets[i], now)?,
                 clip_at: index.clip_limit(w[i], targets[i])?,
                 quarantined: quarantined[i],
             })
@@ -162,7 +163,12 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
             total.max(1),
             Rounding::Down,
         )?;
-        Ok(index.may_trade(u64::try_from(wi)?, targets[i], now)?)
+        Ok(index.may_trade(
+            &index.constituents()[i],
+            u64::try_from(wi)?,
+            targets[i],
+            now,
+        )?)
     };
     let mut swaps = vec![];
     while swaps.len() < MAX_SWAPS {

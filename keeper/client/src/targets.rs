@@ -11,9 +11,9 @@ use anyhow::Result;
 use serde::Serialize;
 use solana_sdk::pubkey::Pubkey;
 
-/// The on-chain methodology input row of a universe token listed as `mint` (whole units;
-/// saturating at u64).
-pub fn input_row(t: &Token, mint: Pubkey) -> MethodologyInputRow {
+/// The on-chain methodology input row of a universe token listed as `mint`, ranked `rank`
+/// among the universe's liquid tokens (see [`ranks`]; whole units, saturating at u64).
+pub fn input_row(t: &Token, mint: Pubkey, rank: Option<usize>) -> MethodologyInputRow {
     let host = t.sector == SubSector::Host;
     MethodologyInputRow {
         mint,
@@ -23,7 +23,22 @@ pub fn input_row(t: &Token, mint: Pubkey) -> MethodologyInputRow {
         unlock: t.unlock_over_10pct_float,
         sub_sector: t.sector as u8,
         bucket: if host { Bucket::Host } else { Bucket::PurePlay } as u8,
+        rank: rank.and_then(|r| u16::try_from(r).ok()).unwrap_or(0),
     }
+}
+
+/// Each universe token's rank among the liquid ones (`None`: not liquid), as the membership
+/// rules rank them with `before` the tokens' states: what the methodology authority posts.
+pub fn ranks(
+    universe: &[Token],
+    params: &MethodologyParams,
+    membership: &MembershipParams,
+    before: &[MemberState],
+) -> Result<Vec<Option<usize>>> {
+    let facts: Vec<_> = universe.iter().map(Token::facts).collect();
+    let decisions = select_members(&facts, before, params, membership)
+        .map_err(|e| anyhow::anyhow!("membership: {e}"))?;
+    Ok(decisions.iter().map(|d| d.rank).collect())
 }
 
 /// Why a universe token is out of the index, if it is.

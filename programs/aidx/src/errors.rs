@@ -294,6 +294,18 @@ pub enum AidxError {
     InvalidClip,
     #[msg("Outside the rebalance window only a constituent out of band above the breach weight can be sold")]
     OutsideRebalanceWindow,
+    #[msg("Max members must be at most the table's size")]
+    InvalidMaxMembers,
+    #[msg("Rank buffer must be at most half the max members (when there is a count)")]
+    InvalidRankBuffer,
+    #[msg("Exit volume must be at most the entry floor ($5M)")]
+    InvalidExitVolume,
+    #[msg("Reviews under the entry floor must be at most 8")]
+    InvalidReviewsUnderEntry,
+    #[msg("A liquid constituent has no posted rank")]
+    RankMissing,
+    #[msg("Two liquid constituents have the same posted rank")]
+    RankDuplicate,
 }
 
 impl From<MathError> for AidxError {

@@ -184,6 +184,11 @@ pub struct MethodologyInputRow {
     pub sub_sector: u8,
     /// [`crate::state::Bucket`] as u8.
     pub bucket: u8,
+    /// Rank by circulating market cap among the universe's liquid tokens at observation (1 =
+    /// largest), as the membership rules rank them with the index's members (what `aidx
+    /// targets` shows); 0: not liquid. The review applies the rank buffer on it: the table
+    /// holds only part of the universe.
+    pub rank: u16,
 }
 
 #[event]
@@ -232,9 +237,25 @@ pub struct TargetsRecomputed {
     pub inputs_observed_at: i64,
     /// precision: WEIGHT_SCALE. Per constituent, table order.
     pub targets: Vec<u64>,
-    /// 0 eligible, 1 volume, 2 depth, 3 no market cap; per constituent.
+    /// 0 eligible, 1 volume, 2 depth, 3 no market cap, 4 not selected (the membership
+    /// rules); per constituent.
     pub ineligible: Vec<u8>,
+    /// The review's membership decision per constituent: [`MEMBERSHIP_OUT`],
+    /// [`MEMBERSHIP_STAYS`], [`MEMBERSHIP_ENTERS`], [`MEMBERSHIP_EXITS`] (now winding down),
+    /// [`MEMBERSHIP_ASIDE`] (winding down or quarantined: not decided).
+    pub membership: Vec<u8>,
 }
+
+/// `TargetsRecomputed::membership`: not a member, before or after.
+pub const MEMBERSHIP_OUT: u8 = 0;
+/// A member that stays.
+pub const MEMBERSHIP_STAYS: u8 = 1;
+/// A candidate that enters.
+pub const MEMBERSHIP_ENTERS: u8 = 2;
+/// A member that exits: its row winds down.
+pub const MEMBERSHIP_EXITS: u8 = 3;
+/// Winding down or quarantined: left out of the decision.
+pub const MEMBERSHIP_ASIDE: u8 = 4;
 
 /// Some constituent went out of band: the rebalance auction starts now.
 #[event]

@@ -1133,6 +1133,7 @@ fn input_row(i: usize, mint: Pubkey) -> MethodologyInputRow {
         unlock: false,
         sub_sector: (i % 8) as u8,
         bucket: u8::from(i % 8 == SubSector::Host as usize),
+        rank: i as u16 + 1,
     }
 }
 

@@ -823,7 +823,8 @@ fn input_rows(index: &Index) -> Vec<MethodologyInputRow> {
     index
         .constituents()
         .iter()
-        .map(|c| MethodologyInputRow {
+        .enumerate()
+        .map(|(k, c)| MethodologyInputRow {
             mint: c.mint,
             circulating_supply: 1_000_000,
             avg_daily_volume_usd: 10_000_000,
@@ -831,6 +832,7 @@ fn input_rows(index: &Index) -> Vec<MethodologyInputRow> {
             unlock: false,
             sub_sector: c.sub_sector,
             bucket: c.bucket,
+            rank: k as u16 + 1,
         })
         .collect()
 }
@@ -1425,6 +1427,35 @@ fn bounds() -> Vec<Bound> {
             accepted: vec![CLIP_TARGET as u64, CLIP_EDGE as u64],
             error: AidxError::InvalidClip,
         },
+        // The count at most the table; the buffer at most half the count (24 here).
+        Bound {
+            name: "max_members",
+            set: |p, v| p.max_members = v as u8,
+            refused: vec![MAX_CONSTITUENTS as u64 + 1, u8::MAX as u64],
+            accepted: vec![MAX_CONSTITUENTS as u64, 12],
+            error: AidxError::InvalidMaxMembers,
+        },
+        Bound {
+            name: "rank_buffer",
+            set: |p, v| p.rank_buffer = v as u8,
+            refused: vec![13, u8::MAX as u64],
+            accepted: vec![0, 12],
+            error: AidxError::InvalidRankBuffer,
+        },
+        Bound {
+            name: "exit_volume_usd",
+            set: |p, v| p.exit_volume_usd = v as u32,
+            refused: vec![5_000_001, u32::MAX as u64],
+            accepted: vec![0, 5_000_000],
+            error: AidxError::InvalidExitVolume,
+        },
+        Bound {
+            name: "reviews_under_entry",
+            set: |p, v| p.reviews_under_entry = v as u8,
+            refused: vec![MAX_REVIEWS_UNDER_ENTRY as u64 + 1, u8::MAX as u64],
+            accepted: vec![0, MAX_REVIEWS_UNDER_ENTRY as u64],
+            error: AidxError::InvalidReviewsUnderEntry,
+        },
     ]
 }
 
@@ -1510,10 +1541,10 @@ async fn set_params_enforces_every_bound() {
             accepted += 1;
         }
     }
-    assert_eq!(accepted, 35);
+    assert_eq!(accepted, 43);
 
     // Padding: every byte must be zero.
-    for k in 0..1 {
+    for k in 0..2 {
         let mut p = base;
         p._padding[k] = 1;
         assert_aidx_error(
@@ -1919,6 +1950,9 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
     targets[X] = 0;
     let mut ineligible = vec![0u8; N];
     ineligible[X] = 3;
+    // The first review admits the others (candidates until now); X, winding down, is aside.
+    let mut membership = vec![aidx::events::MEMBERSHIP_ENTERS; N];
+    membership[X] = aidx::events::MEMBERSHIP_ASIDE;
     let p = index.params;
     assert_eq!(
         events(t.send(client::recompute_targets(&fx.key), &[]).await),
@@ -1935,6 +1969,7 @@ async fn constituent_lifecycle_add_wind_down_sell_out_remove() {
             inputs_observed_at: now,
             targets: targets.clone(),
             ineligible,
+            membership,
         })]
     );
 
@@ -2173,7 +2208,10 @@ fn empty_row() -> Constituent {
         quarantined_at: 0,
         quarantine_price: 0,
         quarantine: 0,
-        _reserved: [0; 7],
+        member: 0,
+        rank: 0,
+        reviews_under_entry: 0,
+        _reserved: [0; 3],
     }
 }
 

@@ -161,6 +161,7 @@ pub async fn heap_per_instruction() -> Vec<(&'static str, u64)> {
             unlock: i == 3,
             sub_sector: (i % 8) as u8,
             bucket: u8::from(i % 8 == SubSector::Host as usize),
+            rank: i as u16 + 1,
         })
         .collect();
     let now = t.now().await;

@@ -34,7 +34,11 @@ fn custom_args() -> InitializeIndexArgs {
             rebalance_window_secs: 2 * 86_400,
             breach_weight_bps: 2_500,
             clip: CLIP_TARGET,
-            _padding: [0; 1],
+            max_members: 12,
+            exit_volume_usd: 3_000_000,
+            rank_buffer: 3,
+            reviews_under_entry: 3,
+            _padding: [0; 2],
         },
         methodology_authority: Pubkey::new_unique(),
         guardian: Pubkey::new_unique(),
@@ -280,6 +284,35 @@ fn bounds() -> Vec<Bound> {
             max: CLIP_EDGE as u64,
             err: AidxError::InvalidClip,
         },
+        Bound {
+            name: "max_members",
+            set: |p, v| p.max_members = u8::try_from(v).unwrap(),
+            min: None,
+            max: MAX_CONSTITUENTS as u64,
+            err: AidxError::InvalidMaxMembers,
+        },
+        // At most half the count (24 in the default arguments these run against).
+        Bound {
+            name: "rank_buffer",
+            set: |p, v| p.rank_buffer = u8::try_from(v).unwrap(),
+            min: None,
+            max: MAX_CONSTITUENTS as u64 / 2,
+            err: AidxError::InvalidRankBuffer,
+        },
+        Bound {
+            name: "exit_volume_usd",
+            set: |p, v| p.exit_volume_usd = u32::try_from(v).unwrap(),
+            min: None,
+            max: 5_000_000,
+            err: AidxError::InvalidExitVolume,
+        },
+        Bound {
+            name: "reviews_under_entry",
+            set: |p, v| p.reviews_under_entry = u8::try_from(v).unwrap(),
+            min: None,
+            max: MAX_REVIEWS_UNDER_ENTRY as u64,
+            err: AidxError::InvalidReviewsUnderEntry,
+        },
     ]
 }
 
@@ -371,7 +404,7 @@ async fn every_parameter_bound_is_enforced_and_inclusive() {
     }
 
     // Every padding byte must be zero.
-    for i in 0..1 {
+    for i in 0..2 {
         let mut args = base.clone();
         args.params._padding[i] = 1;
         check_init(
@@ -406,8 +439,8 @@ async fn every_parameter_bound_is_enforced_and_inclusive() {
         cases += 1;
     }
     println!("{cases} initialize_index parameter cases");
-    // 11 bounds with a minimum (4 values each), 5 without (3 values each)
-    assert_eq!(cases, 11 * 4 + 5 * 3 + 2 + 2 + 1 + 3);
+    // 11 bounds with a minimum (4 values each), 9 without (3 values each)
+    assert_eq!(cases, 11 * 4 + 9 * 3 + 2 + 2 + 2 + 3);
 }
 
 /// Both ends of every bound at once form a valid parameter set.

@@ -41,6 +41,9 @@ fn row(i: usize) -> MethodologyInputRow {
         unlock: i == 3,
         sub_sector: (i % 8) as u8,
         bucket: u8::from(i % 8 == 7),
+        // Ranks as the universe's (contiguous: every one above a row is a token that could
+        // take its place); with the test fixture's 24 members none decides anything here.
+        rank: i as u16 + 1,
     }
 }
 
@@ -463,4 +466,193 @@ async fn a_dead_feed_on_a_winding_down_row_does_not_stop_reviews() {
     // Its price was never refreshed: it is stale, and was not needed.
     let c = t.index(&fx).await.constituents()[x];
     assert!(now - c.publish_time > IndexParams::default().oracle_max_age_secs as i64);
+}
+
+/// The membership rules on-chain, on posted ranks (nine rows, at most six members, a buffer of
+/// one rank, cap 20%): the first review takes the top six; a member beyond rank N + b exits
+/// (its row winds down, target 0) while one at N + b stays and a newcomer at rank 1 enters; a
+/// member under the $5M entry floor (above the $4M exit floor) stays one review and leaves at
+/// the second in a row, and the best-ranked newcomer fills its place. An exit can be sold
+/// outside the rebalance window; a liquid row without a rank stops the review by name.
+#[tokio::test]
+async fn membership_on_chain_admits_keeps_and_winds_down() {
+    use aidx::events::{MEMBERSHIP_ASIDE, MEMBERSHIP_ENTERS, MEMBERSHIP_EXITS};
+    use aidx::events::{MEMBERSHIP_OUT as OUT, MEMBERSHIP_STAYS as STAYS};
+    use aidx::state::ConstituentStatus;
+    const ROWS: usize = 9;
+    let mut t = TestContext::new().await;
+    let mut args = t.default_args();
+    args.params.max_members = 6;
+    args.params.rank_buffer = 1;
+    args.params.max_weight = aidx::state::MAX_MAX_WEIGHT;
+    let fx = t.create_index_with(args, ROWS, |_| 1_000).await;
+    t.seed(&fx).await;
+    let prices = vec![USD_SCALE; ROWS];
+    // Every row $1M of circulating cap at $1; `ranks[i]`, `volume[i]` whole USD.
+    let rows = |ranks: [u16; ROWS], volume: [u64; ROWS]| -> Vec<MethodologyInputRow> {
+        (0..ROWS)
+            .map(|i| MethodologyInputRow {
+                mint: fx.constituents[i].mint,
+                circulating_supply: 1_000_000,
+                avg_daily_volume_usd: volume[i],
+                depth_usd: None,
+                unlock: false,
+                sub_sector: (i % 7) as u8,
+                bucket: 0,
+                rank: ranks[i],
+            })
+            .collect()
+    };
+    const M10: u64 = 10_000_000;
+    const M4_5: u64 = 4_500_000;
+    async fn review(
+        t: &mut TestContext,
+        fx: &IndexFixture,
+        rows: Vec<MethodologyInputRow>,
+        prices: &[u128],
+    ) -> TxResult {
+        let next = t.now().await + 1;
+        t.warp_to_time(next).await;
+        events(post_inputs(t, fx, next, rows).await);
+        if t.index(fx).await.last_review_at != 0 {
+            let ix = client::open_review(&fx.key, &fx.admin.pubkey());
+            events(t.send(ix, &[&fx.admin]).await);
+        }
+        events(t.set_prices(fx, prices, 10).await);
+        recompute(t, fx).await
+    }
+    let recomputed = |r: TxResult| -> TargetsRecomputed {
+        events_of::<TargetsRecomputed>(&events(r)).pop().unwrap()
+    };
+
+    // 1. The first review: ranks 1..6 in (five at rank N - b or better, the sixth fills).
+    let e = recomputed(
+        review(
+            &mut t,
+            &fx,
+            rows([1, 2, 3, 4, 5, 6, 7, 8, 9], [M10; ROWS]),
+            &prices,
+        )
+        .await,
+    );
+    let enters = MEMBERSHIP_ENTERS;
+    assert_eq!(
+        e.membership,
+        [enters, enters, enters, enters, enters, enters, OUT, OUT, OUT]
+    );
+    assert_eq!(e.ineligible, [0, 0, 0, 0, 0, 0, 4, 4, 4]);
+    assert!(e.targets[..6].iter().all(|t| *t > 0) && e.targets[6..].iter().all(|t| *t == 0));
+    let index = t.index(&fx).await;
+    let members: Vec<u8> = index.constituents().iter().map(|c| c.member).collect();
+    assert_eq!(members, [1, 1, 1, 1, 1, 1, 0, 0, 0]);
+
+    // 2. Row 0 falls to rank 8 (> N + b = 7): exits. Row 5 at rank 7: stays. Row 6 at rank 1:
+    // enters. Row 1 under the entry floor: stays, one review counted.
+    let ranks = [8, 2, 3, 4, 5, 7, 1, 6, 9];
+    let mut volume = [M10; ROWS];
+    volume[1] = M4_5;
+    let e = recomputed(review(&mut t, &fx, rows(ranks, volume), &prices).await);
+    assert_eq!(
+        e.membership,
+        [
+            MEMBERSHIP_EXITS,
+            STAYS,
+            STAYS,
+            STAYS,
+            STAYS,
+            STAYS,
+            enters,
+            OUT,
+            OUT
+        ]
+    );
+    let index = t.index(&fx).await;
+    let c = index.constituents();
+    assert_eq!(c[0].status, ConstituentStatus::WindingDown as u8);
+    assert_eq!((c[0].target_weight, c[0].member), (0, 0));
+    assert!(c[0].balance > 0, "the exit still holds its tokens");
+    assert_eq!((c[1].member, c[1].reviews_under_entry), (1, 1));
+    assert_eq!(
+        (c[6].member, c[6].status),
+        (1, ConstituentStatus::Active as u8)
+    );
+
+    // 3. Row 1 under the floor a second review in a row: not liquid any more, so unranked (the
+    // ranks below it move up, as `aidx targets` ranks them); it exits, and row 7, now at rank
+    // 5 = N - b, enters. Row 0, winding down, is left aside.
+    let ranks = [7, 0, 2, 3, 4, 6, 1, 5, 8];
+    let e = recomputed(review(&mut t, &fx, rows(ranks, volume), &prices).await);
+    assert_eq!(
+        e.membership,
+        [
+            MEMBERSHIP_ASIDE,
+            MEMBERSHIP_EXITS,
+            STAYS,
+            STAYS,
+            STAYS,
+            STAYS,
+            STAYS,
+            enters,
+            OUT
+        ]
+    );
+    let index = t.index(&fx).await;
+    let members: Vec<u8> = index.constituents().iter().map(|c| c.member).collect();
+    assert_eq!(members, [0, 0, 1, 1, 1, 1, 1, 1, 0]);
+    assert_eq!(
+        index.constituents()[1].status,
+        ConstituentStatus::WindingDown as u8
+    );
+
+    // An exit is sold whenever a keeper will: outside the window, row 0 (winding down, still
+    // holding tokens) may be traded, and a swap paying in row 2 (under its target) for it goes
+    // through; row 7 (a member far above its target: the rows' decimals differ) may not.
+    let opened = index.window_opened_at;
+    t.warp_to_time(opened + 2 * 86_400).await;
+    events(t.set_prices(&fx, &prices, 10).await);
+    let index = t.index(&fx).await;
+    let w = index.band_weights().unwrap();
+    let now = t.now().await;
+    let tradeable = index.tradeable(&w, now).unwrap();
+    assert!(w[0] > 0 && tradeable[0], "{tradeable:?} {w:?}");
+    assert!(
+        index.out_of_band(&w).unwrap()[7] && !tradeable[7],
+        "{tradeable:?}"
+    );
+    let caller = t.holder(&fx, rich).await;
+    let keys: Vec<_> = (0..ROWS).map(|i| price_key(&fx, i)).collect();
+    let swap = client::rebalance_swap(
+        &fx.key,
+        &index,
+        &caller.key(),
+        2,
+        0,
+        aidx::instructions::RebalanceSwapArgs {
+            amount_in: 100_000_000,
+            min_amount_out: 1,
+        },
+    );
+    let ev = events(
+        t.chain
+            .send(
+                &[client::refresh_prices(&fx.key, &keys), swap],
+                &[&caller.keypair],
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(events_of::<aidx::events::RebalanceSwapped>(&ev).len(), 1);
+
+    // A liquid row without a rank: refused by name, nothing changed.
+    let mut ranks = ranks;
+    ranks[2] = 0;
+    let before = review_state(&mut t, &fx).await;
+    let r = review(&mut t, &fx, rows(ranks, volume), &prices).await;
+    assert_aidx_error(&r, AidxError::RankMissing);
+    assert_eq!(review_state(&mut t, &fx).await, before);
+    // Two with the same rank: likewise.
+    let mut ranks = [7, 0, 2, 3, 4, 6, 1, 5, 8];
+    ranks[3] = 2;
+    let r = review(&mut t, &fx, rows(ranks, volume), &prices).await;
+    assert_aidx_error(&r, AidxError::RankDuplicate);
 }

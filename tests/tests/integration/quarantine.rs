@@ -530,6 +530,7 @@ async fn a_paused_mint_and_a_dead_feed_are_set_aside() {
             unlock: false,
             sub_sector: (i % 7) as u8,
             bucket: 0,
+            rank: i as u16 + 1,
         })
         .collect();
     let set = client::set_methodology_inputs(

@@ -108,8 +108,11 @@ impl Policy {
 pub struct PathFigures {
     /// One-way turnover a year.
     pub turnover: f64,
-    /// Cost a year, share of NAV.
+    /// Cost a year, share of NAV: through the program, NAV at mid lost to the swaps (the
+    /// rewards, net of the oracle spread the vault keeps); for the reference, `cost_bps`.
     pub cost: f64,
+    /// Auction rewards paid a year, share of NAV (the reference: its `cost_bps`).
+    pub rewards: f64,
     /// Annualised return less the uncapped index's.
     pub td_uncapped: f64,
     /// Tracking error against the uncapped index, annualised.
@@ -156,6 +159,8 @@ pub struct PolicyFigures {
     pub turnover: Spread,
     /// Cost a year.
     pub cost: Spread,
+    /// Rewards a year.
+    pub rewards: Spread,
     /// Tracking difference against the uncapped index.
     pub td_uncapped: Spread,
     /// Tracking error against the uncapped index.
@@ -231,11 +236,12 @@ pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
     };
     let bench_ret = annual_return(&bench, years);
     let full_ret = annual_return(&full_navs, years);
-    let figures = |navs: &[f64], turnover: f64, cost: f64| {
+    let figures = |navs: &[f64], turnover: f64, cost: f64, rewards: f64| {
         let ret = annual_return(navs, years);
         PathFigures {
             turnover,
             cost,
+            rewards,
             td_uncapped: ret - bench_ret,
             te_uncapped: te(navs, &bench),
             td_full: ret - full_ret,
@@ -249,12 +255,13 @@ pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
                 &full_navs,
                 full.turnover / years,
                 full.cost_share / years,
+                full.cost_share / years,
             )),
             Some(params) => {
                 let run = program::run_path(&tokens, &paths.prices, cfg, params).context(p.name)?;
                 let navs: Vec<f64> = run.navs.iter().map(|n| *n as f64).collect();
-                let (turnover, cost) = program::turnover_and_cost(&run, days);
-                Ok(figures(&navs, turnover, cost))
+                let c = program::costs(&run, days);
+                Ok(figures(&navs, c.turnover, c.cost, c.rewards))
             }
         })
         .collect()
@@ -293,6 +300,7 @@ pub fn study(
                 policy: *p,
                 turnover: pick(|f| f.turnover),
                 cost: pick(|f| f.cost),
+                rewards: pick(|f| f.rewards),
                 td_uncapped: pick(|f| f.td_uncapped),
                 te_uncapped: pick(|f| f.te_uncapped),
                 td_full: pick(|f| f.td_full),
@@ -348,6 +356,7 @@ pub fn print(s: &Study, out: &mut impl std::io::Write) -> Result<()> {
                 f(p.turnover),
                 format!("{:.0}%", p.turnover_vs_full * 100.0),
                 f(p.cost),
+                f(p.rewards),
                 f(p.td_uncapped),
                 f(p.te_uncapped),
                 f(p.td_full),
@@ -365,6 +374,7 @@ pub fn print(s: &Study, out: &mut impl std::io::Write) -> Result<()> {
                 ("turnover", Align::Right),
                 ("of full", Align::Right),
                 ("cost", Align::Right),
+                ("rewards", Align::Right),
                 ("TD vs uncapped", Align::Right),
                 ("TE vs uncapped", Align::Right),
                 ("TD vs full", Align::Right),
@@ -433,6 +443,10 @@ mod tests {
         for p in &f[1..] {
             assert!(p.turnover > 0.0, "{p:?}");
             assert!(p.cost <= p.turnover * 0.005 + 1e-12, "{p:?}");
+            assert!(
+                p.rewards > 0.0 && p.rewards <= p.turnover * 0.005 + 1e-12,
+                "{p:?}"
+            );
         }
     }
 

@@ -14,13 +14,14 @@ use super::model::{simulate, to_usd_scale};
 use super::strategies::targets_at;
 use super::{Config, DAYS_PER_YEAR};
 use aidx::events::MethodologyInputRow;
+use aidx::math::membership::MemberState;
 use aidx::math::{mul_div, Rounding, WEIGHT_SCALE};
 use aidx::state::{
     Bucket, Constituent, ConstituentStatus, Index, IndexParams, SubSector, PLAIN_LEG_ACCOUNTS,
 };
 use aidx_client::book::Book;
 use aidx_client::sim::{drive, PathRun, Schedule, Sim};
-use aidx_client::targets::input_row;
+use aidx_client::targets::{input_row, ranks};
 use aidx_client::universe::Token;
 use anyhow::{anyhow, bail, Context, Result};
 use solana_sdk::hash::hashv;
@@ -115,6 +116,22 @@ pub fn seeded_sim(
         bail!("a starting NAV of {} USD is out of range", cfg.initial_nav);
     }
     index.share_supply = shares as u64;
+    // Every row a member from the start, ranked as at the universe's prices. The ranks stay as
+    // posted at day 0: with no more tokens than the count less its buffer they decide nothing
+    // (every liquid member stays), and liquidity does not move in the price model.
+    let members = vec![
+        MemberState {
+            member: true,
+            reviews_under_entry: 0
+        };
+        tokens.len()
+    ];
+    let ranks = ranks(
+        tokens,
+        &params.methodology(),
+        &params.membership(),
+        &members,
+    )?;
     let mut rows = vec![];
     for (k, (t, p)) in tokens.iter().zip(prices0).enumerate() {
         let mint = Pubkey::new_from_array(key_of("mint", &t.symbol));
@@ -148,9 +165,10 @@ pub fn seeded_sim(
             },
             status: ConstituentStatus::Active as u8,
             leg_accounts: PLAIN_LEG_ACCOUNTS,
+            member: 1,
             ..bytemuck::Zeroable::zeroed()
         };
-        rows.push(input_row(t, mint));
+        rows.push(input_row(t, mint, ranks[k]));
     }
     index.num_constituents = tokens.len() as u8;
     let book = Book {
@@ -182,20 +200,34 @@ pub fn run_path(
     }
 }
 
-/// Figures of a run: one-way turnover a year (value traded at mid over NAV) and the cost a
-/// year (NAV at mid lost to the swaps: the rewards, net of the oracle spread the vault keeps).
-pub fn turnover_and_cost(run: &PathRun, days: u32) -> (f64, f64) {
+/// What a run's swaps moved and cost, each a year and a share of NAV.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Costs {
+    /// One-way turnover: value traded (the mean of what came in and went out) over NAV.
+    pub turnover: f64,
+    /// NAV at mid lost to the swaps: the rewards, net of the oracle spread the vault keeps.
+    pub cost: f64,
+    /// Auction rewards paid: `value_out - value_in` of each swap.
+    pub rewards: f64,
+}
+
+/// The [`Costs`] of a run of `days` days.
+pub fn costs(run: &PathRun, days: u32) -> Costs {
     let years = days as f64 / DAYS_PER_YEAR as f64;
-    let mut turnover = 0.0;
-    let mut cost = 0.0;
+    let mut c = Costs::default();
     for t in &run.trades {
         let nav = t.nav_before as f64;
         if nav > 0.0 {
-            turnover += (t.value_in as f64 + t.value_out as f64) / 2.0 / nav;
-            cost += (t.nav_before as f64 - t.nav_after as f64) / nav;
+            c.turnover += (t.value_in as f64 + t.value_out as f64) / 2.0 / nav;
+            c.cost += (t.nav_before as f64 - t.nav_after as f64) / nav;
+            c.rewards += t.value_out.saturating_sub(t.value_in) as f64 / nav;
         }
     }
-    (turnover / years, cost / years)
+    Costs {
+        turnover: c.turnover / years,
+        cost: c.cost / years,
+        rewards: c.rewards / years,
+    }
 }
 
 /// The price paths of `cfg` for `tokens`.

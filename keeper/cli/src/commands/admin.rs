@@ -63,6 +63,37 @@ pub struct ParamChanges {
     /// Largest age of the prices a single-asset mint / redeem or a swap is priced at.
     #[arg(long, env = "AIDX_TRADE_MAX_AGE_SECS")]
     pub trade_max_age_secs: Option<u16>,
+    /// Rebalance window after new targets, seconds (0: any time; else from the auction's length
+    /// to the review period).
+    #[arg(long, env = "AIDX_REBALANCE_WINDOW_SECS")]
+    pub rebalance_window_secs: Option<u32>,
+    /// Outside the window, a row out of band above this weight may still be sold, bps (0: none).
+    #[arg(long, env = "AIDX_BREACH_WEIGHT_BPS")]
+    pub breach_weight_bps: Option<u16>,
+    /// Where a swap stops an out-of-band leg.
+    #[arg(long, value_enum, env = "AIDX_CLIP")]
+    pub clip: Option<ClipAt>,
+    /// At most this many members (0: every liquid row).
+    #[arg(long, env = "AIDX_MAX_MEMBERS")]
+    pub max_members: Option<u8>,
+    /// Ranks of buffer around the member count.
+    #[arg(long, env = "AIDX_RANK_BUFFER")]
+    pub rank_buffer: Option<u8>,
+    /// A member leaves at once under this average daily volume, whole USD.
+    #[arg(long, env = "AIDX_EXIT_VOLUME_USD")]
+    pub exit_volume_usd: Option<u32>,
+    /// A member under the $5M entry floor at this many reviews in a row leaves (0: never).
+    #[arg(long, env = "AIDX_REVIEWS_UNDER_ENTRY")]
+    pub reviews_under_entry: Option<u8>,
+}
+
+/// Where a rebalance swap stops an out-of-band leg.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClipAt {
+    /// At its target.
+    Target,
+    /// Just inside its band's edge, never above the cap.
+    Edge,
 }
 
 impl ParamChanges {
@@ -98,6 +129,20 @@ impl ParamChanges {
             .unwrap_or(p.auction_max_reward_bps);
         p.review_period_secs = self.review_period_secs.unwrap_or(p.review_period_secs);
         p.trade_max_age_secs = self.trade_max_age_secs.unwrap_or(p.trade_max_age_secs);
+        p.rebalance_window_secs = self
+            .rebalance_window_secs
+            .unwrap_or(p.rebalance_window_secs);
+        p.breach_weight_bps = self.breach_weight_bps.unwrap_or(p.breach_weight_bps);
+        if let Some(c) = self.clip {
+            p.clip = match c {
+                ClipAt::Target => aidx::state::CLIP_TARGET,
+                ClipAt::Edge => aidx::state::CLIP_EDGE,
+            };
+        }
+        p.max_members = self.max_members.unwrap_or(p.max_members);
+        p.rank_buffer = self.rank_buffer.unwrap_or(p.rank_buffer);
+        p.exit_volume_usd = self.exit_volume_usd.unwrap_or(p.exit_volume_usd);
+        p.reviews_under_entry = self.reviews_under_entry.unwrap_or(p.reviews_under_entry);
         p.validate().map_err(|e| anyhow!("{e}"))?;
         Ok(p)
     }

@@ -19,17 +19,24 @@ pub struct DemoArgs {
     /// funded with `requestAirdrop`.
     #[arg(long, env = "AIDX_DEMO_URL")]
     pub url: Option<String>,
+    /// The index's member count (at most the table's 24; the default keeps room for entrants).
+    #[arg(long, default_value_t = aidx::state::DEFAULT_MAX_MEMBERS,
+          value_parser = clap::value_parser!(u8).range(0..=aidx::state::MAX_CONSTITUENTS as i64))]
+    pub max_members: u8,
 }
 
 impl DemoArgs {
     /// Runs the demo on a new embedded runtime, or over JSON-RPC with `--url`.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let csv = super::read_universe(self.universe.as_deref())?;
+        let setup = crate::demo::Setup {
+            max_members: self.max_members,
+            ..crate::demo::Setup::random()
+        };
         let Some(url) = self.url else {
-            crate::demo::run(&csv, out, self.save_state.as_deref()).await?;
+            crate::demo::run_with(setup, &csv, out, self.save_state.as_deref()).await?;
             return Ok(());
         };
-        let setup = crate::demo::Setup::random();
         let rpc = aidx_client::rpc::Rpc::new(&url, setup.keypair("payer"), "confirmed")?;
         rpc.airdrop_to_payer(1_000 * 1_000_000_000).await?;
         let mut demo = crate::demo::run_on(rpc, setup, &csv, out).await?;

@@ -22,12 +22,13 @@ pub struct TargetsArgs {
     /// Pure-play share when splitting pure plays and host chains, percent (50-90); 0: no split.
     #[arg(long, default_value_t = 0, env = "AIDX_PURE_PLAY_PCT")]
     pub pure_play_pct: u64,
-    /// At most this many constituents, chosen by circulating market-cap rank (0: no limit).
-    #[arg(long, default_value_t = aidx::state::MAX_CONSTITUENTS, env = "AIDX_MAX_CONSTITUENTS")]
+    /// At most this many constituents, chosen by circulating market-cap rank (0: no limit; the
+    /// index's default, 20, keeps room in its 24-row table for entrants while exits wind down).
+    #[arg(long, default_value_t = aidx::state::DEFAULT_MAX_MEMBERS as usize, env = "AIDX_MAX_CONSTITUENTS")]
     pub max_constituents: usize,
     /// Ranks of buffer around the count: a member stays while ranked at most N + B, a newcomer
     /// enters when ranked at most N - B.
-    #[arg(long, default_value_t = 2, env = "AIDX_RANK_BUFFER")]
+    #[arg(long, default_value_t = aidx::state::DEFAULT_RANK_BUFFER as usize, env = "AIDX_RANK_BUFFER")]
     pub rank_buffer: usize,
     /// A member leaves at once under this average daily volume, whole USD (newcomers need the
     /// $5M floor).

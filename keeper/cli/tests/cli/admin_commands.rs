@@ -65,6 +65,57 @@ async fn admin_commands_on_a_saved_chain() {
         20
     );
 
+    // The rebalance policy and the membership rules by name.
+    let policy = ParamChanges {
+        rebalance_window_secs: Some(0),
+        breach_weight_bps: Some(1_800),
+        clip: Some(aidx_cli::commands::admin::ClipAt::Target),
+        max_members: Some(18),
+        rank_buffer: Some(3),
+        exit_volume_usd: Some(3_500_000),
+        reviews_under_entry: Some(3),
+        ..Default::default()
+    };
+    run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::SetParams(policy),
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let p = chain.index(&index_key).await.unwrap().params;
+    assert_eq!(
+        (
+            p.rebalance_window_secs,
+            p.breach_weight_bps,
+            p.clip,
+            p.max_members,
+            p.rank_buffer,
+            p.exit_volume_usd,
+            p.reviews_under_entry
+        ),
+        (0, 1_800, aidx::state::CLIP_TARGET, 18, 3, 3_500_000, 3)
+    );
+    // A window shorter than the auction is refused before anything is sent.
+    let short = ParamChanges {
+        rebalance_window_secs: Some(60),
+        ..Default::default()
+    };
+    let err = run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::SetParams(short),
+        false,
+        &mut out,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("InvalidRebalanceWindow"), "{err}");
+
     // A bound is checked before anything is sent.
     let bad = ParamChanges {
         max_weight_pct: Some(25),

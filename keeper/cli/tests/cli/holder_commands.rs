@@ -305,7 +305,11 @@ async fn a_full_table_goes_through_the_holders_lookup_table() {
     let universe = include_str!("../data/universe-24.csv");
     let path = temp_state("full-table");
     let mut sink = Vec::new();
-    demo::run(universe, &mut sink, Some(&path))
+    let setup = demo::Setup {
+        max_members: 24,
+        ..demo::Setup::random()
+    };
+    demo::run_with(setup, universe, &mut sink, Some(&path))
         .await
         .expect("demo");
     let (mut chain, book) = state::load(&path).await.unwrap();

@@ -81,6 +81,7 @@ async fn run_load(clients: usize, ops: usize) -> LoadReport {
     let setup = Setup {
         seed: [9; 32],
         start_time: None,
+        max_members: aidx::state::DEFAULT_MAX_MEMBERS,
     };
     let rpc = Rpc::new(&net.url, setup.keypair("payer"), "confirmed").unwrap();
     rpc.airdrop_to_payer(10_000_000_000_000).await.unwrap();

@@ -103,6 +103,7 @@ async fn the_demos_whole_life_over_json_rpc_equals_the_embedded_run() {
     let setup = Setup {
         seed: [7; 32],
         start_time: Some(1_900_000_000),
+        max_members: aidx::state::DEFAULT_MAX_MEMBERS,
     };
     let csv = aidx_client::universe::SAMPLE_UNIVERSE;
 

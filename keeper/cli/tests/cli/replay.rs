@@ -3,9 +3,10 @@
 //! planner) and the chain (the program's instructions, sent by the keeper's `rebalance`) make
 //! the same trades, unit for unit, and end with the same index.
 
+use aidx::math::membership::MemberState;
 use aidx_cli::backtest::{program, Config};
 use aidx_client::sim::{drive, ChainVenue, Schedule, Sim, Venue};
-use aidx_client::targets::input_row;
+use aidx_client::targets::{input_row, ranks};
 use aidx_client::universe::{parse, Token, SAMPLE_UNIVERSE};
 use aidx_client::Chain as _;
 
@@ -55,10 +56,26 @@ async fn replay(tag: &str, params: Option<aidx::state::IndexParams>, reviews: us
                 .unwrap()
         })
         .collect();
+    let members: Vec<MemberState> = index
+        .constituents()
+        .iter()
+        .map(|c| MemberState {
+            member: c.member == 1,
+            reviews_under_entry: c.reviews_under_entry,
+        })
+        .collect();
+    let ranks = ranks(
+        &tokens,
+        &index.params.methodology(),
+        &index.params.membership(),
+        &members,
+    )
+    .unwrap();
     let rows: Vec<_> = tokens
         .iter()
         .zip(index.constituents())
-        .map(|(t, c)| input_row(t, c.mint))
+        .zip(ranks)
+        .map(|((t, c), r)| input_row(t, c.mint, r))
         .collect();
     // The keeper holds ten times each vault: it can pay in whatever a rebalance asks (its token
     // accounts' amounts written directly: a saved chain's mints answer to a payer of the past).

@@ -42,6 +42,7 @@ async fn the_rust_clients_answers_for_the_typescript_tests_are_current() {
     let setup = Setup {
         seed: [42; 32],
         start_time: Some(1_900_000_000),
+        max_members: aidx::state::DEFAULT_MAX_MEMBERS,
     };
     let chain = aidx_embedded::Embedded::start().await.unwrap();
     let mut sink = Vec::new();
@@ -104,6 +105,7 @@ async fn the_rust_clients_answers_for_the_typescript_tests_are_current() {
             unlock: true,
             sub_sector: 1,
             bucket: 0,
+            rank: 3,
         },
         MethodologyInputRow {
             mint: index.constituents()[row_out].mint,
@@ -113,6 +115,7 @@ async fn the_rust_clients_answers_for_the_typescript_tests_are_current() {
             unlock: false,
             sub_sector: 7,
             bucket: 1,
+            rank: 0,
         },
     ];
     let feeds = client::price_feed_accounts(&index);

@@ -42,13 +42,15 @@ pub struct MembershipParams {
 }
 
 impl MembershipParams {
-    /// The index's defaults: as many constituents as one in-kind transaction holds
-    /// ([`crate::state::MAX_CONSTITUENTS`]), a buffer of 2 ranks (about 10% of N, as FTSE's
-    /// 90/110 rule), leave at once under $4M, or after two reviews in a row under the entry floor.
+    /// The index's defaults (`IndexParams::default().membership()`): 20 members, so that the
+    /// table ([`crate::state::MAX_CONSTITUENTS`] = 24 rows, what one in-kind transaction holds)
+    /// keeps room for entrants while exits wind down; a buffer of 2 ranks (about 10% of N, as
+    /// FTSE's 90/110 rule); leave at once under $4M, or after two reviews in a row under the
+    /// entry floor.
     pub const fn index_default() -> Self {
         MembershipParams {
-            max_constituents: crate::state::MAX_CONSTITUENTS,
-            rank_buffer: 2,
+            max_constituents: crate::state::DEFAULT_MAX_MEMBERS as usize,
+            rank_buffer: crate::state::DEFAULT_RANK_BUFFER as usize,
             exit_volume_usd: DEFAULT_EXIT_VOLUME_USD,
             reviews_under_entry: DEFAULT_REVIEWS_UNDER_ENTRY,
         }
@@ -121,15 +123,60 @@ impl Decision {
     }
 }
 
-/// The membership of every token after a review, from its facts and its state before.
+/// Why posted ranks cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankError {
+    /// A liquid token (the index at `.0` in the input) has no rank (0).
+    Missing(usize),
+    /// Two liquid tokens (the second at `.0`) share a rank.
+    Duplicate(usize),
+    /// Arithmetic.
+    Math(MathError),
+}
+
+impl From<MathError> for RankError {
+    fn from(e: MathError) -> Self {
+        RankError::Math(e)
+    }
+}
+
+/// The membership of every token after a review, from its facts and its state before; the
+/// liquid tokens are ranked by their circulating market cap.
 pub fn select_members(
     tokens: &[TokenFacts],
     before: &[MemberState],
     p: &MethodologyParams,
     m: &MembershipParams,
 ) -> Result<Vec<Decision>, MathError> {
-    if before.len() != tokens.len() {
-        return Err(MathError::Overflow);
+    select(tokens, before, None, p, m).map_err(|e| match e {
+        RankError::Math(m) => m,
+        _ => MathError::Overflow,
+    })
+}
+
+/// [`select_members`] with the liquid tokens ranked as `ranks` says (1 = largest; 0 = none):
+/// what the program runs, the table holding only part of the universe the ranks are taken in
+/// (the methodology authority posts each row's rank with its inputs). Every token these rules
+/// find liquid must have a rank, and no two the same.
+pub fn select_members_by_rank(
+    tokens: &[TokenFacts],
+    before: &[MemberState],
+    ranks: &[u16],
+    p: &MethodologyParams,
+    m: &MembershipParams,
+) -> Result<Vec<Decision>, RankError> {
+    select(tokens, before, Some(ranks), p, m)
+}
+
+fn select(
+    tokens: &[TokenFacts],
+    before: &[MemberState],
+    ranks: Option<&[u16]>,
+    p: &MethodologyParams,
+    m: &MembershipParams,
+) -> Result<Vec<Decision>, RankError> {
+    if before.len() != tokens.len() || ranks.is_some_and(|r| r.len() != tokens.len()) {
+        return Err(MathError::Overflow.into());
     }
     let n = m.max_constituents;
     let mut out: Vec<Decision> = Vec::with_capacity(tokens.len());
@@ -177,10 +224,27 @@ pub fn select_members(
         }
         out.push(d);
     }
-    // Largest first; ties to the earlier row.
-    liquid.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    for (r, (i, _)) in liquid.iter().enumerate() {
-        out[*i].rank = Some(r + 1);
+    match ranks {
+        // Largest first; ties to the earlier row.
+        None => {
+            liquid.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            for (r, (i, _)) in liquid.iter().enumerate() {
+                out[*i].rank = Some(r + 1);
+            }
+        }
+        // As posted: best rank first.
+        Some(ranks) => {
+            for (i, _) in &liquid {
+                if ranks[*i] == 0 {
+                    return Err(RankError::Missing(*i));
+                }
+                out[*i].rank = Some(ranks[*i] as usize);
+            }
+            liquid.sort_by_key(|(i, _)| ranks[*i]);
+            if let Some(w) = liquid.windows(2).find(|w| ranks[w[0].0] == ranks[w[1].0]) {
+                return Err(RankError::Duplicate(w[1].0));
+            }
+        }
     }
     if n == 0 {
         for (i, _) in &liquid {
@@ -191,9 +255,9 @@ pub fn select_members(
     }
     let enter_at = n.saturating_sub(m.rank_buffer);
     let stay_at = n.saturating_add(m.rank_buffer);
-    for (r, (i, _)) in liquid.iter().enumerate() {
-        let rank = r + 1;
+    for (i, _) in &liquid {
         let d = &mut out[*i];
+        let rank = d.rank.unwrap_or(usize::MAX);
         if d.was_member {
             (d.member, d.why) = match rank <= stay_at {
                 true => (
@@ -221,13 +285,30 @@ pub fn select_members(
             (d.member, d.why) = (false, Why::MadeWay);
         }
     }
-    // Too few: the best-ranked liquid tokens not in fill up to N.
-    for (i, _) in &liquid {
-        if count(&out) >= n {
-            break;
+    // Too few: the best-ranked liquid tokens not in fill up to N. A token fills when fewer
+    // tokens that could fill (liquid, not in, not made way) rank above it than there are
+    // places left; they are counted from its rank, so that with ranks taken in a universe
+    // larger than `tokens` (posted ranks) the tokens outside take their places too.
+    let left = n.saturating_sub(count(&out));
+    let taken: Vec<(usize, bool)> = liquid
+        .iter()
+        .map(|(i, _)| {
+            let d = &out[*i];
+            (
+                d.rank.unwrap_or(usize::MAX),
+                d.member || matches!(d.why, Why::MadeWay),
+            )
+        })
+        .collect();
+    for (k, (i, _)) in liquid.iter().enumerate() {
+        let (rank, is_taken) = taken[k];
+        if is_taken {
+            continue;
         }
-        let d = &mut out[*i];
-        if !d.member && !matches!(d.why, Why::MadeWay) {
+        let taken_above = taken.iter().filter(|(r, t)| *t && *r < rank).count();
+        let could_fill_above = rank.saturating_sub(1).saturating_sub(taken_above);
+        if could_fill_above < left {
+            let d = &mut out[*i];
             (d.member, d.why) = (true, Why::Filled);
         }
     }
@@ -420,5 +501,56 @@ mod tests {
         let t = tokens(&[60, 50, 40, 30, 20, 10]);
         let d = select_members(&t, &[MemberState::default(); 6], &p, &m).unwrap();
         assert_eq!(members(&d).len(), 6);
+    }
+
+    #[test]
+    fn posted_ranks_decide_as_computed_ranks_do_and_see_the_whole_universe() {
+        let (p, m) = params();
+        // Consistent ranks give the computed decisions.
+        let t = tokens(&[60, 50, 40, 5, 30, 10]);
+        let s = first_members::<6>(4);
+        let computed = select_members(&t, &s, &p, &m).unwrap();
+        let ranks: Vec<u16> = computed.iter().map(|d| d.rank.unwrap() as u16).collect();
+        assert_eq!(
+            select_members_by_rank(&t, &s, &ranks, &p, &m).unwrap(),
+            computed
+        );
+        // The table holds four members; the universe ranks the fourth 6th (> N + b = 5):
+        // tokens outside the table outrank it, and it exits, though 4th in the table.
+        let t = tokens(&[60, 50, 40, 30]);
+        let s = first_members::<4>(4);
+        let d = select_members_by_rank(&t, &s, &[1, 2, 3, 6], &p, &m).unwrap();
+        assert_eq!(
+            (d[3].member, d[3].why, d[3].rank),
+            (false, Why::BeyondBuffer, Some(6))
+        );
+        assert!(select_members(&t, &s, &p, &m).unwrap()[3].member);
+        // A liquid token without a rank, or two with one: named errors.
+        assert_eq!(
+            select_members_by_rank(&t, &s, &[1, 2, 0, 6], &p, &m),
+            Err(RankError::Missing(2))
+        );
+        assert_eq!(
+            select_members_by_rank(&t, &s, &[1, 2, 2, 6], &p, &m),
+            Err(RankError::Duplicate(2))
+        );
+        // An illiquid token's rank is not needed.
+        let mut t = tokens(&[60, 50, 40, 30]);
+        t[3].avg_daily_volume_usd = 1;
+        assert!(select_members_by_rank(&t, &s, &[1, 2, 3, 0], &p, &m).is_ok());
+        // With room (N = 6), a newcomer at universe rank 6 fills only if the tokens that could
+        // fill above it (ranks 4 and 5, outside the table) leave a place: one place, no.
+        let m6 = MembershipParams {
+            max_constituents: 6,
+            ..m
+        };
+        let t = tokens(&[60, 50, 40, 30, 20]);
+        let s = first_members::<5>(3);
+        let d = select_members_by_rank(&t, &s, &[1, 2, 3, 6, 9], &p, &m6).unwrap();
+        // Members 0-2 stay; three places: ranks 4, 5 (outside) and 6 take them; 9 does not.
+        assert_eq!(members(&d), vec![0, 1, 2, 3]);
+        assert_eq!((d[3].why, d[4].why), (Why::Filled, Why::RankTooLow));
+        let d = select_members_by_rank(&t, &s, &[1, 2, 3, 7, 9], &p, &m6).unwrap();
+        assert_eq!(members(&d), vec![0, 1, 2]);
     }
 }

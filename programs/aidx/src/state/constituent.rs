@@ -153,7 +153,14 @@ pub struct Constituent {
     pub quarantine_price: u64,
     /// [`Quarantine`] as u8 (0: none).
     pub quarantine: u8,
-    pub _reserved: [u8; 7],
+    /// 1: a member of the index; 0: a candidate (every row until a review admits it: the
+    /// stated targets hold until the first review).
+    pub member: u8,
+    /// Methodology input: the posted rank (see `MethodologyInputRow::rank`).
+    pub rank: u16,
+    /// Reviews in a row, up to the last, at which its volume was under the entry floor.
+    pub reviews_under_entry: u8,
+    pub _reserved: [u8; 3],
 }
 
 /// Why a row is quarantined: it cannot move or cannot be priced, and every operation that

@@ -82,7 +82,7 @@ pub struct Index {
     /// Unix time targets last changed (a review, a wind-down, a quarantine or its end, new
     /// parameters; the index's creation before any): the rebalance window opens then.
     pub window_opened_at: i64,
-    pub _reserved: [u64; 12],
+    pub _reserved: [u64; 11],
     pub constituents: [Constituent; MAX_CONSTITUENTS],
 }
 
@@ -489,14 +489,14 @@ impl Index {
         w == 0 || now < self.window_opened_at.saturating_add(i64::from(w))
     }
 
-    /// Whether a row at weight `w` (of [`Index::band_holdings`]) against band target `t` may be
-    /// traded at `now`: out of band while the window is open; outside it, out of band above
-    /// the breach weight only.
-    pub fn may_trade(&self, w: u64, t: u64, now: i64) -> Result<bool> {
+    /// Whether row `c` at weight `w` (of [`Index::band_holdings`]) against band target `t` may
+    /// be traded at `now`: out of band while the window is open; outside it, out of band above
+    /// the breach weight, or winding down (an exit is sold whenever a keeper will).
+    pub fn may_trade(&self, c: &Constituent, w: u64, t: u64, now: i64) -> Result<bool> {
         if nav::band_excess(w, t, self.params.band).map_err(AidxError::from)? == 0 {
             return Ok(false);
         }
-        if self.window_open(now) {
+        if self.window_open(now) || c.status == ConstituentStatus::WindingDown as u8 {
             return Ok(true);
         }
         let b = self.params.breach_weight_bps;
@@ -513,7 +513,7 @@ impl Index {
         self.constituents()
             .iter()
             .zip(weights.iter().zip(targets))
-            .map(|(c, (w, t))| Ok(!c.is_quarantined() && self.may_trade(*w, t, now)?))
+            .map(|(c, (w, t))| Ok(!c.is_quarantined() && self.may_trade(c, *w, t, now)?))
             .collect()
     }
 

@@ -46,6 +46,15 @@ pub const CLIP_TARGET: u8 = 0;
 /// Where a swap clips an out-of-band leg: just inside its band's inner edge (the no-trade
 /// region's boundary; the in-band leg it trades against still stops at its target).
 pub const CLIP_EDGE: u8 = 1;
+/// Membership defaults: 20 members, a buffer of 2 ranks (so the table's 24 rows hold the
+/// members and the entrants while exits wind down), leave at once under $4M of volume or after
+/// two reviews in a row under the $5M entry floor (see `math::membership`).
+pub const DEFAULT_MAX_MEMBERS: u8 = 20;
+pub const DEFAULT_RANK_BUFFER: u8 = 2;
+pub use crate::math::membership::{DEFAULT_EXIT_VOLUME_USD, DEFAULT_REVIEWS_UNDER_ENTRY};
+/// Bound of `reviews_under_entry`.
+pub const MAX_REVIEWS_UNDER_ENTRY: u8 = 8;
+use crate::math::methodology::DEFAULT_MIN_VOLUME_USD;
 /// Review period bounds, seconds (7 days to one year; default a quarter).
 pub const MIN_REVIEW_PERIOD_SECS: u32 = 7 * 86_400;
 pub const MAX_REVIEW_PERIOD_SECS: u32 = 366 * 86_400;
@@ -103,7 +112,18 @@ pub struct IndexParams {
     pub breach_weight_bps: u16,
     /// Where a swap clips an out-of-band leg: [`CLIP_TARGET`] or [`CLIP_EDGE`].
     pub clip: u8,
-    pub _padding: [u8; 1],
+    /// Membership: at most this many members (0: every liquid row). At most the table, less
+    /// room for entrants while exits wind down.
+    pub max_members: u8,
+    /// Membership: whole USD of average daily volume under which a member leaves at once (the
+    /// entry floor is the methodology's $5M).
+    pub exit_volume_usd: u32,
+    /// Membership: ranks of buffer on each side of `max_members`.
+    pub rank_buffer: u8,
+    /// Membership: a member under the entry floor at this many reviews in a row leaves (0:
+    /// never for this).
+    pub reviews_under_entry: u8,
+    pub _padding: [u8; 2],
 }
 
 impl Default for IndexParams {
@@ -129,7 +149,11 @@ impl Default for IndexParams {
             rebalance_window_secs: DEFAULT_REBALANCE_WINDOW_SECS,
             breach_weight_bps: 0,
             clip: CLIP_EDGE,
-            _padding: [0; 1],
+            max_members: DEFAULT_MAX_MEMBERS,
+            exit_volume_usd: DEFAULT_EXIT_VOLUME_USD as u32,
+            rank_buffer: DEFAULT_RANK_BUFFER,
+            reviews_under_entry: DEFAULT_REVIEWS_UNDER_ENTRY,
+            _padding: [0; 2],
         }
     }
 }
@@ -145,6 +169,16 @@ impl IndexParams {
             pure_play_share: self.pure_play_share,
             min_volume_usd: DEFAULT_MIN_VOLUME_USD as u128,
             min_depth_usd: DEFAULT_MIN_DEPTH_USD as u128,
+        }
+    }
+
+    /// The membership rules' parameters for this index.
+    pub fn membership(&self) -> crate::math::membership::MembershipParams {
+        crate::math::membership::MembershipParams {
+            max_constituents: usize::from(self.max_members),
+            rank_buffer: usize::from(self.rank_buffer),
+            exit_volume_usd: u128::from(self.exit_volume_usd),
+            reviews_under_entry: self.reviews_under_entry,
         }
     }
 
@@ -227,7 +261,23 @@ impl IndexParams {
             self.clip == CLIP_TARGET || self.clip == CLIP_EDGE,
             AidxError::InvalidClip
         );
-        require!(self._padding == [0; 1], AidxError::InvalidPadding);
+        require!(
+            usize::from(self.max_members) <= crate::state::MAX_CONSTITUENTS,
+            AidxError::InvalidMaxMembers
+        );
+        require!(
+            self.max_members == 0 || self.rank_buffer <= self.max_members / 2,
+            AidxError::InvalidRankBuffer
+        );
+        require!(
+            u64::from(self.exit_volume_usd) <= DEFAULT_MIN_VOLUME_USD,
+            AidxError::InvalidExitVolume
+        );
+        require!(
+            self.reviews_under_entry <= MAX_REVIEWS_UNDER_ENTRY,
+            AidxError::InvalidReviewsUnderEntry
+        );
+        require!(self._padding == [0; 2], AidxError::InvalidPadding);
         Ok(())
     }
 }

@@ -208,7 +208,7 @@ export function getIndexAccountEncoder(): FixedSizeEncoder<IndexAccountArgs> {
       ["imbalanceStartedAt", getI64Encoder()],
       ["lastFeeAccrualAt", getI64Encoder()],
       ["windowOpenedAt", getI64Encoder()],
-      ["reserved", getArrayEncoder(getU64Encoder(), { size: 12 })],
+      ["reserved", getArrayEncoder(getU64Encoder(), { size: 11 })],
       ["constituents", getArrayEncoder(getConstituentEncoder(), { size: 24 })],
     ]),
     (value) => ({ ...value, discriminator: INDEX_ACCOUNT_DISCRIMINATOR }),
@@ -242,7 +242,7 @@ export function getIndexAccountDecoder(): FixedSizeDecoder<IndexAccount> {
     ["imbalanceStartedAt", getI64Decoder()],
     ["lastFeeAccrualAt", getI64Decoder()],
     ["windowOpenedAt", getI64Decoder()],
-    ["reserved", getArrayDecoder(getU64Decoder(), { size: 12 })],
+    ["reserved", getArrayDecoder(getU64Decoder(), { size: 11 })],
     ["constituents", getArrayDecoder(getConstituentDecoder(), { size: 24 })],
   ]);
 }

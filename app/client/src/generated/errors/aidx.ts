@@ -276,6 +276,18 @@ export const AIDX_ERROR__INVALID_BREACH_WEIGHT = 0x17f0; // 6128
 export const AIDX_ERROR__INVALID_CLIP = 0x17f1; // 6129
 /** OutsideRebalanceWindow: Outside the rebalance window only a constituent out of band above the breach weight can be sold */
 export const AIDX_ERROR__OUTSIDE_REBALANCE_WINDOW = 0x17f2; // 6130
+/** InvalidMaxMembers: Max members must be at most the table's size */
+export const AIDX_ERROR__INVALID_MAX_MEMBERS = 0x17f3; // 6131
+/** InvalidRankBuffer: Rank buffer must be at most half the max members (when there is a count) */
+export const AIDX_ERROR__INVALID_RANK_BUFFER = 0x17f4; // 6132
+/** InvalidExitVolume: Exit volume must be at most the entry floor ($5M) */
+export const AIDX_ERROR__INVALID_EXIT_VOLUME = 0x17f5; // 6133
+/** InvalidReviewsUnderEntry: Reviews under the entry floor must be at most 8 */
+export const AIDX_ERROR__INVALID_REVIEWS_UNDER_ENTRY = 0x17f6; // 6134
+/** RankMissing: A liquid constituent has no posted rank */
+export const AIDX_ERROR__RANK_MISSING = 0x17f7; // 6135
+/** RankDuplicate: Two liquid constituents have the same posted rank */
+export const AIDX_ERROR__RANK_DUPLICATE = 0x17f8; // 6136
 
 export type AidxError =
   | typeof AIDX_ERROR__ACCOUNT_NOT_WRITABLE
@@ -313,7 +325,9 @@ export type AidxError =
   | typeof AIDX_ERROR__INVALID_BUCKET
   | typeof AIDX_ERROR__INVALID_CLIP
   | typeof AIDX_ERROR__INVALID_DECIMALS
+  | typeof AIDX_ERROR__INVALID_EXIT_VOLUME
   | typeof AIDX_ERROR__INVALID_MANAGEMENT_FEE
+  | typeof AIDX_ERROR__INVALID_MAX_MEMBERS
   | typeof AIDX_ERROR__INVALID_MAX_WEIGHT
   | typeof AIDX_ERROR__INVALID_MINT_DATA
   | typeof AIDX_ERROR__INVALID_MINT_FEE
@@ -322,9 +336,11 @@ export type AidxError =
   | typeof AIDX_ERROR__INVALID_PADDING
   | typeof AIDX_ERROR__INVALID_PAUSE_FLAGS
   | typeof AIDX_ERROR__INVALID_PURE_PLAY_SHARE
+  | typeof AIDX_ERROR__INVALID_RANK_BUFFER
   | typeof AIDX_ERROR__INVALID_REBALANCE_WINDOW
   | typeof AIDX_ERROR__INVALID_REDEEM_FEE
   | typeof AIDX_ERROR__INVALID_REVIEW_PERIOD
+  | typeof AIDX_ERROR__INVALID_REVIEWS_UNDER_ENTRY
   | typeof AIDX_ERROR__INVALID_ROLE
   | typeof AIDX_ERROR__INVALID_SKIP_MASK
   | typeof AIDX_ERROR__INVALID_SUB_SECTOR
@@ -379,6 +395,8 @@ export type AidxError =
   | typeof AIDX_ERROR__QUARANTINE_NEEDS_PROOF
   | typeof AIDX_ERROR__QUARANTINE_RELEASE_UNAUTHORIZED
   | typeof AIDX_ERROR__QUARANTINE_UNPRICED
+  | typeof AIDX_ERROR__RANK_DUPLICATE
+  | typeof AIDX_ERROR__RANK_MISSING
   | typeof AIDX_ERROR__REDEEM_TOO_SMALL
   | typeof AIDX_ERROR__RELEASE_TOO_EARLY
   | typeof AIDX_ERROR__REVIEW_NOT_DUE
@@ -448,7 +466,9 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__INVALID_BUCKET]: `Unknown bucket`,
     [AIDX_ERROR__INVALID_CLIP]: `Clip must be 0 (target) or 1 (band edge)`,
     [AIDX_ERROR__INVALID_DECIMALS]: `Mint has more decimals than the index supports (18)`,
+    [AIDX_ERROR__INVALID_EXIT_VOLUME]: `Exit volume must be at most the entry floor ($5M)`,
     [AIDX_ERROR__INVALID_MANAGEMENT_FEE]: `Management fee above its upper bound`,
+    [AIDX_ERROR__INVALID_MAX_MEMBERS]: `Max members must be at most the table's size`,
     [AIDX_ERROR__INVALID_MAX_WEIGHT]: `Per-constituent cap must be between 15% and 20%`,
     [AIDX_ERROR__INVALID_MINT_DATA]: `Mint account data is malformed`,
     [AIDX_ERROR__INVALID_MINT_FEE]: `Mint fee above its upper bound`,
@@ -457,9 +477,11 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__INVALID_PADDING]: `Padding bytes must be zero`,
     [AIDX_ERROR__INVALID_PAUSE_FLAGS]: `Unknown pause bits`,
     [AIDX_ERROR__INVALID_PURE_PLAY_SHARE]: `Pure-play share must be 0 (split off) or between 50% and 90%`,
+    [AIDX_ERROR__INVALID_RANK_BUFFER]: `Rank buffer must be at most half the max members (when there is a count)`,
     [AIDX_ERROR__INVALID_REBALANCE_WINDOW]: `Rebalance window must be 0 (any time) or between the auction's length and the review period`,
     [AIDX_ERROR__INVALID_REDEEM_FEE]: `Redeem fee above its upper bound`,
     [AIDX_ERROR__INVALID_REVIEW_PERIOD]: `Review period out of bounds`,
+    [AIDX_ERROR__INVALID_REVIEWS_UNDER_ENTRY]: `Reviews under the entry floor must be at most 8`,
     [AIDX_ERROR__INVALID_ROLE]: `A role must not be the default public key`,
     [AIDX_ERROR__INVALID_SKIP_MASK]: `Skip mask names a constituent that does not exist`,
     [AIDX_ERROR__INVALID_SUB_SECTOR]: `Unknown sub-sector`,
@@ -514,6 +536,8 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__QUARANTINE_NEEDS_PROOF]: `Only the admin or guardian may quarantine a constituent whose vault is not frozen and whose mint is not paused`,
     [AIDX_ERROR__QUARANTINE_RELEASE_UNAUTHORIZED]: `Only the admin or guardian may release a quarantine they set`,
     [AIDX_ERROR__QUARANTINE_UNPRICED]: `A quarantined constituent was never priced: shares cannot be minted until it is priced or released`,
+    [AIDX_ERROR__RANK_DUPLICATE]: `Two liquid constituents have the same posted rank`,
+    [AIDX_ERROR__RANK_MISSING]: `A liquid constituent has no posted rank`,
     [AIDX_ERROR__REDEEM_TOO_SMALL]: `Redeeming this few shares pays nothing`,
     [AIDX_ERROR__RELEASE_TOO_EARLY]: `A quarantine lasts at least an hour before it can be released`,
     [AIDX_ERROR__REVIEW_NOT_DUE]: `Targets can be recomputed once per review period, or when the admin opens a review`,

@@ -18,6 +18,8 @@ import {
   getI64Encoder,
   getStructDecoder,
   getStructEncoder,
+  getU16Decoder,
+  getU16Encoder,
   getU64Decoder,
   getU64Encoder,
   getU8Decoder,
@@ -100,6 +102,15 @@ export type Constituent = {
   quarantinePrice: bigint;
   /** [`Quarantine`] as u8 (0: none). */
   quarantine: number;
+  /**
+   * 1: a member of the index; 0: a candidate (every row until a review admits it: the
+   * stated targets hold until the first review).
+   */
+  member: number;
+  /** Methodology input: the posted rank (see `MethodologyInputRow::rank`). */
+  rank: number;
+  /** Reviews in a row, up to the last, at which its volume was under the entry floor. */
+  reviewsUnderEntry: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -173,6 +184,15 @@ export type ConstituentArgs = {
   quarantinePrice: number | bigint;
   /** [`Quarantine`] as u8 (0: none). */
   quarantine: number;
+  /**
+   * 1: a member of the index; 0: a candidate (every row until a review admits it: the
+   * stated targets hold until the first review).
+   */
+  member: number;
+  /** Methodology input: the posted rank (see `MethodologyInputRow::rank`). */
+  rank: number;
+  /** Reviews in a row, up to the last, at which its volume was under the entry floor. */
+  reviewsUnderEntry: number;
   reserved: ReadonlyUint8Array;
 };
 
@@ -204,7 +224,10 @@ export function getConstituentEncoder(): FixedSizeEncoder<ConstituentArgs> {
     ["quarantinedAt", getI64Encoder()],
     ["quarantinePrice", getU64Encoder()],
     ["quarantine", getU8Encoder()],
-    ["reserved", fixEncoderSize(getBytesEncoder(), 7)],
+    ["member", getU8Encoder()],
+    ["rank", getU16Encoder()],
+    ["reviewsUnderEntry", getU8Encoder()],
+    ["reserved", fixEncoderSize(getBytesEncoder(), 3)],
   ]);
 }
 
@@ -236,7 +259,10 @@ export function getConstituentDecoder(): FixedSizeDecoder<Constituent> {
     ["quarantinedAt", getI64Decoder()],
     ["quarantinePrice", getU64Decoder()],
     ["quarantine", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 7)],
+    ["member", getU8Decoder()],
+    ["rank", getU16Decoder()],
+    ["reviewsUnderEntry", getU8Decoder()],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 3)],
   ]);
 }
 

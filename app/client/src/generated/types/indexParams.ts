@@ -72,6 +72,23 @@ export type IndexParams = {
   breachWeightBps: number;
   /** Where a swap clips an out-of-band leg: [`CLIP_TARGET`] or [`CLIP_EDGE`]. */
   clip: number;
+  /**
+   * Membership: at most this many members (0: every liquid row). At most the table, less
+   * room for entrants while exits wind down.
+   */
+  maxMembers: number;
+  /**
+   * Membership: whole USD of average daily volume under which a member leaves at once (the
+   * entry floor is the methodology's $5M).
+   */
+  exitVolumeUsd: number;
+  /** Membership: ranks of buffer on each side of `max_members`. */
+  rankBuffer: number;
+  /**
+   * Membership: a member under the entry floor at this many reviews in a row leaves (0:
+   * never for this).
+   */
+  reviewsUnderEntry: number;
   padding: ReadonlyUint8Array;
 };
 
@@ -118,6 +135,23 @@ export type IndexParamsArgs = {
   breachWeightBps: number;
   /** Where a swap clips an out-of-band leg: [`CLIP_TARGET`] or [`CLIP_EDGE`]. */
   clip: number;
+  /**
+   * Membership: at most this many members (0: every liquid row). At most the table, less
+   * room for entrants while exits wind down.
+   */
+  maxMembers: number;
+  /**
+   * Membership: whole USD of average daily volume under which a member leaves at once (the
+   * entry floor is the methodology's $5M).
+   */
+  exitVolumeUsd: number;
+  /** Membership: ranks of buffer on each side of `max_members`. */
+  rankBuffer: number;
+  /**
+   * Membership: a member under the entry floor at this many reviews in a row leaves (0:
+   * never for this).
+   */
+  reviewsUnderEntry: number;
   padding: ReadonlyUint8Array;
 };
 
@@ -139,7 +173,11 @@ export function getIndexParamsEncoder(): FixedSizeEncoder<IndexParamsArgs> {
     ["rebalanceWindowSecs", getU32Encoder()],
     ["breachWeightBps", getU16Encoder()],
     ["clip", getU8Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 1)],
+    ["maxMembers", getU8Encoder()],
+    ["exitVolumeUsd", getU32Encoder()],
+    ["rankBuffer", getU8Encoder()],
+    ["reviewsUnderEntry", getU8Encoder()],
+    ["padding", fixEncoderSize(getBytesEncoder(), 2)],
   ]);
 }
 
@@ -161,7 +199,11 @@ export function getIndexParamsDecoder(): FixedSizeDecoder<IndexParams> {
     ["rebalanceWindowSecs", getU32Decoder()],
     ["breachWeightBps", getU16Decoder()],
     ["clip", getU8Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 1)],
+    ["maxMembers", getU8Decoder()],
+    ["exitVolumeUsd", getU32Decoder()],
+    ["rankBuffer", getU8Decoder()],
+    ["reviewsUnderEntry", getU8Decoder()],
+    ["padding", fixDecoderSize(getBytesDecoder(), 2)],
   ]);
 }
 

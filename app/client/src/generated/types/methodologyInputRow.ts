@@ -16,6 +16,8 @@ import {
   getOptionEncoder,
   getStructDecoder,
   getStructEncoder,
+  getU16Decoder,
+  getU16Encoder,
   getU64Decoder,
   getU64Encoder,
   getU8Decoder,
@@ -44,6 +46,13 @@ export type MethodologyInputRow = {
   subSector: number;
   /** [`crate::state::Bucket`] as u8. */
   bucket: number;
+  /**
+   * Rank by circulating market cap among the universe's liquid tokens at observation (1 =
+   * largest), as the membership rules rank them with the index's members (what `aidx
+   * targets` shows); 0: not liquid. The review applies the rank buffer on it: the table
+   * holds only part of the universe.
+   */
+  rank: number;
 };
 
 export type MethodologyInputRowArgs = {
@@ -61,6 +70,13 @@ export type MethodologyInputRowArgs = {
   subSector: number;
   /** [`crate::state::Bucket`] as u8. */
   bucket: number;
+  /**
+   * Rank by circulating market cap among the universe's liquid tokens at observation (1 =
+   * largest), as the membership rules rank them with the index's members (what `aidx
+   * targets` shows); 0: not liquid. The review applies the rank buffer on it: the table
+   * holds only part of the universe.
+   */
+  rank: number;
 };
 
 export function getMethodologyInputRowEncoder(): Encoder<MethodologyInputRowArgs> {
@@ -72,6 +88,7 @@ export function getMethodologyInputRowEncoder(): Encoder<MethodologyInputRowArgs
     ["unlock", getBooleanEncoder()],
     ["subSector", getU8Encoder()],
     ["bucket", getU8Encoder()],
+    ["rank", getU16Encoder()],
   ]);
 }
 
@@ -84,6 +101,7 @@ export function getMethodologyInputRowDecoder(): Decoder<MethodologyInputRow> {
     ["unlock", getBooleanDecoder()],
     ["subSector", getU8Decoder()],
     ["bucket", getU8Decoder()],
+    ["rank", getU16Decoder()],
   ]);
 }
 

@@ -53,8 +53,17 @@ export type TargetsRecomputed = {
   inputsObservedAt: bigint;
   /** precision: WEIGHT_SCALE. Per constituent, table order. */
   targets: Array<bigint>;
-  /** 0 eligible, 1 volume, 2 depth, 3 no market cap; per constituent. */
+  /**
+   * 0 eligible, 1 volume, 2 depth, 3 no market cap, 4 not selected (the membership
+   * rules); per constituent.
+   */
   ineligible: ReadonlyUint8Array;
+  /**
+   * The review's membership decision per constituent: [`MEMBERSHIP_OUT`],
+   * [`MEMBERSHIP_STAYS`], [`MEMBERSHIP_ENTERS`], [`MEMBERSHIP_EXITS`] (now winding down),
+   * [`MEMBERSHIP_ASIDE`] (winding down or quarantined: not decided).
+   */
+  membership: ReadonlyUint8Array;
 };
 
 export type TargetsRecomputedArgs = {
@@ -73,8 +82,17 @@ export type TargetsRecomputedArgs = {
   inputsObservedAt: number | bigint;
   /** precision: WEIGHT_SCALE. Per constituent, table order. */
   targets: Array<number | bigint>;
-  /** 0 eligible, 1 volume, 2 depth, 3 no market cap; per constituent. */
+  /**
+   * 0 eligible, 1 volume, 2 depth, 3 no market cap, 4 not selected (the membership
+   * rules); per constituent.
+   */
   ineligible: ReadonlyUint8Array;
+  /**
+   * The review's membership decision per constituent: [`MEMBERSHIP_OUT`],
+   * [`MEMBERSHIP_STAYS`], [`MEMBERSHIP_ENTERS`], [`MEMBERSHIP_EXITS`] (now winding down),
+   * [`MEMBERSHIP_ASIDE`] (winding down or quarantined: not decided).
+   */
+  membership: ReadonlyUint8Array;
 };
 
 export function getTargetsRecomputedEncoder(): Encoder<TargetsRecomputedArgs> {
@@ -91,6 +109,7 @@ export function getTargetsRecomputedEncoder(): Encoder<TargetsRecomputedArgs> {
     ["inputsObservedAt", getI64Encoder()],
     ["targets", getArrayEncoder(getU64Encoder())],
     ["ineligible", addEncoderSizePrefix(getBytesEncoder(), getU32Encoder())],
+    ["membership", addEncoderSizePrefix(getBytesEncoder(), getU32Encoder())],
   ]);
 }
 
@@ -108,6 +127,7 @@ export function getTargetsRecomputedDecoder(): Decoder<TargetsRecomputed> {
     ["inputsObservedAt", getI64Decoder()],
     ["targets", getArrayDecoder(getU64Decoder())],
     ["ineligible", addDecoderSizePrefix(getBytesDecoder(), getU32Decoder())],
+    ["membership", addDecoderSizePrefix(getBytesDecoder(), getU32Decoder())],
   ]);
 }
 

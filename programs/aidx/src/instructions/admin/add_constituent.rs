@@ -254,7 +254,12 @@ pub fn add_constituent(ctx: Context<AddConstituent>, args: AddConstituentArgs) -
         quarantined_at: 0,
         quarantine_price: 0,
         quarantine: 0,
-        _reserved: [0; 7],
+        // A candidate until a review admits it (the first review takes the top N, as the
+        // membership rules say): targets stated at add hold until then.
+        member: 0,
+        rank: 0,
+        reviews_under_entry: 0,
+        _reserved: [0; 3],
     };
     index.constituents[position as usize] = row;
     index.num_constituents = position + 1;

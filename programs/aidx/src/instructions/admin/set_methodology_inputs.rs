@@ -77,6 +77,7 @@ pub fn store_inputs(index: &mut Index, args: &SetMethodologyInputsArgs, now: i64
             });
         c.sub_sector = row.sub_sector;
         c.bucket = row.bucket;
+        c.rank = row.rank;
         c.inputs_observed_at = args.observed_at;
     }
     index.invariant()

@@ -1,5 +1,6 @@
 //! Recomputes every target with the shared methodology from the stored methodology inputs and
-//! fresh stored prices. Permissionless, once per review period (quarterly by default) or when
+//! fresh stored prices, after the membership rules (`math::membership`) decide who is in:
+//! candidates enter, exits wind down. Permissionless, once per review period (quarterly by default) or when
 //! the admin has opened a review. Emits every input and price used.
 //!
 //! Only on inputs observed after the last review (every active row's), and on prices published
@@ -8,9 +9,10 @@
 //! for a review period.
 
 use crate::errors::AidxError;
-use crate::events::{emit_event, MethodologyInputRow, TargetsRecomputed};
+use crate::events::*;
+use crate::math::membership::{select_members_by_rank, MemberState, RankError};
 use crate::math::methodology::{
-    compute_targets, Ineligible, TargetRow, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
+    compute_targets_of, Ineligible, TargetRow, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
 };
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -30,7 +32,7 @@ fn takes_part(c: &Constituent) -> bool {
 /// fresh and newer than the last review, prices within the trade age), the targets from the
 /// shared methodology, and the new targets stored (a new auction, the window opened). Emits
 /// nothing: the instruction and the keeper's backtest run it alike.
-pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<Vec<TargetRow>> {
+pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<(Vec<TargetRow>, Vec<u8>)> {
     index.require_not_paused(PAUSE_TARGETS)?;
     let due = clock.unix_timestamp
         >= index
@@ -78,9 +80,56 @@ pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<Vec<TargetRow>
             f
         })
         .collect();
-    let rows = compute_targets(&facts, &params).map_err(AidxError::from)?;
-    for (c, r) in index.constituents_mut().iter_mut().zip(&rows) {
+    // Membership: the members and the candidates taking part, ranked as posted, with the
+    // buffers; the rows set aside keep their state. Exits wind down: rebalancing sells them,
+    // holders redeeming in kind still receive them, the admin removes them once empty.
+    let before: Vec<MemberState> = index
+        .constituents()
+        .iter()
+        .map(|c| MemberState {
+            member: c.member == 1 && takes_part(c),
+            reviews_under_entry: c.reviews_under_entry,
+        })
+        .collect();
+    let ranks: Vec<u16> = index.constituents().iter().map(|c| c.rank).collect();
+    let decisions =
+        select_members_by_rank(&facts, &before, &ranks, &params, &index.params.membership())
+            .map_err(|e| match e {
+                RankError::Missing(i) => {
+                    msg!("constituent {} is liquid but has no rank", i);
+                    error!(AidxError::RankMissing)
+                }
+                RankError::Duplicate(i) => {
+                    msg!("constituent {} shares its rank", i);
+                    error!(AidxError::RankDuplicate)
+                }
+                RankError::Math(m) => error!(AidxError::from(m)),
+            })?;
+    let members: Vec<bool> = decisions.iter().map(|d| d.member).collect();
+    let rows = compute_targets_of(&facts, &params, Some(&members)).map_err(AidxError::from)?;
+    let mut membership = Vec::with_capacity(rows.len());
+    for ((c, r), d) in index
+        .constituents_mut()
+        .iter_mut()
+        .zip(&rows)
+        .zip(&decisions)
+    {
         c.target_weight = r.target;
+        if !takes_part(c) {
+            membership.push(MEMBERSHIP_ASIDE);
+            continue;
+        }
+        membership.push(match (c.member == 1, d.member) {
+            (false, false) => MEMBERSHIP_OUT,
+            (true, true) => MEMBERSHIP_STAYS,
+            (false, true) => MEMBERSHIP_ENTERS,
+            (true, false) => MEMBERSHIP_EXITS,
+        });
+        c.member = u8::from(d.member);
+        c.reviews_under_entry = d.reviews_under_entry;
+        if membership.last() == Some(&MEMBERSHIP_EXITS) {
+            c.status = ConstituentStatus::WindingDown as u8;
+        }
     }
     index.last_review_at = clock.unix_timestamp;
     // New targets start a new auction (the next refresh, poke or swap records it afresh) and
@@ -88,14 +137,14 @@ pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<Vec<TargetRow>
     index.targets_changed(clock.unix_timestamp);
     index.review_open = 0;
     index.invariant()?;
-    Ok(rows)
+    Ok((rows, membership))
 }
 
 pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
     let clock = Clock::get()?;
     let index_key = ctx.accounts.index.key();
     let mut index = ctx.accounts.index.load_mut()?;
-    let rows = review_targets(&mut index, &clock)?;
+    let (rows, membership) = review_targets(&mut index, &clock)?;
     let params = index.params.methodology();
 
     let cs = index.constituents();
@@ -118,6 +167,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
                 unlock: c.flags & FLAG_UNLOCK != 0,
                 sub_sector: c.sub_sector,
                 bucket: c.bucket,
+                rank: c.rank,
             })
             .collect(),
         inputs_observed_at: cs.iter().map(|c| c.inputs_observed_at).min().unwrap_or(0),
@@ -132,6 +182,7 @@ pub fn recompute_targets(ctx: Context<RecomputeTargets>) -> Result<()> {
                 Some(Ineligible::NotSelected) => 4,
             })
             .collect(),
+        membership,
     });
     Ok(())
 }
