@@ -331,6 +331,8 @@ pub struct PathRun {
     pub trades: Vec<Trade>,
     /// precision: USD_SCALE. NAV at mid at the end of each day (day 0 first).
     pub navs: Vec<u128>,
+    /// Each review: its day and how many rows were out of band after it, before any trade.
+    pub reviews: Vec<(usize, usize)>,
 }
 
 /// precision: USD_SCALE. NAV at mid of every row at its stored price.
@@ -366,6 +368,10 @@ pub async fn drive<V: Venue>(
         venue.publish(&prices_at(d, t), t).await?;
         if s.review_every_days > 0 && d % s.review_every_days as usize == 0 {
             venue.review(rows, t).await?;
+            let index = venue.index().await?;
+            let w = index.band_weights().map_err(|e| anyhow!("{e}"))?;
+            let out = index.out_of_band(&w).map_err(|e| anyhow!("{e}"))?;
+            run.reviews.push((d, out.iter().filter(|o| **o).count()));
         }
         let started = venue.index().await?.imbalance_started_at;
         if started != 0 {

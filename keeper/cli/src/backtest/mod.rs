@@ -1,4 +1,4 @@
-//! `aidx backtest`: the quarterly buffer rebalance against a full rebalance, on simulated prices.
+//! `aidx backtest`: the program's buffer rebalance against a full rebalance, on simulated prices.
 //!
 //! # Price model
 //! Crypto trades every day, so a year is [`DAYS_PER_YEAR`] = 365 calendar days and every day
@@ -29,25 +29,21 @@
 //! counted as turnover or cost). Every [`REVIEW_EVERY_DAYS`] = 91 calendar days after that, at
 //! the day's close, the targets are recomputed by the shared fixed-point methodology
 //! ([`compute_targets`] on [`Token::facts`], the simulated price converted to `USD_SCALE`) and:
-//! * **buffer**: a constituent whose weight lies outside `target * (1 ± band)` (band relative,
-//!   default 20%; a zero target has an empty band) is traded to exactly its target. The net
-//!   cash of those trades is absorbed by the in-band constituents *on the side that moves them
-//!   toward their own target*: cash freed buys the in-band names below target, pro rata to their
-//!   shortfall; cash needed sells the in-band names above target, pro rata to their excess.
-//!   Because weights and targets both sum to 1, that shortfall (excess) is always at least the
-//!   cash, so nobody is traded past its target and the weights still sum to 1. These in-band
-//!   trades are real trades: they count in turnover and cost. With no constituent out of band
-//!   there is no trade at all.
-//! * **full**: every constituent is set to its target.
+//! * **buffer**: what the program does, run through its own code ([`program`]: the index in
+//!   memory, `aidx_client::sim`): the tokens with a Pyth feed listed at their day-0 targets in
+//!   whole raw units, each day's prices published through the oracle gate, the reviews
+//!   recomputed on-chain style, and the keeper's own planner swapping through the program's
+//!   `rebalance_swap` checks and pricing under the default policy (the band, default ±20% of
+//!   target; trades in the rebalance window, a day after each review; out-of-band legs stopped
+//!   just inside their band's edge, in-band legs at their target), when the auction's reward
+//!   covers its `cost_bps`. What it costs the vault is what the program's accounting says: the
+//!   reward paid, less the oracle confidence the vault keeps on both legs (published at 0.1%).
+//!   A test replays such a path through the program on the embedded chain and finds the same
+//!   trades. `backtest --policies` runs the other policies the program can be set to.
+//! * **full**: every constituent is set to its target, paying `cost_bps` per unit of value
+//!   traded (buys and sells alike), pro rata from the holdings after the trades.
 //!
-//! From the same holdings and targets the buffer never trades more than the full rule (the
-//! out-of-band names make the same trades, the in-band ones at most their full gap). Over a
-//! path it usually trades less, but not always: it carries in-band drift into the next review,
-//! so on a short horizon a path can make it trade as much or more.
-//!
-//! Trades smaller than 1e-12 of NAV are float noise and are not made. Costs are
-//! `cost_bps` per unit of value traded (buys and sells alike), paid pro rata from the holdings
-//! after the trades, which leaves the weights as the rule set them.
+//! Trades smaller than 1e-12 of NAV are float noise and are not made.
 //!
 //! # Figures
 //! * turnover: one-way, `sum |trade| / 2 / NAV` per review, summed and divided by the years;
@@ -80,7 +76,7 @@ pub use stats::realised_correlations;
 pub use strategies::{buffer_rebalance, full_rebalance, out_of_band, rebalance, targets_at, Clip};
 
 use aidx::math::methodology::MethodologyParams;
-use aidx::math::WEIGHT_SCALE;
+use aidx::math::{USD_SCALE, WEIGHT_SCALE};
 use aidx::state::IndexParams;
 use aidx_client::universe::Token;
 use anyhow::{anyhow, bail, Context, Result};
@@ -232,6 +228,14 @@ fn fractions(targets: &[u64]) -> Vec<f64> {
         .collect()
 }
 
+/// What a strategy traded over a path.
+struct Traded {
+    turnover_per_year: f64,
+    cost_per_year: f64,
+    total_cost_usd: f64,
+    trades: usize,
+}
+
 /// Runs the backtest on simulated prices for `tokens`.
 pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
     cfg.validate()?;
@@ -239,6 +243,7 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
         bail!("the universe has no token");
     }
     let days = cfg.days()?;
+    let params = program::params_of(cfg)?;
     let paths = simulate(tokens, cfg)?;
     let cost_rate = cfg.cost_bps / 10_000.0;
 
@@ -247,8 +252,11 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
         .iter()
         .map(|t| t * cfg.initial_nav)
         .collect();
-    let mut buffer = Book::new(start.clone());
     let mut full = Book::new(start);
+    // The buffer: what the program does, through its own code (the default policy).
+    let run = program::run_path(tokens, &paths.prices, cfg, params)?;
+    let usd = |x: u128| x as f64 / USD_SCALE as f64;
+    let day_of = |at: i64| ((at - program::START) / 86_400) as u32;
 
     // Benchmark: buy and hold of circulating market caps of the day-0 eligible set.
     let in_benchmark: Vec<bool> = first.iter().map(|t| *t > 0).collect();
@@ -259,7 +267,7 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
     }
 
     let mut nav = NavPaths {
-        buffer: vec![cfg.initial_nav],
+        buffer: run.navs.iter().map(|n| usd(*n)).collect(),
         full: vec![cfg.initial_nav],
         benchmark: vec![cfg.initial_nav],
     };
@@ -268,29 +276,40 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
     for day in 1..=days {
         let d = day as usize;
         let (before, after) = (&paths.prices[d - 1], &paths.prices[d]);
-        buffer.grow(before, after);
         full.grow(before, after);
         if day % cfg.review_every_days == 0 {
             let targets = targets_at(tokens, after, &cfg.methodology)
                 .with_context(|| format!("review on day {day}"))?;
             let t = fractions(&targets);
-            let buffer_out_of_band = out_of_band(&buffer.values, &t, cfg.band)
-                .iter()
-                .filter(|o| **o)
-                .count();
-            let b = buffer.trade(buffer_rebalance(&buffer.values, &t, cfg.band), cost_rate);
             let f = full.trade(full_rebalance(&full.values, &t), cost_rate);
+            // The program's trades in the window this review opened.
+            let window = day..day + (params.rebalance_window_secs / 86_400).max(1);
+            let trades: Vec<_> = run
+                .trades
+                .iter()
+                .filter(|x| window.contains(&day_of(x.at)))
+                .collect();
+            let mut rows: Vec<u8> = trades.iter().flat_map(|x| [x.row_in, x.row_out]).collect();
+            rows.sort_unstable();
+            rows.dedup();
             review_log.push(ReviewFigures {
                 day,
-                buffer_out_of_band,
-                buffer_turnover: b.turnover,
-                buffer_traded: b.traded_names,
+                buffer_out_of_band: run
+                    .reviews
+                    .iter()
+                    .find(|(d, _)| *d as u32 == day)
+                    .map_or(0, |(_, n)| *n),
+                buffer_turnover: trades
+                    .iter()
+                    .map(|x| usd(x.value_in + x.value_out) / 2.0 / usd(x.nav_before).max(1e-12))
+                    .sum::<f64>()
+                    + 0.0,
+                buffer_traded: rows.len(),
                 full_turnover: f.turnover,
                 full_traded: f.traded_names,
             });
             last = targets;
         }
-        nav.buffer.push(buffer.nav());
         nav.full.push(full.nav());
         nav.benchmark
             .push(cfg.initial_nav * market_cap(after) / cap0);
@@ -299,7 +318,24 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
     let years = days as f64 / DAYS_PER_YEAR as f64;
     let bench_ret = annual_return(&nav.benchmark, years);
     let bench_lr = log_returns(&nav.benchmark);
-    let figures = |name: &str, book: &Book, path: &[f64]| {
+    let program_costs = program::costs(&run, days);
+    let buffer = Traded {
+        turnover_per_year: program_costs.turnover,
+        cost_per_year: program_costs.cost,
+        total_cost_usd: run
+            .trades
+            .iter()
+            .map(|x| usd(x.nav_before) - usd(x.nav_after))
+            .sum(),
+        trades: run.trades.len(),
+    };
+    let full_traded = Traded {
+        turnover_per_year: full.turnover / years,
+        cost_per_year: full.cost_share / years,
+        total_cost_usd: full.cost_usd,
+        trades: full.trades,
+    };
+    let figures = |name: &str, book: &Traded, path: &[f64]| {
         let diff: Vec<f64> = log_returns(path)
             .iter()
             .zip(&bench_lr)
@@ -310,9 +346,9 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
             name: name.to_string(),
             annual_return: ret,
             annual_vol: annual_vol(path),
-            turnover_per_year: book.turnover / years,
-            cost_per_year: book.cost_share / years,
-            total_cost_usd: book.cost_usd,
+            turnover_per_year: book.turnover_per_year,
+            cost_per_year: book.cost_per_year,
+            total_cost_usd: book.total_cost_usd,
             trades: book.trades,
             tracking_difference: ret - bench_ret,
             tracking_error: std_dev(&diff) * (DAYS_PER_YEAR as f64).sqrt(),
@@ -352,7 +388,7 @@ pub fn run(tokens: &[Token], cfg: &Config) -> Result<Report> {
         eligible: in_benchmark.iter().filter(|e| **e).count(),
         correlations: realised_correlations(tokens, &paths, cfg),
         buffer: figures(SERIES_BUFFER, &buffer, &nav.buffer),
-        full: figures(SERIES_FULL, &full, &nav.full),
+        full: figures(SERIES_FULL, &full_traded, &nav.full),
         benchmark: BenchmarkFigures {
             name: SERIES_BENCHMARK.to_string(),
             annual_return: bench_ret,

@@ -75,31 +75,30 @@ pub const POLICIES: [Policy; 9] = [
 
 impl Policy {
     /// The index parameters that run this policy under `cfg` (its band and cap), when the
-    /// program can run it.
-    pub fn params(&self, cfg: &Config) -> Option<IndexParams> {
+    /// program can run it (`Ok(None)`: the reference).
+    pub fn params(&self, cfg: &Config) -> Result<Option<IndexParams>> {
         let Rule::Program {
             window_days,
             breach_at_cap,
             clip,
         } = self.rule
         else {
-            return None;
+            return Ok(None);
         };
-        let max_weight = cfg.methodology.max_weight;
-        Some(IndexParams {
-            band: (cfg.band * WEIGHT_SCALE as f64).round() as u64,
-            max_weight,
-            unlock_haircut: cfg.methodology.unlock_haircut,
-            pure_play_share: cfg.methodology.pure_play_share,
+        let base = program::params_of(cfg)?;
+        let p = IndexParams {
             rebalance_window_secs: window_days * 86_400,
             breach_weight_bps: if breach_at_cap {
-                (max_weight / (WEIGHT_SCALE / 10_000)) as u16
+                (base.max_weight / (WEIGHT_SCALE / 10_000)) as u16
             } else {
                 0
             },
             clip,
-            ..IndexParams::default()
-        })
+            ..base
+        };
+        p.validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.name))?;
+        Ok(Some(p))
     }
 }
 
@@ -194,12 +193,11 @@ pub struct Study {
 /// rebalance on the backtest's book, every other policy through the program's own code.
 pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
     let days = cfg.days()?;
-    let tokens = program::listable(tokens)?;
-    let paths = simulate(&tokens, cfg)?;
+    let paths = simulate(tokens, cfg)?;
     let cost_rate = cfg.cost_bps / 10_000.0;
-    let first = targets_at(&tokens, &paths.prices[0], &cfg.methodology).context("day 0")?;
+    let first = targets_at(tokens, &paths.prices[0], &cfg.methodology).context("day 0")?;
     let in_bench: Vec<bool> = first.iter().map(|t| *t > 0).collect();
-    let cap_of = |prices: &[f64]| benchmark_cap(&tokens, &in_bench, prices);
+    let cap_of = |prices: &[f64]| benchmark_cap(tokens, &in_bench, prices);
     let cap0 = cap_of(&paths.prices[0]);
     if cap0 <= 0.0 || !cap0.is_finite() {
         bail!("the eligible tokens have no market cap on day 0");
@@ -215,7 +213,7 @@ pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
         full.grow(before, after);
         if day % cfg.review_every_days == 0 {
             targets = fractions(
-                &targets_at(&tokens, after, &cfg.methodology)
+                &targets_at(tokens, after, &cfg.methodology)
                     .with_context(|| format!("review on day {day}"))?,
             );
             let new = targets.iter().map(|t| t * full.nav()).collect();
@@ -250,7 +248,7 @@ pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
     };
     POLICIES
         .iter()
-        .map(|p| match p.params(cfg) {
+        .map(|p| match p.params(cfg)? {
             None => Ok(figures(
                 &full_navs,
                 full.turnover / years,
@@ -258,7 +256,7 @@ pub fn one_path(tokens: &[Token], cfg: &Config) -> Result<Vec<PathFigures>> {
                 full.cost_share / years,
             )),
             Some(params) => {
-                let run = program::run_path(&tokens, &paths.prices, cfg, params).context(p.name)?;
+                let run = program::run_path(tokens, &paths.prices, cfg, params).context(p.name)?;
                 let navs: Vec<f64> = run.navs.iter().map(|n| *n as f64).collect();
                 let c = program::costs(&run, days);
                 Ok(figures(&navs, c.turnover, c.cost, c.rewards))
@@ -430,10 +428,11 @@ mod tests {
             (by("full at review").td_full, by("full at review").te_full),
             (0.0, 0.0)
         );
-        // Trading any day trades at least as much as trading at reviews only; clipping at the
-        // edge less than at the target.
-        assert!(by("continuous, to target").turnover >= by("review, to target").turnover);
-        assert!(by("review, to edge").turnover < by("review, to target").turnover);
+        // Trading any day trades more than trading after reviews only; clipping at the edge
+        // less than at the target when trading any day. (After reviews only, one path can go
+        // either way: the medians over 200 paths are in BENCHMARKS.md.)
+        assert!(by("continuous, to target").turnover > by("review, to target").turnover);
+        assert!(by("continuous, to edge").turnover > by("review, to edge").turnover);
         assert!(by("continuous, to edge").turnover < by("continuous, to target").turnover);
         // The reference pays the rate on what it trades (twice the one-way turnover); through
         // the program the vault loses at most the largest reward (0.5%) on what it trades, and

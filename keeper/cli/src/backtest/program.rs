@@ -178,16 +178,40 @@ pub fn seeded_sim(
     Ok((Sim::of(index, book, 2), rows))
 }
 
-/// One path of `cfg` (seed `cfg.seed`) through the program under `params`, from `tokens`'
-/// day-0 targets: every trade and each day's NAV.
+/// The index's parameters for `cfg`: its band and methodology, the default rebalance policy and
+/// membership. The program's bounds apply (a band of 5% to 50%, say).
+pub fn params_of(cfg: &Config) -> Result<IndexParams> {
+    let p = IndexParams {
+        band: (cfg.band * WEIGHT_SCALE as f64).round() as u64,
+        max_weight: cfg.methodology.max_weight,
+        unlock_haircut: cfg.methodology.unlock_haircut,
+        pure_play_share: cfg.methodology.pure_play_share,
+        ..IndexParams::default()
+    };
+    p.validate()
+        .map_err(|e| anyhow!("the program cannot run these settings: {e}"))?;
+    Ok(p)
+}
+
+/// One path through the program under `params`: `prices[day][k]` of every universe token;
+/// the tokens with a feed are listed (the others cannot be priced on-chain and are never
+/// eligible), each at its day-0 target. Every trade and each day's NAV.
 pub fn run_path(
-    tokens: &[Token],
+    universe: &[Token],
     prices: &[Vec<f64>],
     cfg: &Config,
     params: IndexParams,
 ) -> Result<PathRun> {
-    let (mut sim, rows) = seeded_sim(tokens, &prices[0], cfg, params)?;
-    let usd = usd_path(prices)?;
+    let keep: Vec<usize> = (0..universe.len())
+        .filter(|k| universe[*k].feed_id.is_some())
+        .collect();
+    let tokens = listable(universe)?;
+    let prices: Vec<Vec<f64>> = prices
+        .iter()
+        .map(|day| keep.iter().map(|k| day[*k]).collect())
+        .collect();
+    let (mut sim, rows) = seeded_sim(&tokens, &prices[0], cfg, params)?;
+    let usd = usd_path(&prices)?;
     let s = schedule(cfg, &params)?;
     // The simulation never waits: one poll runs the whole path.
     let mut run = std::pin::pin!(drive(&mut sim, &usd, &rows, &s, |_| {}));

@@ -178,13 +178,18 @@ pub fn print(r: &Report, out: &mut impl Write) -> Result<()> {
     )?;
     writeln!(
         out,
-        "rebalance: every {} days ({} reviews after the day-0 build); buffer band ±{:.0}% of \
-         target; cost {} bps per unit traded; start NAV {}\n",
+        "rebalance: every {} days ({} reviews after the day-0 build); start NAV {}\n\
+         buffer: the program's own code and default policy (band ±{:.0}% of target; trades in the \
+         day after each review, out-of-band legs stopped just inside the band's edge; the keeper \
+         swaps when the auction's reward covers its {} bps of costs; the vault pays the reward, \
+         keeps the oracle spread)\nfull: every constituent to target at each review, {} bps per \
+         unit traded\n",
         r.review_every_days,
         r.reviews,
+        whole_usd(r.initial_nav),
         r.band * 100.0,
         r.cost_bps,
-        whole_usd(r.initial_nav)
+        r.cost_bps,
     )?;
     let row = |s: &StrategyFigures| {
         vec![
@@ -272,8 +277,8 @@ pub fn print(r: &Report, out: &mut impl Write) -> Result<()> {
         .collect();
     writeln!(
         out,
-        "per review (out of band: buffer constituents outside their band before trading; \
-         names traded include the in-band names absorbing the cash)"
+        "per review (out of band: buffer constituents outside their band after the review, before \
+         trading; buffer names traded: the constituents its swaps paid in or out in the window)"
     )?;
     write!(
         out,

@@ -72,10 +72,10 @@ fn buffer_trades_less_than_full_and_the_chart_is_written() {
     );
     assert!(r.buffer.cost_per_year < r.full.cost_per_year);
     assert!(r.buffer.total_cost_usd < r.full.total_cost_usd);
-    // Costs are 30 bps on both legs of the one-way turnover.
-    for s in [&r.buffer, &r.full] {
-        assert!((s.cost_per_year - 2.0 * 0.003 * s.turnover_per_year).abs() < 1e-12);
-    }
+    // The full rebalance pays 30 bps on both legs of its one-way turnover; the buffer, the
+    // program's, what its swaps cost the vault: at most the largest reward on what it trades.
+    assert!((r.full.cost_per_year - 2.0 * 0.003 * r.full.turnover_per_year).abs() < 1e-12);
+    assert!(r.buffer.cost_per_year <= 0.005 * r.buffer.turnover_per_year);
     let within = r.correlations.within_sector.unwrap();
     let cross = r.correlations.cross_sector.unwrap();
     assert!(within > cross, "within {within} cross {cross}");
