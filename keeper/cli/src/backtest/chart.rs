@@ -241,12 +241,12 @@ fn draw_header(svg: &mut String, r: &Report) {
     let _ = writeln!(svg, r##"<rect width="{W}" height="{H}" fill="#ffffff"/>"##);
     let _ = writeln!(
         svg,
-        r##"<text x="{}" y="30" text-anchor="middle" font-size="19" font-weight="bold">aidx backtest: quarterly buffer vs full rebalance vs uncapped market cap</text>"##,
+        r##"<text x="{}" y="30" text-anchor="middle" font-size="19" font-weight="bold">aidx backtest: the program's buffer vs full rebalance vs uncapped market cap</text>"##,
         W / 2.0
     );
     let _ = writeln!(
         svg,
-        r##"<text x="{}" y="52" text-anchor="middle" fill="#555555">simulated prices, seed {}, {} years, reviews every {} days, band ±{:.0}%, cost {} bps per unit traded</text>"##,
+        r##"<text x="{}" y="52" text-anchor="middle" fill="#555555">simulated prices, seed {}, {} years, reviews every {} days, band ±{:.0}% (the program's own code), full rebalance at {} bps per unit traded</text>"##,
         W / 2.0,
         r.seed,
         r.years,
