@@ -204,6 +204,12 @@ pub fn holder_events(events: &[AidxEvent], out: &mut impl Write) -> Result<()> {
 }
 
 /// `aidx plan` as tables: what is out of band, the swaps and their reward now.
+/// A unix time as RFC 3339 UTC, to the second (`humantime`).
+fn utc(unix: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
 pub fn plan(p: &Plan, index: &Index, out: &mut impl Write) -> Result<()> {
     for d in p.deviations.iter().filter(|d| d.quarantined) {
         writeln!(
@@ -225,6 +231,8 @@ pub fn plan(p: &Plan, index: &Index, out: &mut impl Write) -> Result<()> {
                 pct(d.target as u128),
                 format!("{}-{}", pct(d.band_low as u128), pct(d.band_high as u128)),
                 if d.weight > d.target { "over" } else { "under" }.into(),
+                pct(d.clip_at as u128),
+                if d.tradeable { "yes" } else { "no" }.into(),
             ]
         })
         .collect();
@@ -242,11 +250,27 @@ pub fn plan(p: &Plan, index: &Index, out: &mut impl Write) -> Result<()> {
                 ("weight", Align::Right),
                 ("target", Align::Right),
                 ("band", Align::Right),
-                ("", Align::Left)
+                ("", Align::Left),
+                ("trade to", Align::Right),
+                ("tradeable now", Align::Left)
             ],
             &out_rows
         )
     )?;
+    match (p.window_ends_at, p.window_open) {
+        (0, _) => writeln!(out, "rebalance window: any time")?,
+        (end, true) => writeln!(
+            out,
+            "rebalance window: open until {} (it opens when targets change)",
+            utc(end)
+        )?,
+        (end, false) => writeln!(
+            out,
+            "rebalance window: closed since {}; until targets change only a row above the breach \
+             weight or winding down may trade",
+            utc(end)
+        )?,
+    }
     writeln!(
         out,
         "auction: {} s since the imbalance was recorded, reward now {}",

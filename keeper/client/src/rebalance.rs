@@ -87,6 +87,10 @@ pub struct Plan {
     pub reward_now: u64,
     /// Seconds since the imbalance was recorded (0: none recorded).
     pub auction_elapsed: i64,
+    /// Whether the rebalance window is open (every out-of-band row may trade).
+    pub window_open: bool,
+    /// Unix time the window closes (0: the index trades any time).
+    pub window_ends_at: i64,
 }
 
 /// Plans the swaps that bring every tradeable constituent back inside its band (to its clip
@@ -227,11 +231,18 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
             reward: r,
         });
     }
+    let window = i64::from(index.params.rebalance_window_secs);
     Ok(Plan {
         deviations,
         swaps,
         reward_now: r,
         auction_elapsed: elapsed,
+        window_open: index.window_open(now),
+        window_ends_at: if window == 0 {
+            0
+        } else {
+            index.window_opened_at.saturating_add(window)
+        },
     })
 }
 
