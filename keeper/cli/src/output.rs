@@ -51,6 +51,66 @@ pub fn holder_json(out: &mut impl Write, e: &aidx_client::holder::Executed) -> R
     )
 }
 
+/// A review's plan: each row's posted rank and the rules' decision, and the tokens the rules
+/// admit that the table lacks.
+pub fn review_plan(
+    out: &mut impl Write,
+    p: &aidx_client::review::ReviewPlan,
+    dry_run: bool,
+) -> Result<()> {
+    let rows: Vec<Vec<String>> = p
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.symbol.clone(),
+                if r.rank == 0 {
+                    "-".into()
+                } else {
+                    r.rank.to_string()
+                },
+                if r.member { "yes" } else { "no" }.into(),
+                r.decision.clone(),
+            ]
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        if dry_run {
+            "review (dry run: nothing posted):"
+        } else {
+            "review:"
+        }
+    )?;
+    write!(
+        out,
+        "{}",
+        render(
+            &[
+                ("token", Align::Left),
+                ("rank", Align::Right),
+                ("member", Align::Left),
+                ("decision", Align::Left)
+            ],
+            &rows
+        )
+    )?;
+    if !p.entrants_outside.is_empty() {
+        writeln!(
+            out,
+            "the rules admit {} not in the table: add {} (add-constituent) and review again",
+            p.entrants_outside.join(", "),
+            if p.entrants_outside.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        )?;
+    }
+    Ok(())
+}
+
 /// Each event on its own line, as debug text (what `aidx admin` shows).
 pub fn event_lines(out: &mut impl Write, events: &[AidxEvent], indent: &str) -> Result<()> {
     for e in events {

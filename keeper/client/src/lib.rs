@@ -56,6 +56,7 @@ pub mod pyth;
 pub mod rebalance;
 pub mod replay;
 pub mod retry;
+pub mod review;
 pub mod rpc;
 pub mod sim;
 pub mod targets;

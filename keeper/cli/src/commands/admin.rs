@@ -152,6 +152,15 @@ impl ParamChanges {
 pub enum AdminCommand {
     /// Change parameters (each bounded; the event shows old and new).
     SetParams(ParamChanges),
+    /// A methodology review (run with --signer the methodology authority): post every row's
+    /// facts from the universe with its rank as the membership rules rank it with the index's
+    /// members, then recompute the targets (due, or opened with open-review). A dry run shows
+    /// what would be posted and decided.
+    Review {
+        /// Universe CSV (defaults to the bundled sample universe).
+        #[arg(long, env = "AIDX_UNIVERSE")]
+        universe: Option<std::path::PathBuf>,
+    },
     /// Set the methodology authority, guardian and fee recipient (wallet names or keys).
     SetRoles {
         #[arg(long, env = "AIDX_METHODOLOGY_AUTHORITY")]
@@ -238,6 +247,7 @@ impl AdminCommand {
     pub fn resolve(self, book: &Book, current: IndexParams) -> Result<Action> {
         let key = |v: Option<String>| v.map(|s| book.key_of(&s)).transpose();
         Ok(match self {
+            AdminCommand::Review { .. } => bail!("a review is several transactions: see `run`"),
             AdminCommand::SetParams(changes) => Action::SetParams(changes.apply(current)?),
             AdminCommand::SetRoles {
                 methodology_authority,
@@ -275,15 +285,53 @@ pub async fn run<C: Chain>(
     command: AdminCommand,
     dry_run: bool,
 ) -> Result<AdminOutcome> {
+    if let AdminCommand::Review { universe } = &command {
+        let (_, events) = review(chain, book, signer, universe.as_deref(), dry_run).await?;
+        return Ok(AdminOutcome { dry_run, events });
+    }
     let index = chain.load_index(&book.index_key()?).await?;
     let action = command.resolve(book, index.params)?;
     admin::execute(chain, book, signer, action, dry_run).await
+}
+
+/// `admin review`: the plan, and the events when not a dry run.
+pub async fn review<C: Chain>(
+    chain: &mut C,
+    book: &Book,
+    signer: &str,
+    universe: Option<&std::path::Path>,
+    dry_run: bool,
+) -> Result<(aidx_client::review::ReviewPlan, Vec<AidxEvent>)> {
+    let tokens = aidx_client::universe::parse(&super::read_universe(universe)?)?;
+    aidx_client::review::run(chain, book, &tokens, signer, dry_run).await
 }
 
 impl AdminArgs {
     /// Resolves, simulates and (unless a dry run) sends the action.
     pub async fn execute(self, out: &mut impl Write) -> Result<()> {
         let mut o = self.chain.open().await?;
+        if let AdminCommand::Review { universe } = &self.action {
+            let spinner = o.spinner("posting the review's inputs and recomputing", self.json);
+            let r = review(
+                &mut o.chain,
+                &o.book,
+                &self.signer,
+                universe.as_deref(),
+                self.dry_run,
+            )
+            .await;
+            spinner.finish_and_clear();
+            let (plan, events) = r?;
+            if self.json {
+                let events: Vec<serde_json::Value> = events
+                    .iter()
+                    .map(|e| serde_json::json!({ "event": e.name(), "detail": format!("{e:?}") }))
+                    .collect();
+                return output::json(out, &serde_json::json!({ "plan": plan, "events": events }));
+            }
+            output::review_plan(out, &plan, self.dry_run)?;
+            return output::event_lines(out, &events, "");
+        }
         let spinner = o.spinner("simulating, sending and confirming", self.json);
         let outcome = run(
             &mut o.chain,

@@ -281,3 +281,109 @@ async fn admin_commands_on_a_saved_chain() {
         "{ev:?}"
     );
 }
+
+/// `aidx admin review` on the 43-token universe's index (20 members): a dry run posts nothing
+/// and keeps everyone; after THETA's circulating supply falls (rank 20 to beyond 22, the
+/// buffer) and SYXJ's rises (rank 21, not in the table, to 1), the review posts every row's
+/// rank, THETA exits and winds down, and SYXJ is named as an entrant the table lacks (its place
+/// is left for it: no candidate in the table fills it).
+#[tokio::test]
+async fn a_review_posts_ranks_and_changes_membership_on_chain() {
+    use aidx::events::{TargetsRecomputed, MEMBERSHIP_EXITS, MEMBERSHIP_STAYS};
+    use aidx_client::{events_of, DevChain as _};
+    let csv = include_str!("../data/universe-43.csv");
+    let path = std::env::temp_dir().join(format!("aidx-review-{}.state", std::process::id()));
+    let mut sink = Vec::new();
+    aidx_cli::demo::run_with(aidx_cli::demo::Setup::random(), csv, &mut sink, Some(&path))
+        .await
+        .expect("demo");
+    let (mut chain, book) = aidx_embedded::state::load(&path).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    let index_key = book.index_key().unwrap();
+    let dir = std::env::temp_dir().join(format!("aidx-review-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+
+    // As the universe stands: every member stays, nothing is posted by a dry run.
+    let same = write("same.csv", csv);
+    let before = chain.account_data(&index_key).await.unwrap();
+    let (plan, events) =
+        aidx_cli::commands::admin::review(&mut chain, &book, "admin", Some(&same), true)
+            .await
+            .unwrap();
+    assert!(events.is_empty());
+    assert_eq!(chain.account_data(&index_key).await.unwrap(), before);
+    assert_eq!(plan.rows.len(), 20);
+    assert!(
+        plan.rows.iter().all(|r| r.decision == "stays" && r.member),
+        "{:?}",
+        plan.rows
+    );
+    assert!(plan.entrants_outside.is_empty());
+
+    // THETA falls out of the buffer; SYXJ, outside the table, jumps to the top.
+    let moved = csv
+        .lines()
+        .map(|l| {
+            if l.starts_with("THETA,") {
+                l.replace(",1000000000,", ",10000000,")
+            } else if l.starts_with("SYXJ,") {
+                l.replace(",300000000,", ",300000000000,")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let moved = write("moved.csv", &moved);
+    chain.publish_prices(&book, &[], 10).await.unwrap();
+    run_admin(
+        &mut chain,
+        &book,
+        "admin",
+        AdminAction::OpenReview,
+        false,
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap();
+    let (plan, events) =
+        aidx_cli::commands::admin::review(&mut chain, &book, "admin", Some(&moved), false)
+            .await
+            .unwrap();
+    assert_eq!(plan.entrants_outside, ["SYXJ"]);
+    let theta = book.row_of("THETA").unwrap();
+    assert_eq!(plan.rows[theta].decision, "exits");
+    assert!(plan.rows[theta].rank > 22, "{:?}", plan.rows[theta]);
+    let e = events_of::<TargetsRecomputed>(&events)
+        .pop()
+        .expect("TargetsRecomputed");
+    for (row, m) in e.membership.iter().enumerate() {
+        let want = if row == theta {
+            MEMBERSHIP_EXITS
+        } else {
+            MEMBERSHIP_STAYS
+        };
+        assert_eq!(*m, want, "row {row}");
+    }
+    assert_eq!(e.inputs[theta].rank, plan.rows[theta].rank);
+    let index = chain.index(&index_key).await.unwrap();
+    let c = &index.constituents()[theta];
+    assert_eq!(
+        (c.status, c.target_weight, c.member),
+        (aidx::state::ConstituentStatus::WindingDown as u8, 0, 0)
+    );
+    assert_eq!(
+        index
+            .constituents()
+            .iter()
+            .filter(|c| c.member == 1)
+            .count(),
+        19
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
