@@ -125,6 +125,7 @@ aidx_events!(
     TargetsRecomputed,
     ImbalanceStarted,
     ImbalanceCleared,
+    BreachClock,
     RebalanceSwapped,
     FeesAccrued,
     FeesClaimed,

@@ -132,19 +132,26 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let elapsed = if index.imbalance_started_at == 0 {
-        0
-    } else {
-        now - index.imbalance_started_at
+    let elapsed_since = |start: i64| if start == 0 { 0 } else { now - start };
+    let reward_since = |start: i64| {
+        reward(
+            elapsed_since(start),
+            index.params.auction_duration_secs,
+            index.params.auction_max_reward_bps,
+        )
     };
-    let r = reward(
-        elapsed,
-        index.params.auction_duration_secs,
-        index.params.auction_max_reward_bps,
-    )?;
+    let elapsed = elapsed_since(index.imbalance_started_at);
+    let r = reward_since(index.imbalance_started_at)?;
+    // Outside the window a breach is priced on the breach clock, an exit on the index's.
+    let r_breach = reward_since(index.breach_started_at)?;
+    let window_open = index.window_open(now);
+    let is_exit = |row: usize| Index::is_exit(&index.constituents()[row]);
 
     // Deviation from the clip point in USD at mid (positive: overweight), simulated swap by
-    // swap: an out-of-band row's is its target or band edge, an in-band row's its target.
+    // swap: an out-of-band row's is its target or band edge, an in-band row's its target (or,
+    // bought at the cap, just under it). A row on the wrong side of its target to trade that
+    // way (between its clip point and its target) has none: the program only sells a row above
+    // its target and buys one below.
     let goals: Vec<u64> = deviations.iter().map(|d| d.clip_at).collect();
     let total = nav(&h, PriceSide::Mid, Rounding::Down)?;
     let mut value: Vec<i128> = h
@@ -152,13 +159,16 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
         .map(|x| Ok(x.value(PriceSide::Mid, Rounding::Down)? as i128))
         .collect::<Result<_>>()?;
     let dev = |value: &[i128], i: usize| -> Result<i128> {
-        Ok(value[i]
-            - mul_div(
-                total,
-                goals[i] as u128,
-                WEIGHT_SCALE as u128,
-                Rounding::Down,
-            )? as i128)
+        let at = |w: u64| -> Result<i128> {
+            Ok(mul_div(total, w as u128, WEIGHT_SCALE as u128, Rounding::Down)? as i128)
+        };
+        let d = value[i] - at(goals[i])?;
+        let t = at(targets[i])?;
+        Ok(if (d > 0 && value[i] <= t) || (d < 0 && value[i] >= t) {
+            0
+        } else {
+            d
+        })
     };
     let tradeable = |value: &[i128], i: usize| -> Result<bool> {
         let wi = mul_div(
@@ -205,18 +215,28 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
             break;
         }
         let (row_in, row_out) = if d > 0 { (j, i) } else { (i, j) };
-        let amount_in = h[row_in].amount_for(x as u128, PriceSide::Mid, Rounding::Down)?;
-        if amount_in == 0 {
-            break;
-        }
+        let mut amount_in = h[row_in].amount_for(x as u128, PriceSide::Mid, Rounding::Down)?;
         let legs = SwapLegs {
             inp: h[row_in],
             out: h[row_out],
             limit_in: goals[row_in],
             limit_out: goals[row_out],
             nav_mid: total,
-            reward: r,
+            reward: if !window_open && !is_exit(row_out) {
+                r_breach
+            } else {
+                r
+            },
         };
+        // An exit is sold out: ask for twice its value at mid (it is paid out at price + conf);
+        // the program takes the least amount that buys it whole.
+        let out_dev = if d > 0 { d } else { dj };
+        if is_exit(row_out) && x == out_dev.abs() {
+            amount_in = amount_in.saturating_mul(2).max(1);
+        }
+        if amount_in == 0 {
+            break;
+        }
         let q = legs.price(amount_in)?;
         value[row_in] += x;
         value[row_out] -= x;
@@ -228,7 +248,7 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
             amount_in,
             expected_out: q.amount_out,
             value_usd: x as u128,
-            reward: r,
+            reward: legs.reward,
         });
     }
     let window = i64::from(index.params.rebalance_window_secs);

@@ -14,7 +14,7 @@ use crate::targets::input_row;
 use crate::universe::Token;
 use crate::{instructions as ix, price_feed_accounts};
 use aidx::events::MethodologyInputRow;
-use aidx::math::membership::{select_members, MemberState};
+use aidx::math::membership::{fill_to_cap, select_members, MemberState};
 use aidx::state::{ConstituentStatus, Index};
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
@@ -63,8 +63,12 @@ pub fn plan(index: &Index, book: &Book, universe: &[Token]) -> Result<ReviewPlan
             );
         }
     }
-    let priced: Vec<Token> = universe
+    // The universe as the program's review sees it: a row winding down or quarantined is left
+    // out of the decision (and so of the ranks, which count only the tokens that could take a
+    // place); the table's rows at their stored oracle price.
+    let considered: Vec<Token> = universe
         .iter()
+        .filter(|t| row_of(t).is_none_or(|r| !aside(r)))
         .map(|t| match row_of(t) {
             Some(r) if rows[r].price > 0 => Token {
                 price: rows[r].price as u128,
@@ -73,29 +77,35 @@ pub fn plan(index: &Index, book: &Book, universe: &[Token]) -> Result<ReviewPlan
             _ => t.clone(),
         })
         .collect();
-    let before: Vec<MemberState> = priced
+    let before: Vec<MemberState> = considered
         .iter()
         .map(|t| match row_of(t) {
-            Some(r) if !aside(r) => MemberState {
+            Some(r) => MemberState {
                 member: rows[r].member == 1,
                 reviews_under_entry: rows[r].reviews_under_entry,
             },
-            _ => MemberState::default(),
+            None => MemberState::default(),
         })
         .collect();
-    let facts: Vec<_> = priced.iter().map(Token::facts).collect();
-    let decisions = select_members(
-        &facts,
-        &before,
-        &index.params.methodology(),
-        &index.params.membership(),
-    )
-    .map_err(|e| anyhow!("membership: {e}"))?;
+    let facts: Vec<_> = considered.iter().map(Token::facts).collect();
+    let methodology = index.params.methodology();
+    let mut decisions = select_members(&facts, &before, &methodology, &index.params.membership())
+        .map_err(|e| anyhow!("membership: {e}"))?;
+    if index.params.max_members > 0 {
+        fill_to_cap(&mut decisions, methodology.max_weight);
+    }
     let mut inputs = vec![];
     let mut out_rows = vec![];
     for (r, c) in rows.iter().enumerate() {
-        let k = universe.iter().position(|t| t.symbol == book.symbol(r));
-        let posted = k.map(|k| input_row(&priced[k], c.mint, decisions[k].rank));
+        let k = considered.iter().position(|t| t.symbol == book.symbol(r));
+        let posted = match k {
+            Some(k) => Some(input_row(&considered[k], c.mint, decisions[k].rank)),
+            // A row set aside still gets its facts posted (unranked): the review needs none.
+            None => universe
+                .iter()
+                .find(|t| t.symbol == book.symbol(r))
+                .map(|t| input_row(t, c.mint, None)),
+        };
         if let Some(p) = posted {
             inputs.push(p);
         }
@@ -104,13 +114,12 @@ pub fn plan(index: &Index, book: &Book, universe: &[Token]) -> Result<ReviewPlan
             rank: posted.map_or(0, |p| p.rank),
             member: c.member == 1,
             decision: match k {
-                _ if aside(r) => "aside".into(),
-                Some(k) => decisions[k].verb().into(),
-                None => "aside".into(),
+                Some(k) if !aside(r) => decisions[k].verb().into(),
+                _ => "aside".into(),
             },
         });
     }
-    let entrants_outside = priced
+    let entrants_outside = considered
         .iter()
         .zip(&decisions)
         .filter(|(t, d)| d.member && row_of(t).is_none())

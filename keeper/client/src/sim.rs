@@ -107,8 +107,9 @@ pub trait Venue {
     /// The methodology authority posts `rows` observed at `now`, the targets are recomputed,
     /// and a poke records any imbalance (prices published at `now` first).
     async fn review(&mut self, rows: &[MethodologyInputRow], now: i64) -> Result<()>;
-    /// The keeper's rebalance at `now` (prices published at `now` first): the swaps made.
-    async fn rebalance(&mut self, now: i64) -> Result<Vec<Trade>>;
+    /// The keeper's rebalance at `now` (prices published at `now` first): the swaps made, and
+    /// how many planned swaps the program refused (the keeper leaves them out and goes on).
+    async fn rebalance(&mut self, now: i64) -> Result<(Vec<Trade>, usize)>;
 }
 
 /// An index in memory (see the module's documentation).
@@ -194,15 +195,16 @@ impl Venue for Sim {
         self.poke(now)
     }
 
-    async fn rebalance(&mut self, now: i64) -> Result<Vec<Trade>> {
+    async fn rebalance(&mut self, now: i64) -> Result<(Vec<Trade>, usize)> {
         let clock = self.clock(now);
         let mut trades = vec![];
+        let mut refused = 0;
         let mut rounds_left = self.retries + 1;
         loop {
             self.poke(now)?;
             let p = plan(&self.index, &self.book, now)?;
             if p.swaps.is_empty() {
-                return Ok(trades);
+                return Ok((trades, refused));
             }
             let before = trades.len();
             for s in &p.swaps {
@@ -213,6 +215,7 @@ impl Venue for Sim {
                 // A swap the program refuses is left out, as the keeper leaves out one whose
                 // simulation fails.
                 let Ok(priced) = price_swap(&self.index, s.row_in, s.row_out, &args, &clock) else {
+                    refused += 1;
                     continue;
                 };
                 let e = apply_swap(&mut self.index, &priced, now).map_err(|e| anyhow!("{e}"))?;
@@ -220,7 +223,7 @@ impl Venue for Sim {
             }
             rounds_left -= 1;
             if rounds_left == 0 || trades.len() == before {
-                return Ok(trades);
+                return Ok((trades, refused));
             }
         }
     }
@@ -287,7 +290,7 @@ impl<C: DevChain> Venue for ChainVenue<C> {
         Ok(())
     }
 
-    async fn rebalance(&mut self, now: i64) -> Result<Vec<Trade>> {
+    async fn rebalance(&mut self, now: i64) -> Result<(Vec<Trade>, usize)> {
         let report = rebalance(
             &mut self.chain,
             &self.book,
@@ -297,14 +300,12 @@ impl<C: DevChain> Venue for ChainVenue<C> {
             false,
         )
         .await?;
-        if report.swaps_failed > 0 {
-            bail!("{} swaps failed: {:?}", report.swaps_failed, report.notes);
-        }
-        Ok(report
+        let trades = report
             .swapped
             .iter()
             .map(|e| Trade::of_event(e, now))
-            .collect())
+            .collect();
+        Ok((trades, report.swaps_failed))
     }
 }
 
@@ -333,6 +334,8 @@ pub struct PathRun {
     pub navs: Vec<u128>,
     /// Each review: its day and how many rows were out of band after it, before any trade.
     pub reviews: Vec<(usize, usize)>,
+    /// Planned swaps the program refused (left out by the keeper).
+    pub refused: usize,
 }
 
 /// precision: USD_SCALE. NAV at mid of every row at its stored price.
@@ -380,7 +383,9 @@ pub async fn drive<V: Venue>(
                 if tk > t {
                     venue.publish(&prices_at(d, tk), tk).await?;
                 }
-                run.trades.extend(venue.rebalance(tk).await?);
+                let (trades, refused) = venue.rebalance(tk).await?;
+                run.trades.extend(trades);
+                run.refused += refused;
             }
         }
         run.navs.push(nav_mid(&venue.index().await?)?);

@@ -294,7 +294,9 @@ pub enum AidxError {
     InvalidClip,
     #[msg("Outside the rebalance window only a constituent out of band above the breach weight can be sold")]
     OutsideRebalanceWindow,
-    #[msg("Max members must be at most the table's size")]
+    #[msg(
+        "Max members must be at most the table's size, and enough for the cap (at least 1 / cap)"
+    )]
     InvalidMaxMembers,
     #[msg("Rank buffer must be at most half the max members (when there is a count)")]
     InvalidRankBuffer,

@@ -268,6 +268,18 @@ pub struct ImbalanceStarted {
     pub targets: Vec<u64>,
 }
 
+/// The breach clock (outside the rebalance window, a row out of band above the breach weight
+/// may be sold; its auction runs from when the breach was first recorded): started at
+/// `started_at` = `at`, or (`cleared`) no breach left at `at`.
+#[event]
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreachClock {
+    pub index: Pubkey,
+    pub at: i64,
+    pub started_at: i64,
+    pub cleared: bool,
+}
+
 /// Every constituent is back inside its band: the auction ends.
 #[event]
 #[derive(Debug, Clone, PartialEq)]

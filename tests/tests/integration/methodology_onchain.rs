@@ -468,8 +468,9 @@ async fn a_dead_feed_on_a_winding_down_row_does_not_stop_reviews() {
     assert!(now - c.publish_time > IndexParams::default().oracle_max_age_secs as i64);
 }
 
-/// The membership rules on-chain, on posted ranks (nine rows, at most six members, a buffer of
-/// one rank, cap 20%): the first review takes the top six; a member beyond rank N + b exits
+/// The membership rules on-chain, on posted ranks (nine rows, six seeded and three candidates
+/// holding nothing, at most six members, a buffer of one rank, cap 20%): the first review
+/// takes the top six (the candidates stay candidates); a member beyond rank N + b exits
 /// (its row winds down, target 0) while one at N + b stays and a newcomer at rank 1 enters; a
 /// member under the $5M entry floor (above the $4M exit floor) stays one review and leaves at
 /// the second in a row, and the best-ranked newcomer fills its place. An exit can be sold
@@ -485,7 +486,10 @@ async fn membership_on_chain_admits_keeps_and_winds_down() {
     args.params.max_members = 6;
     args.params.rank_buffer = 1;
     args.params.max_weight = aidx::state::MAX_MAX_WEIGHT;
-    let fx = t.create_index_with(args, ROWS, |_| 1_000).await;
+    // Rows 0-5 seeded; rows 6-8 candidates holding nothing yet.
+    let fx = t
+        .create_index_of(args, &mixed_rows(ROWS, |i| if i < 6 { 1_000 } else { 0 }))
+        .await;
     t.seed(&fx).await;
     let prices = vec![USD_SCALE; ROWS];
     // Every row $1M of circulating cap at $1; `ranks[i]`, `volume[i]` whole USD.
@@ -545,6 +549,9 @@ async fn membership_on_chain_admits_keeps_and_winds_down() {
     let index = t.index(&fx).await;
     let members: Vec<u8> = index.constituents().iter().map(|c| c.member).collect();
     assert_eq!(members, [1, 1, 1, 1, 1, 1, 0, 0, 0]);
+    assert!(index.constituents()[6..]
+        .iter()
+        .all(|c| c.status == ConstituentStatus::Active as u8 && c.balance == 0));
 
     // 2. Row 0 falls to rank 8 (> N + b = 7): exits. Row 5 at rank 7: stays. Row 6 at rank 1:
     // enters. Row 1 under the entry floor: stays, one review counted.
@@ -606,7 +613,7 @@ async fn membership_on_chain_admits_keeps_and_winds_down() {
 
     // An exit is sold whenever a keeper will: outside the window, row 0 (winding down, still
     // holding tokens) may be traded, and a swap paying in row 2 (under its target) for it goes
-    // through; row 7 (a member far above its target: the rows' decimals differ) may not.
+    // through; row 7 (just in, holding nothing yet: out of band below) may not.
     let opened = index.window_opened_at;
     t.warp_to_time(opened + 2 * 86_400).await;
     events(t.set_prices(&fx, &prices, 10).await);
@@ -655,4 +662,58 @@ async fn membership_on_chain_admits_keeps_and_winds_down() {
     ranks[3] = 2;
     let r = review(&mut t, &fx, rows(ranks, volume), &prices).await;
     assert_aidx_error(&r, AidxError::RankDuplicate);
+}
+
+/// Founding rows the first review leaves out while they hold tokens wind down (sold through
+/// rebalancing, then removable), rather than staying active at target 0; too few members for
+/// the cap are refused as a parameter.
+#[tokio::test]
+async fn founding_rows_left_out_with_tokens_wind_down() {
+    use aidx::events::{MEMBERSHIP_ENTERS as IN, MEMBERSHIP_OUT as OUT};
+    use aidx::state::ConstituentStatus;
+    const ROWS: usize = 8;
+    let mut t = TestContext::new().await;
+    let mut args = t.default_args();
+    args.params.max_members = 6;
+    args.params.rank_buffer = 1;
+    args.params.max_weight = aidx::state::MAX_MAX_WEIGHT;
+    let fx = t.create_index_with(args.clone(), ROWS, |_| 1_000).await;
+    t.seed(&fx).await;
+    let now = t.now().await;
+    let rows: Vec<_> = (0..ROWS)
+        .map(|i| MethodologyInputRow {
+            mint: fx.constituents[i].mint,
+            circulating_supply: 1_000_000,
+            avg_daily_volume_usd: 10_000_000,
+            depth_usd: None,
+            unlock: false,
+            sub_sector: (i % 7) as u8,
+            bucket: 0,
+            rank: i as u16 + 1,
+        })
+        .collect();
+    events(post_inputs(&mut t, &fx, now, rows).await);
+    events(t.set_prices(&fx, &[USD_SCALE; ROWS], 10).await);
+    let e = events_of::<TargetsRecomputed>(&events(recompute(&mut t, &fx).await))
+        .pop()
+        .unwrap();
+    assert_eq!(e.membership, [IN, IN, IN, IN, IN, IN, OUT, OUT]);
+    let index = t.index(&fx).await;
+    let status: Vec<u8> = index.constituents().iter().map(|c| c.status).collect();
+    let (a, w) = (
+        ConstituentStatus::Active as u8,
+        ConstituentStatus::WindingDown as u8,
+    );
+    assert_eq!(status, [a, a, a, a, a, a, w, w]);
+    assert!(index.constituents()[6..]
+        .iter()
+        .all(|c| c.balance > 0 && c.target_weight == 0));
+
+    // Six members cannot hold a 15% cap (90%): refused as a parameter; seven can.
+    let mut bad = args;
+    bad.params.max_weight = aidx::state::MIN_MAX_WEIGHT;
+    bad.params.max_members = 6;
+    assert!(bad.params.validate().is_err());
+    bad.params.max_members = 7;
+    assert!(bad.params.validate().is_ok());
 }

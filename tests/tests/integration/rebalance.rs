@@ -2532,3 +2532,69 @@ async fn policy_the_edge_clip_stops_just_inside_the_band() {
         }
     }
 }
+
+/// An exit left unsold holds the index's auction clock past the window, but a breach that
+/// appears later is priced on a clock of its own, starting at 0; the exit is then sold out
+/// whole, whatever its weight rounds to, and removed.
+#[tokio::test]
+async fn policy_a_breach_has_its_own_clock_and_an_exit_is_sold_out() {
+    let Setup { mut t, fx, caller } = seeded(N, |p| {
+        default_policy(p);
+        p.breach_weight_bps = 1_500;
+    })
+    .await;
+    // Row 7 winds down (the window opens): the refresh starts the index's clock.
+    let mint7 = fx.constituents[7].mint;
+    let ix = client::wind_down_constituent(&fx.key, &fx.admin.pubkey(), mint7);
+    events(t.send(ix, &[&fx.admin]).await);
+    post(&mut t, &fx, &prices_n(N, &[]), 0).await;
+    let ev = events(t.refresh_prices(&fx).await);
+    assert_eq!(starts(&ev), 1, "{ev:?}");
+    let main = t.index(&fx).await.imbalance_started_at;
+    // Two days on, the window closed: the exit still holds the clock.
+    t.warp_to_time(main + 2 * 86_400).await;
+    post(&mut t, &fx, &prices_n(N, &[]), 0).await;
+    events(t.refresh_prices(&fx).await);
+    assert_eq!(t.index(&fx).await.imbalance_started_at, main);
+    // Row 0 up 60% (18.6% against a 14.3% target, band to 17.1%): out of band above the
+    // breach weight. Its clock starts now.
+    post(&mut t, &fx, &prices_n(N, &[(0, 16 * ONE_USD / 10)]), 0).await;
+    let ev = events(t.refresh_prices(&fx).await);
+    let now = t.now().await;
+    assert!(
+        ev.iter().any(|e| matches!(e, AidxEvent::BreachClock(b)
+            if b.started_at == now && !b.cleared)),
+        "{ev:?}"
+    );
+    // Selling it pays no reward yet (its clock is at 0), though the index's has run two days.
+    let s = swapped(send_swap(&mut t, &fx, &caller, &req(1, 0, u64::MAX)).await);
+    assert_eq!((s.reward, s.auction_elapsed), (0, 0), "{s:?}");
+    assert!(t.index(&fx).await.imbalance_started_at == main);
+    // The exit is sold out by requests that buy at least its balance, then removed.
+    for i in 1..7 {
+        let balance = t.index(&fx).await.constituents()[7].balance;
+        if balance == 0 {
+            break;
+        }
+        let r = send_swap(&mut t, &fx, &caller, &req(i, 7, u64::MAX)).await;
+        if r.is_ok() {
+            events(r);
+        }
+    }
+    assert_eq!(t.index(&fx).await.constituents()[7].balance, 0);
+    t.chain
+        .create_ata(
+            &fx.admin.pubkey(),
+            &mint7,
+            &fx.constituents[7].token_program,
+        )
+        .await
+        .unwrap();
+    let index = t.index(&fx).await;
+    let ix = client::remove_constituent(&fx.key, &index, &fx.admin.pubkey(), 7);
+    let ev = events(t.send(ix, &[&fx.admin]).await);
+    assert!(
+        matches!(&ev[..], [AidxEvent::ConstituentRemoved(_)]),
+        "{ev:?}"
+    );
+}

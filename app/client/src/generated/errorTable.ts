@@ -136,7 +136,7 @@ export const AIDX_ERROR_TABLE: ReadonlyMap<number, { name: string; message: stri
   [6128, { name: "InvalidBreachWeight", message: "Breach weight must be 0 (none) or between the cap and 100%" }],
   [6129, { name: "InvalidClip", message: "Clip must be 0 (target) or 1 (band edge)" }],
   [6130, { name: "OutsideRebalanceWindow", message: "Outside the rebalance window only a constituent out of band above the breach weight can be sold" }],
-  [6131, { name: "InvalidMaxMembers", message: "Max members must be at most the table's size" }],
+  [6131, { name: "InvalidMaxMembers", message: "Max members must be at most the table's size, and enough for the cap (at least 1 / cap)" }],
   [6132, { name: "InvalidRankBuffer", message: "Rank buffer must be at most half the max members (when there is a count)" }],
   [6133, { name: "InvalidExitVolume", message: "Exit volume must be at most the entry floor ($5M)" }],
   [6134, { name: "InvalidReviewsUnderEntry", message: "Reviews under the entry floor must be at most 8" }],

@@ -9,6 +9,8 @@ import {
   type AdminAccepted,
   getAdminProposedDecoder,
   type AdminProposed,
+  getBreachClockDecoder,
+  type BreachClock,
   getConstituentAddedDecoder,
   type ConstituentAdded,
   getConstituentQuarantinedDecoder,
@@ -67,6 +69,7 @@ import {
 export type AidxEvent =
   | { name: "AdminAccepted"; data: AdminAccepted }
   | { name: "AdminProposed"; data: AdminProposed }
+  | { name: "BreachClock"; data: BreachClock }
   | { name: "ConstituentAdded"; data: ConstituentAdded }
   | { name: "ConstituentQuarantined"; data: ConstituentQuarantined }
   | { name: "ConstituentReleased"; data: ConstituentReleased }
@@ -103,6 +106,7 @@ export const AIDX_EVENTS: {
 } = {
   AdminAccepted: { discriminator: new Uint8Array([174, 12, 76, 139, 158, 99, 110, 254]), decoder: getAdminAcceptedDecoder },
   AdminProposed: { discriminator: new Uint8Array([129, 249, 226, 227, 199, 82, 110, 243]), decoder: getAdminProposedDecoder },
+  BreachClock: { discriminator: new Uint8Array([8, 161, 114, 245, 48, 167, 106, 233]), decoder: getBreachClockDecoder },
   ConstituentAdded: { discriminator: new Uint8Array([31, 142, 97, 200, 125, 107, 215, 100]), decoder: getConstituentAddedDecoder },
   ConstituentQuarantined: { discriminator: new Uint8Array([226, 12, 7, 201, 24, 177, 83, 199]), decoder: getConstituentQuarantinedDecoder },
   ConstituentReleased: { discriminator: new Uint8Array([12, 100, 175, 76, 117, 220, 52, 228]), decoder: getConstituentReleasedDecoder },

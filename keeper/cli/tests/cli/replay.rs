@@ -136,6 +136,7 @@ async fn replay(tag: &str, params: Option<aidx::state::IndexParams>, reviews: us
         assert!(days.iter().all(|d| d % 91 == 0), "{days:?}");
     }
     assert_eq!(replayed.trades, expected.trades);
+    assert_eq!(replayed.refused, expected.refused);
     assert_eq!(replayed.navs, expected.navs);
     // The same index: balances, targets, prices, the auction clock, the window, the review.
     let on_chain = venue.index().await.unwrap();

@@ -123,6 +123,33 @@ impl Decision {
     }
 }
 
+/// When the members are too few for the cap (fewer than `1 / max_weight`: the methodology
+/// could not weight them, and the review would fail), the best-ranked liquid tokens not in
+/// are admitted (`Filled`) until they are enough, whatever places the rules left for tokens
+/// outside `decisions` (posted ranks): a review must always be able to complete. Returns how
+/// many were admitted.
+pub fn fill_to_cap(decisions: &mut [Decision], max_weight: u64) -> usize {
+    let need = if max_weight == 0 {
+        0
+    } else {
+        crate::math::WEIGHT_SCALE.div_ceil(max_weight) as usize
+    };
+    let mut order: Vec<usize> = (0..decisions.len())
+        .filter(|i| !decisions[*i].member && decisions[*i].rank.is_some())
+        .collect();
+    order.sort_by_key(|i| decisions[*i].rank);
+    let mut admitted = 0;
+    for i in order {
+        if decisions.iter().filter(|d| d.member).count() >= need {
+            break;
+        }
+        decisions[i].member = true;
+        decisions[i].why = Why::Filled;
+        admitted += 1;
+    }
+    admitted
+}
+
 /// Why posted ranks cannot be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RankError {

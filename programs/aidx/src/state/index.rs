@@ -82,7 +82,10 @@ pub struct Index {
     /// Unix time targets last changed (a review, a wind-down, a quarantine or its end, new
     /// parameters; the index's creation before any): the rebalance window opens then.
     pub window_opened_at: i64,
-    pub _reserved: [u64; 11],
+    /// Unix time a breach (outside the window) was first recorded: the start of its own
+    /// auction. 0: none recorded.
+    pub breach_started_at: i64,
+    pub _reserved: [u64; 10],
     pub constituents: [Constituent; MAX_CONSTITUENTS],
 }
 
@@ -476,10 +479,11 @@ impl Index {
             .collect()
     }
 
-    /// New targets (or bands, or rows set aside): a new auction, and the rebalance window
-    /// opens at `now`.
+    /// New targets (or bands, or parameters): a new auction, and the rebalance window opens
+    /// at `now`.
     pub fn targets_changed(&mut self, now: i64) {
         self.imbalance_started_at = 0;
+        self.breach_started_at = 0;
         self.window_opened_at = now;
     }
 
@@ -489,20 +493,39 @@ impl Index {
         w == 0 || now < self.window_opened_at.saturating_add(i64::from(w))
     }
 
+    /// A row winding down that still holds tokens: sold whenever a keeper will, whatever its
+    /// weight rounds to (so that dust never keeps it from being sold out and removed).
+    pub fn is_exit(c: &Constituent) -> bool {
+        c.status == ConstituentStatus::WindingDown as u8 && c.balance > 0
+    }
+
+    /// precision: WEIGHT_SCALE. The breach weight as [`Index::band_holdings`] weigh it: scaled
+    /// up with the targets while a row is quarantined, as [`Index::band_cap`] is; 0: none.
+    pub fn band_breach(&self) -> Result<u64> {
+        let b = u64::from(self.params.breach_weight_bps) * (WEIGHT_SCALE / BPS_SCALE);
+        let (kept, total) = self.target_shares()?;
+        if b == 0 || kept == 0 || kept == total {
+            return Ok(b);
+        }
+        let scaled = mul_div(b as u128, total, kept, Rounding::Down).map_err(AidxError::from)?;
+        Ok(u64::try_from(scaled).map_err(|_| AidxError::MathOverflow)?)
+    }
+
     /// Whether row `c` at weight `w` (of [`Index::band_holdings`]) against band target `t` may
-    /// be traded at `now`: out of band while the window is open; outside it, out of band above
-    /// the breach weight, or winding down (an exit is sold whenever a keeper will).
+    /// be traded at `now`: an exit always (see [`Index::is_exit`]); otherwise out of band while
+    /// the window is open, and outside it only out of band above the breach weight.
     pub fn may_trade(&self, c: &Constituent, w: u64, t: u64, now: i64) -> Result<bool> {
+        self.may_trade_at(c, w, t, now, self.band_breach()?)
+    }
+
+    fn may_trade_at(&self, c: &Constituent, w: u64, t: u64, now: i64, breach: u64) -> Result<bool> {
+        if c.status == ConstituentStatus::WindingDown as u8 {
+            return Ok(c.balance > 0);
+        }
         if nav::band_excess(w, t, self.params.band).map_err(AidxError::from)? == 0 {
             return Ok(false);
         }
-        if self.window_open(now) || c.status == ConstituentStatus::WindingDown as u8 {
-            return Ok(true);
-        }
-        let b = self.params.breach_weight_bps;
-        Ok(w > t
-            && b != 0
-            && u128::from(w) * u128::from(BPS_SCALE) > u128::from(b) * u128::from(WEIGHT_SCALE))
+        Ok(self.window_open(now) || (breach != 0 && w > t && w > breach))
     }
 
     /// Which rows may be traded at `now` at `weights` (of [`Index::band_holdings`]), see
@@ -510,19 +533,34 @@ impl Index {
     /// and hold the auction clock: a reward must not grow while nobody may trade.
     pub fn tradeable(&self, weights: &[u64], now: i64) -> Result<Vec<bool>> {
         let targets = self.band_targets()?;
+        let breach = self.band_breach()?;
         self.constituents()
             .iter()
             .zip(weights.iter().zip(targets))
-            .map(|(c, (w, t))| Ok(!c.is_quarantined() && self.may_trade(c, *w, t, now)?))
+            .map(|(c, (w, t))| Ok(!c.is_quarantined() && self.may_trade_at(c, *w, t, now, breach)?))
             .collect()
+    }
+
+    /// Whether a row breaches now: outside the window, tradeable and not an exit. Breaches
+    /// have an auction clock of their own (`breach_started_at`), so that an exit left unsold
+    /// for weeks, which holds the index's clock, does not hand a breach its maximum reward at
+    /// once.
+    pub fn breaching(&self, tradeable: &[bool], now: i64) -> bool {
+        !self.window_open(now)
+            && self
+                .constituents()
+                .iter()
+                .zip(tradeable)
+                .any(|(c, t)| *t && !Self::is_exit(c))
     }
 
     /// precision: WEIGHT_SCALE. Where a swap stops a row at weight `w` against band target
     /// `t`. Clipping at the target: there. Clipping at the edge: an out-of-band row just
     /// inside its band's inner edge (by [`EDGE_INSET_DIVISOR`]-th of the half band, so that
     /// rounding never leaves it out), never above the cap (the cap holds after every rebalance,
-    /// the band only between them); an in-band row at its target, or, when that is the cap,
-    /// the same inset under it, so that the rewards of the swaps after it do not lift it over.
+    /// the band only between them); an in-band row at its target, except that one bought at
+    /// the cap stops the same inset under it, so that the rewards of the swaps after it do not
+    /// lift it over.
     pub fn clip_limit(&self, w: u64, t: u64) -> Result<u64> {
         if self.params.clip != CLIP_EDGE {
             return Ok(t);
@@ -547,8 +585,11 @@ impl Index {
                 .ok_or(AidxError::MathOverflow)?
                 .min(cap.max(t)),
             (true, false) => t - inside,
-            (false, _) if t >= cap => t - inset(t)? / EDGE_INSET_DIVISOR,
-            (false, _) => t,
+            // Sold from above its target: down to the target.
+            (false, true) => t,
+            // Bought up to the cap: the inset under it.
+            (false, false) if t >= cap => t - inset(t)? / EDGE_INSET_DIVISOR,
+            (false, false) => t,
         })
     }
 
@@ -622,5 +663,69 @@ impl Index {
             AidxError::InvariantViolated
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::CLIP_TARGET;
+
+    /// An index of `targets` (WEIGHT_SCALE) under the default parameters (the edge clip).
+    fn index(targets: &[u64]) -> Box<Index> {
+        let mut index: Box<Index> = Box::new(bytemuck::Zeroable::zeroed());
+        index.params = IndexParams::default();
+        index.num_constituents = targets.len() as u8;
+        for (c, t) in index.constituents.iter_mut().zip(targets) {
+            c.target_weight = *t;
+        }
+        index
+    }
+
+    const PCT: u64 = WEIGHT_SCALE / 100;
+
+    #[test]
+    fn the_edge_clip_never_sells_past_the_target_nor_buys_past_the_cap() {
+        // Cap 15%, band 20%: a capped row's band is 12%-18%, its half band 3%, the inset 0.03%.
+        let i = index(&[15 * PCT, 15 * PCT, 14 * PCT]);
+        let (t, inset) = (15 * PCT, 3 * PCT / 100);
+        // Out of band above: down to the cap (its edge, 18% less the inset, is above it).
+        assert_eq!(i.clip_limit(19 * PCT, t).unwrap(), t);
+        // Out of band below: up to just inside the edge.
+        assert_eq!(i.clip_limit(11 * PCT, t).unwrap(), 12 * PCT + inset);
+        // In band above its target: sold down to the target, never past it.
+        assert_eq!(i.clip_limit(t + PCT / 10, t).unwrap(), t);
+        // In band below a target at the cap: bought to the inset under the cap.
+        assert_eq!(i.clip_limit(t - PCT / 10, t).unwrap(), t - inset);
+        // In band below a target under the cap: to the target.
+        assert_eq!(i.clip_limit(13 * PCT, 14 * PCT).unwrap(), 14 * PCT);
+        // The target clip: always the target.
+        let mut j = index(&[15 * PCT]);
+        j.params.clip = CLIP_TARGET;
+        for w in [11 * PCT, t - 1, t + 1, 19 * PCT] {
+            assert_eq!(j.clip_limit(w, t).unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn an_exit_may_trade_at_any_time_by_its_balance_and_a_breach_by_its_weight() {
+        let mut i = index(&[50 * PCT, 50 * PCT, 0]);
+        i.params.breach_weight_bps = 6_000;
+        i.window_opened_at = 0;
+        let late = i64::from(i.params.rebalance_window_secs) + 1;
+        assert!(!i.window_open(late));
+        i.constituents[2].status = ConstituentStatus::WindingDown as u8;
+        i.constituents[2].balance = 1;
+        // An exit whose weight rounds to 0 still may be traded; without tokens, not.
+        let c = i.constituents[2];
+        assert!(i.may_trade(&c, 0, 0, late).unwrap());
+        i.constituents[2].balance = 0;
+        let c = i.constituents[2];
+        assert!(!i.may_trade(&c, 0, 0, late).unwrap());
+        // Outside the window: out of band above the breach weight trades; below it, not.
+        let c0 = i.constituents[0];
+        assert!(i.may_trade(&c0, 61 * PCT, 50 * PCT, late).unwrap());
+        assert!(!i.may_trade(&c0, 39 * PCT, 50 * PCT, late).unwrap());
+        assert!(i.may_trade(&c0, 39 * PCT, 50 * PCT, 0).unwrap());
     }
 }

@@ -261,8 +261,11 @@ impl IndexParams {
             self.clip == CLIP_TARGET || self.clip == CLIP_EDGE,
             AidxError::InvalidClip
         );
+        // At most the table; enough members for the cap to be feasible.
         require!(
-            usize::from(self.max_members) <= crate::state::MAX_CONSTITUENTS,
+            usize::from(self.max_members) <= crate::state::MAX_CONSTITUENTS
+                && (self.max_members == 0
+                    || u64::from(self.max_members) * self.max_weight >= WEIGHT_SCALE),
             AidxError::InvalidMaxMembers
         );
         require!(

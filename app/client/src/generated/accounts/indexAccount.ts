@@ -118,6 +118,11 @@ export type IndexAccount = {
    * parameters; the index's creation before any): the rebalance window opens then.
    */
   windowOpenedAt: bigint;
+  /**
+   * Unix time a breach (outside the window) was first recorded: the start of its own
+   * auction. 0: none recorded.
+   */
+  breachStartedAt: bigint;
   reserved: Array<bigint>;
   constituents: Array<Constituent>;
 };
@@ -176,6 +181,11 @@ export type IndexAccountArgs = {
    * parameters; the index's creation before any): the rebalance window opens then.
    */
   windowOpenedAt: number | bigint;
+  /**
+   * Unix time a breach (outside the window) was first recorded: the start of its own
+   * auction. 0: none recorded.
+   */
+  breachStartedAt: number | bigint;
   reserved: Array<number | bigint>;
   constituents: Array<ConstituentArgs>;
 };
@@ -208,7 +218,8 @@ export function getIndexAccountEncoder(): FixedSizeEncoder<IndexAccountArgs> {
       ["imbalanceStartedAt", getI64Encoder()],
       ["lastFeeAccrualAt", getI64Encoder()],
       ["windowOpenedAt", getI64Encoder()],
-      ["reserved", getArrayEncoder(getU64Encoder(), { size: 11 })],
+      ["breachStartedAt", getI64Encoder()],
+      ["reserved", getArrayEncoder(getU64Encoder(), { size: 10 })],
       ["constituents", getArrayEncoder(getConstituentEncoder(), { size: 24 })],
     ]),
     (value) => ({ ...value, discriminator: INDEX_ACCOUNT_DISCRIMINATOR }),
@@ -242,7 +253,8 @@ export function getIndexAccountDecoder(): FixedSizeDecoder<IndexAccount> {
     ["imbalanceStartedAt", getI64Decoder()],
     ["lastFeeAccrualAt", getI64Decoder()],
     ["windowOpenedAt", getI64Decoder()],
-    ["reserved", getArrayDecoder(getU64Decoder(), { size: 11 })],
+    ["breachStartedAt", getI64Decoder()],
+    ["reserved", getArrayDecoder(getU64Decoder(), { size: 10 })],
     ["constituents", getArrayDecoder(getConstituentDecoder(), { size: 24 })],
   ]);
 }

@@ -276,7 +276,7 @@ export const AIDX_ERROR__INVALID_BREACH_WEIGHT = 0x17f0; // 6128
 export const AIDX_ERROR__INVALID_CLIP = 0x17f1; // 6129
 /** OutsideRebalanceWindow: Outside the rebalance window only a constituent out of band above the breach weight can be sold */
 export const AIDX_ERROR__OUTSIDE_REBALANCE_WINDOW = 0x17f2; // 6130
-/** InvalidMaxMembers: Max members must be at most the table's size */
+/** InvalidMaxMembers: Max members must be at most the table's size, and enough for the cap (at least 1 / cap) */
 export const AIDX_ERROR__INVALID_MAX_MEMBERS = 0x17f3; // 6131
 /** InvalidRankBuffer: Rank buffer must be at most half the max members (when there is a count) */
 export const AIDX_ERROR__INVALID_RANK_BUFFER = 0x17f4; // 6132
@@ -468,7 +468,7 @@ if (process.env.NODE_ENV !== "production") {
     [AIDX_ERROR__INVALID_DECIMALS]: `Mint has more decimals than the index supports (18)`,
     [AIDX_ERROR__INVALID_EXIT_VOLUME]: `Exit volume must be at most the entry floor ($5M)`,
     [AIDX_ERROR__INVALID_MANAGEMENT_FEE]: `Management fee above its upper bound`,
-    [AIDX_ERROR__INVALID_MAX_MEMBERS]: `Max members must be at most the table's size`,
+    [AIDX_ERROR__INVALID_MAX_MEMBERS]: `Max members must be at most the table's size, and enough for the cap (at least 1 / cap)`,
     [AIDX_ERROR__INVALID_MAX_WEIGHT]: `Per-constituent cap must be between 15% and 20%`,
     [AIDX_ERROR__INVALID_MINT_DATA]: `Mint account data is malformed`,
     [AIDX_ERROR__INVALID_MINT_FEE]: `Mint fee above its upper bound`,

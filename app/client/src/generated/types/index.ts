@@ -8,6 +8,7 @@
 
 export * from "./adminAccepted";
 export * from "./adminProposed";
+export * from "./breachClock";
 export * from "./constituent";
 export * from "./constituentAdded";
 export * from "./constituentQuarantined";

@@ -160,7 +160,9 @@ pub fn quarantine_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
         quarantine_price: c.quarantine_price,
     };
     // The row leaves the band checks: the auction starts again from the next refresh or poke.
-    index.targets_changed(now);
+    // The rebalance window does not reopen: anyone who can freeze a vault could otherwise
+    // open windows at will.
+    index.imbalance_started_at = 0;
     index.invariant()?;
     emit_event(&event);
     Ok(())
@@ -194,8 +196,9 @@ pub fn release_constituent(ctx: Context<SetQuarantine>) -> Result<()> {
     c.quarantine = Quarantine::None as u8;
     c.quarantined_at = 0;
     c.quarantine_price = 0;
-    // The row is back in the band checks: the auction starts again from the next refresh.
-    index.targets_changed(now);
+    // The row is back in the band checks: the auction starts again from the next refresh (the
+    // window does not reopen, as for the quarantine).
+    index.imbalance_started_at = 0;
     index.invariant()?;
     emit_event(&event);
     Ok(())

@@ -2,7 +2,7 @@
 //! and clears it when every constituent is back in band. Permissionless; needs fresh prices.
 
 use crate::errors::AidxError;
-use crate::events::{emit_event, ImbalanceCleared, ImbalanceStarted};
+use crate::events::{emit_event, BreachClock, ImbalanceCleared, ImbalanceStarted};
 use crate::state::*;
 use anchor_lang::prelude::*;
 
@@ -12,32 +12,48 @@ pub struct PokeRebalance<'info> {
     pub index: AccountLoader<'info, Index>,
 }
 
-/// What the auction clock did.
+/// What an auction clock did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImbalanceChange {
-    /// Some row became tradeable out of band: the auction started at this time.
+    /// It started at this time.
     Started(i64),
-    /// No row is tradeable out of band any more: the auction that started then is over.
+    /// It stopped; it had started at this time.
     Cleared(i64),
 }
 
-/// Starts or clears the auction clock for the index at `weights` (of `band_holdings`) at
-/// `now`: it runs while some row may be traded (see [`Index::tradeable`]). Emits nothing.
-pub fn imbalance_change(
-    index: &mut Index,
-    weights: &[u64],
-    now: i64,
-) -> Result<Option<ImbalanceChange>> {
-    let any = index.tradeable(weights, now)?.into_iter().any(|o| o);
-    Ok(if any && index.imbalance_started_at == 0 {
-        index.imbalance_started_at = now;
+/// What the two auction clocks did: the index's (some row may be traded) and the breach
+/// clock (outside the window, some row breaches: see [`Index::breaching`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClockChanges {
+    /// The index's clock.
+    pub main: Option<ImbalanceChange>,
+    /// The breach clock.
+    pub breach: Option<ImbalanceChange>,
+}
+
+fn step(clock: &mut i64, running: bool, now: i64) -> Option<ImbalanceChange> {
+    if running && *clock == 0 {
+        *clock = now;
         Some(ImbalanceChange::Started(now))
-    } else if !any && index.imbalance_started_at != 0 {
-        let started_at = index.imbalance_started_at;
-        index.imbalance_started_at = 0;
-        Some(ImbalanceChange::Cleared(started_at))
+    } else if !running && *clock != 0 {
+        let started = *clock;
+        *clock = 0;
+        Some(ImbalanceChange::Cleared(started))
     } else {
         None
+    }
+}
+
+/// Starts or clears the auction clocks for the index at `weights` (of `band_holdings`) at
+/// `now`: the index's runs while some row may be traded (see [`Index::tradeable`]), the breach
+/// clock while some row breaches. Emits nothing.
+pub fn imbalance_change(index: &mut Index, weights: &[u64], now: i64) -> Result<ClockChanges> {
+    let tradeable = index.tradeable(weights, now)?;
+    let any = tradeable.iter().any(|t| *t);
+    let breaching = index.breaching(&tradeable, now);
+    Ok(ClockChanges {
+        main: step(&mut index.imbalance_started_at, any, now),
+        breach: step(&mut index.breach_started_at, breaching, now),
     })
 }
 
@@ -45,11 +61,11 @@ pub fn imbalance_change(
 pub fn emit_imbalance_change(
     index: &Index,
     index_key: Pubkey,
-    change: Option<ImbalanceChange>,
+    change: ClockChanges,
     weights: &[u64],
     now: i64,
 ) {
-    match change {
+    match change.main {
         Some(ImbalanceChange::Started(at)) => emit_event(&ImbalanceStarted {
             index: index_key,
             at,
@@ -64,9 +80,24 @@ pub fn emit_imbalance_change(
         }),
         None => {}
     }
+    match change.breach {
+        Some(ImbalanceChange::Started(at)) => emit_event(&BreachClock {
+            index: index_key,
+            at,
+            started_at: at,
+            cleared: false,
+        }),
+        Some(ImbalanceChange::Cleared(started_at)) => emit_event(&BreachClock {
+            index: index_key,
+            at: now,
+            started_at,
+            cleared: true,
+        }),
+        None => {}
+    }
 }
 
-/// Starts or clears the auction clock for the index at `weights` and emits what changed.
+/// Starts or clears the auction clocks for the index at `weights` and emits what changed.
 pub fn update_imbalance(
     index: &mut Index,
     index_key: Pubkey,

@@ -7,7 +7,7 @@
 //! target (an out-of-band leg, with the edge clip, stops just inside its band's edge).
 //! Slippage bound for the caller: `min_amount_out`.
 
-use super::poke_rebalance::{emit_imbalance_change, imbalance_change, ImbalanceChange};
+use super::poke_rebalance::{emit_imbalance_change, imbalance_change, ClockChanges};
 use crate::errors::AidxError;
 use crate::events::{emit_event, RebalanceSwapped};
 use crate::math::auction::{reward, SwapLegs, SwapQuote};
@@ -95,6 +95,9 @@ pub struct SwapPricing {
     pub reward: u64,
     /// When the auction started (now, if this swap starts it).
     pub started: i64,
+    /// Priced on the breach clock (outside the window, the out-leg breaching), not the
+    /// index's.
+    pub breach: bool,
     /// precision: WEIGHT_SCALE. Weights before, of `band_holdings`.
     pub weights_before: Vec<u64>,
     /// precision: USD_SCALE. NAV at mid before.
@@ -125,20 +128,28 @@ pub fn price_swap(
     let targets = index.band_targets()?;
     let (ti, to) = (targets[i], targets[o]);
     let band = index.params.band;
+    // An exit is sold out whatever its weight rounds to.
+    let exit_o = Index::is_exit(&index.constituents()[o]);
     let out_i = band_excess(w[i], ti, band).map_err(AidxError::from)? > 0;
-    let out_o = band_excess(w[o], to, band).map_err(AidxError::from)? > 0;
+    let out_o = exit_o || band_excess(w[o], to, band).map_err(AidxError::from)? > 0;
     require!(out_i || out_o, AidxError::InsideBand);
     let tradeable = index.tradeable(&w, now)?;
     require!(
         tradeable[i] || tradeable[o],
         AidxError::OutsideRebalanceWindow
     );
-    require!(w[i] < ti && w[o] > to, AidxError::LegNotTowardTarget);
-    let started = if index.imbalance_started_at == 0 {
-        now
+    require!(
+        w[i] < ti && (w[o] > to || exit_o),
+        AidxError::LegNotTowardTarget
+    );
+    // Outside the window a breach is priced on its own clock (an exit on the index's).
+    let breach = !index.window_open(now) && !exit_o;
+    let recorded = if breach {
+        index.breach_started_at
     } else {
         index.imbalance_started_at
     };
+    let started = if recorded == 0 { now } else { recorded };
     let r = reward(
         now - started,
         index.params.auction_duration_secs,
@@ -154,7 +165,12 @@ pub fn price_swap(
         nav_mid: nav_before,
         reward: r,
     };
-    let q = legs.clip(args.amount_in).map_err(AidxError::from)?;
+    let mut q = legs.clip(args.amount_in).map_err(AidxError::from)?;
+    if exit_o && q.amount_out < legs.out.balance {
+        if let Some(all) = sell_out(&legs, q.amount_in, args.amount_in)? {
+            q = all;
+        }
+    }
     require!(
         q.amount_in > 0 && q.amount_out > 0,
         AidxError::NothingToTrade
@@ -169,9 +185,49 @@ pub fn price_swap(
         quote: q,
         reward: r,
         started,
+        breach,
         weights_before: w,
         nav_before,
     })
+}
+
+/// An exit sold out: when `requested` buys at least the out-leg's whole balance at the swap's
+/// prices, the least amount above `clipped` that does, paying out exactly the balance (the
+/// vault gives no more than it is paid for; rounding never leaves dust that no swap can take
+/// and that keeps the row from being removed). `None` when the request does not reach it or
+/// the incoming leg would cross its limit.
+fn sell_out(legs: &SwapLegs, clipped: u64, requested: u64) -> Result<Option<SwapQuote>> {
+    let balance = legs.out.balance;
+    // An amount too large to price buys everything.
+    let buys_all = |a: u64| match legs.price(a) {
+        Ok(q) => q.amount_out >= balance,
+        Err(_) => true,
+    };
+    if !buys_all(requested) {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (clipped, requested);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if buys_all(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let Ok(priced) = legs.price(hi) else {
+        return Ok(None);
+    };
+    let all = SwapQuote {
+        amount_in: hi,
+        amount_out: balance,
+        value_in: priced.value_in,
+        value_out: legs
+            .out
+            .value_of(balance, PriceSide::High, Rounding::Down)
+            .map_err(AidxError::from)?,
+    };
+    Ok(legs.fits(&all).unwrap_or(false).then_some(all))
 }
 
 /// What a rebalance swap did to the index.
@@ -181,10 +237,11 @@ pub struct SwapEffects {
     pub weights_after: Vec<u64>,
     /// precision: USD_SCALE. NAV at mid after.
     pub nav_after: u128,
-    /// The swap recorded the auction's start (no refresh or poke had).
+    /// The swap recorded its auction's start (no refresh or poke had): the index's clock, or
+    /// (`SwapPricing::breach`) the breach clock.
     pub recorded_start: bool,
-    /// What the auction clock did after the swap.
-    pub change: Option<ImbalanceChange>,
+    /// What the auction clocks did after the swap.
+    pub change: ClockChanges,
 }
 
 /// The effects of a priced swap on the index's accounting: both balances, the cap of the
@@ -211,9 +268,14 @@ pub fn apply_swap(index: &mut Index, p: &SwapPricing, now: i64) -> Result<SwapEf
         AidxError::WeightAboveCap
     );
     let nav_after = nav(&h, PriceSide::Mid, Rounding::Down).map_err(AidxError::from)?;
-    let recorded_start = index.imbalance_started_at == 0;
+    let clock = if p.breach {
+        &mut index.breach_started_at
+    } else {
+        &mut index.imbalance_started_at
+    };
+    let recorded_start = *clock == 0;
     if recorded_start {
-        index.imbalance_started_at = p.started;
+        *clock = p.started;
     }
     let change = imbalance_change(index, &weights_after, now)?;
     index.invariant()?;
@@ -298,7 +360,14 @@ pub fn rebalance_swap(ctx: Context<RebalanceSwap>, args: RebalanceSwapArgs) -> R
         q.amount_out,
         cs[o].balance,
     )?;
-    if e.recorded_start {
+    if e.recorded_start && p.breach {
+        emit_event(&crate::events::BreachClock {
+            index: index_key,
+            at: p.started,
+            started_at: p.started,
+            cleared: false,
+        });
+    } else if e.recorded_start {
         emit_event(&crate::events::ImbalanceStarted {
             index: index_key,
             at: p.started,

@@ -10,7 +10,7 @@
 
 use crate::errors::AidxError;
 use crate::events::*;
-use crate::math::membership::{select_members_by_rank, MemberState, RankError};
+use crate::math::membership::{fill_to_cap, select_members_by_rank, MemberState, RankError};
 use crate::math::methodology::{
     compute_targets_of, Ineligible, TargetRow, DEFAULT_MIN_DEPTH_USD, DEFAULT_MIN_VOLUME_USD,
 };
@@ -92,7 +92,7 @@ pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<(Vec<TargetRow
         })
         .collect();
     let ranks: Vec<u16> = index.constituents().iter().map(|c| c.rank).collect();
-    let decisions =
+    let mut decisions =
         select_members_by_rank(&facts, &before, &ranks, &params, &index.params.membership())
             .map_err(|e| match e {
                 RankError::Missing(i) => {
@@ -105,6 +105,9 @@ pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<(Vec<TargetRow
                 }
                 RankError::Math(m) => error!(AidxError::from(m)),
             })?;
+    if index.params.max_members > 0 {
+        fill_to_cap(&mut decisions, params.max_weight);
+    }
     let members: Vec<bool> = decisions.iter().map(|d| d.member).collect();
     let rows = compute_targets_of(&facts, &params, Some(&members)).map_err(AidxError::from)?;
     let mut membership = Vec::with_capacity(rows.len());
@@ -127,7 +130,9 @@ pub fn review_targets(index: &mut Index, clock: &Clock) -> Result<(Vec<TargetRow
         });
         c.member = u8::from(d.member);
         c.reviews_under_entry = d.reviews_under_entry;
-        if membership.last() == Some(&MEMBERSHIP_EXITS) {
+        // An exit, or a row left out that holds tokens (a founding row the first review does
+        // not admit), winds down: sold through rebalancing at any time, then removable.
+        if !d.member && (membership.last() == Some(&MEMBERSHIP_EXITS) || c.balance > 0) {
             c.status = ConstituentStatus::WindingDown as u8;
         }
     }
