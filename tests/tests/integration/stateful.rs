@@ -393,7 +393,14 @@ async fn run_sequence(seed: u64, steps: usize, counts: &mut Counts) {
 
     for step in 0..steps {
         let now = t.now().await;
-        t.warp_to_time(now + rng.range(1, 5) as i64).await;
+        // Now and then a day and more passes: the rebalance window (a day after new targets,
+        // on even seeds) closes, and trades outside it are refused by name.
+        let pause = if rng.below(40) == 0 {
+            rng.range(86_400, 3 * 86_400)
+        } else {
+            rng.range(1, 5)
+        };
+        t.warp_to_time(now + pause as i64).await;
         let n = fx.constituents.len();
         let mut op = pick_op(&mut rng);
         let h = rng.below(3) as usize;
