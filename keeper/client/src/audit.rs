@@ -456,6 +456,42 @@ pub async fn audit<C: Chain>(chain: &mut C, book: &Book, replay: bool) -> Result
     })
 }
 
+/// Posted ranks against market caps at the review's prices: a row ranked above another with a
+/// circulating market cap more than [`RANK_ORDER_SLACK_PCT`]% smaller is named (prices move
+/// between the observation the ranks were taken at and the review; beyond that the ranks are
+/// not the universe's).
+pub fn rank_order(e: &aidx::events::TargetsRecomputed) -> Vec<Violation> {
+    let cap =
+        |i: usize| (e.prices[i] as u128).saturating_mul(e.inputs[i].circulating_supply as u128);
+    let ranked: Vec<usize> = (0..e.inputs.len().min(e.prices.len()))
+        .filter(|i| e.inputs[*i].rank > 0)
+        .collect();
+    let mut out = vec![];
+    for &a in &ranked {
+        for &b in &ranked {
+            if e.inputs[a].rank < e.inputs[b].rank
+                && cap(a).saturating_mul(100 + RANK_ORDER_SLACK_PCT) < cap(b).saturating_mul(100)
+            {
+                v(
+                    &mut out,
+                    "rank-order",
+                    format!(
+                        "row {a} is ranked {} above row {b} (ranked {}) with a market cap {:.0}% \
+                         smaller at the review's prices",
+                        e.inputs[a].rank,
+                        e.inputs[b].rank,
+                        100.0 - cap(a) as f64 * 100.0 / cap(b).max(1) as f64
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// How much smaller (percent) a better-ranked row's market cap may be at the review's prices.
+pub const RANK_ORDER_SLACK_PCT: u128 = 10;
+
 fn replay_events(
     log: &[Vec<u8>],
     index_key: &Pubkey,
@@ -510,6 +546,28 @@ fn replay_events(
             "replay-balances",
             "balances replayed from events differ from the index's".into(),
         );
+    }
+    let members: Vec<bool> = cs.iter().map(|c| c.member == 1).collect();
+    if r.members != members {
+        v(
+            &mut out,
+            "replay-membership",
+            "members replayed from the reviews differ from the index's".into(),
+        );
+    }
+    let winding: Vec<bool> = cs
+        .iter()
+        .map(|c| c.status == aidx::state::ConstituentStatus::WindingDown as u8)
+        .collect();
+    if r.winding_down != winding {
+        v(
+            &mut out,
+            "replay-status",
+            "rows winding down replayed from events differ from the index's".into(),
+        );
+    }
+    if let Some(e) = &r.last_review {
+        out.extend(rank_order(e));
     }
     let targets: Vec<u64> = cs.iter().map(|c| c.target_weight).collect();
     if r.targets != targets {

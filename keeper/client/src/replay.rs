@@ -26,6 +26,12 @@ pub struct Replayed {
     pub fee_shares: u64,
     /// Which rows are quarantined, table order.
     pub quarantined: Vec<bool>,
+    /// Which rows are members (admitted by a review), table order.
+    pub members: Vec<bool>,
+    /// Which rows are winding down, table order.
+    pub winding_down: Vec<bool>,
+    /// The last review's event: its prices and posted inputs (ranks) for the audit.
+    pub last_review: Option<aidx::events::TargetsRecomputed>,
     /// Rows written off, in order: what each share's claim on them was.
     pub written_off: Vec<WrittenOff>,
 }
@@ -203,6 +209,8 @@ fn apply(
             r.balances.push(0);
             r.targets.push(x.target_weight);
             r.quarantined.push(false);
+            r.members.push(false);
+            r.winding_down.push(false);
         }
         AidxEvent::MintedInKind(x) if x.index == *index_key => {
             set_balances(r, &x.balances_after)?;
@@ -251,10 +259,35 @@ fn apply(
         AidxEvent::ShareSupplySynced(x) if x.index == *index_key => r.share_supply = x.new,
         AidxEvent::TargetsRecomputed(x) if x.index == *index_key => {
             set_targets(r, &x.targets)?;
+            if x.membership.len() != r.mints.len() {
+                return Err(ReplayError::RowCount {
+                    position,
+                    event,
+                    got: x.membership.len(),
+                    rows: r.mints.len(),
+                });
+            }
+            // As the review decides: members in; an exit, or a row left out holding tokens,
+            // winds down; a row set aside keeps its state.
+            for (i, m) in x.membership.iter().enumerate() {
+                use aidx::events::*;
+                match *m {
+                    MEMBERSHIP_STAYS | MEMBERSHIP_ENTERS => r.members[i] = true,
+                    MEMBERSHIP_EXITS | MEMBERSHIP_OUT => {
+                        r.members[i] = false;
+                        if *m == MEMBERSHIP_EXITS || r.balances[i] > 0 {
+                            r.winding_down[i] = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            r.last_review = Some(x.clone());
         }
         AidxEvent::ConstituentWindingDown(x) if x.index == *index_key => {
-            check_row(r, x.row as usize)?;
+            let i = check_row(r, x.row as usize)?;
             set_targets(r, &x.targets_after)?;
+            r.winding_down[i] = true;
         }
         AidxEvent::ConstituentRemoved(x) if x.index == *index_key => {
             let i = check_row(r, x.row as usize)?;
@@ -262,6 +295,8 @@ fn apply(
             r.balances.remove(i);
             r.targets.remove(i);
             r.quarantined.remove(i);
+            r.members.remove(i);
+            r.winding_down.remove(i);
         }
         AidxEvent::ConstituentQuarantined(x) if x.index == *index_key => {
             let i = row_of_mint(r, &x.mint)?;
@@ -277,6 +312,8 @@ fn apply(
             r.balances.remove(i);
             r.targets.remove(i);
             r.quarantined.remove(i);
+            r.members.remove(i);
+            r.winding_down.remove(i);
             set_targets(r, &x.targets_after)?;
             r.written_off.push(WrittenOff {
                 mint: x.mint,

@@ -385,5 +385,18 @@ async fn a_review_posts_ranks_and_changes_membership_on_chain() {
             .count(),
         19
     );
+    // The audit replays the membership and the exit from the events, and finds the posted
+    // ranks in the order of the market caps at the review's prices.
+    let report = aidx_client::audit::audit(&mut chain, &book, true)
+        .await
+        .unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    // Ranks out of that order are named.
+    let mut bad = e.clone();
+    let (a, b) = (book.row_of("SOL").unwrap(), theta);
+    (bad.inputs[a].rank, bad.inputs[b].rank) = (bad.inputs[b].rank, bad.inputs[a].rank);
+    let found = aidx_client::audit::rank_order(&bad);
+    assert!(!found.is_empty() && found.iter().all(|v| v.rule == "rank-order"));
+    assert!(aidx_client::audit::rank_order(&e).is_empty());
     std::fs::remove_dir_all(&dir).ok();
 }
