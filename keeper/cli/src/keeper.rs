@@ -278,7 +278,8 @@ async fn round<C: Chain>(
     }
 }
 
-/// Each constituent's stored price age against the cluster's clock.
+/// Each constituent's stored price age against the cluster's clock, whether the rebalance
+/// window is open, and how long the auction has run.
 async fn price_ages<C: Chain>(
     chain: &mut C,
     book: &Book,
@@ -286,6 +287,12 @@ async fn price_ages<C: Chain>(
 ) -> Result<()> {
     let index = chain.load_index(&book.index_key()?).await?;
     let now = chain.get_clock().await?.unix_timestamp;
+    m.window_open.set(i64::from(index.window_open(now)));
+    m.auction_seconds.set(if index.imbalance_started_at == 0 {
+        0
+    } else {
+        now.saturating_sub(index.imbalance_started_at)
+    });
     for (i, c) in index.constituents().iter().enumerate() {
         m.price_age
             .get_or_create(&crate::metrics::SymbolLabel {

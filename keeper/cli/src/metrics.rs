@@ -45,6 +45,10 @@ pub struct Metrics {
     pub last_success: Gauge,
     /// 1 while a round runs.
     pub round_in_progress: Gauge,
+    /// 1 while the index's rebalance window is open (every out-of-band row may trade).
+    pub window_open: Gauge,
+    /// Seconds the index's auction has run at the end of a round (0: none).
+    pub auction_seconds: Gauge,
 }
 
 impl Default for Metrics {
@@ -67,6 +71,8 @@ impl Metrics {
             rpc_latency: Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             last_success: Gauge::default(),
             round_in_progress: Gauge::default(),
+            window_open: Gauge::default(),
+            auction_seconds: Gauge::default(),
         };
         registry.register("rounds", "Rounds run", m.rounds.clone());
         registry.register("swaps", "Rebalance swaps that landed", m.swaps.clone());
@@ -99,6 +105,16 @@ impl Metrics {
             "round_in_progress",
             "1 while a round runs",
             m.round_in_progress.clone(),
+        );
+        registry.register(
+            "rebalance_window_open",
+            "1 while the index's rebalance window is open (every out-of-band row may trade)",
+            m.window_open.clone(),
+        );
+        registry.register(
+            "auction_seconds",
+            "How long the index's auction has run at the end of a round (0: none)",
+            m.auction_seconds.clone(),
         );
         Metrics { registry, ..m }
     }

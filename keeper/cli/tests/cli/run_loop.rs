@@ -144,6 +144,8 @@ fn the_metrics_name_what_a_round_did() {
             symbol: "TAO".into(),
         })
         .set(4);
+    m.window_open.set(1);
+    m.auction_seconds.set(3_600);
     let text = m.encode();
     for expected in [
         "aidx_keeper_rounds_total 1",
@@ -152,6 +154,8 @@ fn the_metrics_name_what_a_round_did() {
         "aidx_keeper_failures_total{kind=\"pyth\"} 1",
         "aidx_keeper_price_age_seconds{symbol=\"TAO\"} 4",
         "aidx_keeper_rpc_latency_seconds_count 1",
+        "aidx_keeper_rebalance_window_open 1",
+        "aidx_keeper_auction_seconds 3600",
         "# EOF",
     ] {
         assert!(text.contains(expected), "{expected} in\n{text}");
