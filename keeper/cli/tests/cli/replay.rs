@@ -146,16 +146,22 @@ async fn replay(tag: &str, params: Option<aidx::state::IndexParams>, reviews: us
             (a.balance, a.target_weight, a.price, a.conf, a.publish_time),
             (b.balance, b.target_weight, b.price, b.conf, b.publish_time)
         );
+        assert_eq!(
+            (a.member, a.rank, a.reviews_under_entry, a.status),
+            (b.member, b.rank, b.reviews_under_entry, b.status)
+        );
     }
     assert_eq!(
         (
             on_chain.imbalance_started_at,
+            on_chain.breach_started_at,
             on_chain.window_opened_at,
             on_chain.last_review_at,
             on_chain.share_supply
         ),
         (
             mem.imbalance_started_at,
+            mem.breach_started_at,
             mem.window_opened_at,
             mem.last_review_at,
             mem.share_supply
