@@ -142,9 +142,6 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
     };
     let elapsed = elapsed_since(index.imbalance_started_at);
     let r = reward_since(index.imbalance_started_at)?;
-    // Outside the window a breach is priced on the breach clock, an exit on the index's.
-    let r_breach = reward_since(index.breach_started_at)?;
-    let window_open = index.window_open(now);
     let is_exit = |row: usize| Index::is_exit(&index.constituents()[row]);
 
     // Deviation from the clip point in USD at mid (positive: overweight), simulated swap by
@@ -222,11 +219,8 @@ pub fn plan(index: &Index, book: &Book, now: i64) -> Result<Plan> {
             limit_in: goals[row_in],
             limit_out: goals[row_out],
             nav_mid: total,
-            reward: if !window_open && !is_exit(row_out) {
-                r_breach
-            } else {
-                r
-            },
+            // Priced on the clock the program prices it on.
+            reward: reward_since(index.auction_start(row_out, now).1)?,
         };
         // An exit is sold out: ask for twice its value at mid (it is paid out at price + conf);
         // the program takes the least amount that buys it whole.

@@ -176,10 +176,7 @@ impl Venue for Sim {
             let update = price_update(c.feed_id, *p, VerificationLevel::Full);
             let g = gate_update(&update, &c.feed_id, limits, c.publish_time, now)
                 .map_err(|e| anyhow!("price refused: {e}"))?;
-            c.price = g.price;
-            c.conf = g.conf;
-            c.publish_time = g.publish_time;
-            c.price_slot = slot;
+            c.store_price(&g, slot).map_err(|e| anyhow!("{e}"))?;
         }
         self.poke(now)
     }

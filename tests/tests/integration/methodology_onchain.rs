@@ -468,6 +468,31 @@ async fn a_dead_feed_on_a_winding_down_row_does_not_stop_reviews() {
     assert!(now - c.publish_time > IndexParams::default().oracle_max_age_secs as i64);
 }
 
+/// Default arguments with at most six members, a buffer of one rank and a 20% cap (six can
+/// hold it).
+fn six_members(t: &TestContext) -> aidx::instructions::InitializeIndexArgs {
+    let mut args = t.default_args();
+    args.params.max_members = 6;
+    args.params.rank_buffer = 1;
+    args.params.max_weight = aidx::state::MAX_MAX_WEIGHT;
+    args
+}
+
+/// Row `i`'s inputs for the membership tests: $1M of circulating supply, `volume` whole USD a
+/// day, ranked `rank`.
+fn member_row(fx: &IndexFixture, i: usize, rank: u16, volume: u64) -> MethodologyInputRow {
+    MethodologyInputRow {
+        mint: fx.constituents[i].mint,
+        circulating_supply: 1_000_000,
+        avg_daily_volume_usd: volume,
+        depth_usd: None,
+        unlock: false,
+        sub_sector: (i % 7) as u8,
+        bucket: 0,
+        rank,
+    }
+}
+
 /// The membership rules on-chain, on posted ranks (nine rows, six seeded and three candidates
 /// holding nothing, at most six members, a buffer of one rank, cap 20%): the first review
 /// takes the top six (the candidates stay candidates); a member beyond rank N + b exits
@@ -482,10 +507,7 @@ async fn membership_on_chain_admits_keeps_and_winds_down() {
     use aidx::state::ConstituentStatus;
     const ROWS: usize = 9;
     let mut t = TestContext::new().await;
-    let mut args = t.default_args();
-    args.params.max_members = 6;
-    args.params.rank_buffer = 1;
-    args.params.max_weight = aidx::state::MAX_MAX_WEIGHT;
+    let args = six_members(&t);
     // Rows 0-5 seeded; rows 6-8 candidates holding nothing yet.
     let fx = t
         .create_index_of(args, &mixed_rows(ROWS, |i| if i < 6 { 1_000 } else { 0 }))
@@ -495,16 +517,7 @@ async fn membership_on_chain_admits_keeps_and_winds_down() {
     // Every row $1M of circulating cap at $1; `ranks[i]`, `volume[i]` whole USD.
     let rows = |ranks: [u16; ROWS], volume: [u64; ROWS]| -> Vec<MethodologyInputRow> {
         (0..ROWS)
-            .map(|i| MethodologyInputRow {
-                mint: fx.constituents[i].mint,
-                circulating_supply: 1_000_000,
-                avg_daily_volume_usd: volume[i],
-                depth_usd: None,
-                unlock: false,
-                sub_sector: (i % 7) as u8,
-                bucket: 0,
-                rank: ranks[i],
-            })
+            .map(|i| member_row(&fx, i, ranks[i], volume[i]))
             .collect()
     };
     const M10: u64 = 10_000_000;
@@ -673,24 +686,12 @@ async fn founding_rows_left_out_with_tokens_wind_down() {
     use aidx::state::ConstituentStatus;
     const ROWS: usize = 8;
     let mut t = TestContext::new().await;
-    let mut args = t.default_args();
-    args.params.max_members = 6;
-    args.params.rank_buffer = 1;
-    args.params.max_weight = aidx::state::MAX_MAX_WEIGHT;
+    let args = six_members(&t);
     let fx = t.create_index_with(args.clone(), ROWS, |_| 1_000).await;
     t.seed(&fx).await;
     let now = t.now().await;
     let rows: Vec<_> = (0..ROWS)
-        .map(|i| MethodologyInputRow {
-            mint: fx.constituents[i].mint,
-            circulating_supply: 1_000_000,
-            avg_daily_volume_usd: 10_000_000,
-            depth_usd: None,
-            unlock: false,
-            sub_sector: (i % 7) as u8,
-            bucket: 0,
-            rank: i as u16 + 1,
-        })
+        .map(|i| member_row(&fx, i, i as u16 + 1, 10_000_000))
         .collect();
     events(post_inputs(&mut t, &fx, now, rows).await);
     events(t.set_prices(&fx, &[USD_SCALE; ROWS], 10).await);

@@ -73,7 +73,7 @@ pub use report::{
     TokenRun,
 };
 pub use stats::realised_correlations;
-pub use strategies::{buffer_rebalance, full_rebalance, out_of_band, rebalance, targets_at, Clip};
+pub use strategies::{full_rebalance, targets_at};
 
 use aidx::math::methodology::MethodologyParams;
 use aidx::math::{USD_SCALE, WEIGHT_SCALE};

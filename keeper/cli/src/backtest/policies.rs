@@ -387,32 +387,6 @@ pub fn print(s: &Study, out: &mut impl std::io::Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backtest::{out_of_band, rebalance, Clip};
-
-    #[test]
-    fn out_of_band_names_go_to_their_goal_and_the_rest_absorb_the_cash_toward_target() {
-        // Weights 40/35/25 against targets 30/35/35, band 20%: the first is above 36%, the
-        // last below 28%.
-        let v = [40.0, 35.0, 25.0];
-        let t = [0.30, 0.35, 0.35];
-        let out = out_of_band(&v, &t, 0.2);
-        assert_eq!(out, vec![true, false, true]);
-        let to_target = rebalance(&v, &t, 0.2, &out, Clip::Target);
-        assert_eq!(to_target, vec![30.0, 35.0, 35.0]);
-        // To the edges, 36 and 28, frees 1 that the in-band name (at its target) cannot take:
-        // it moves the low one on toward its target, to 29.
-        let to_edge = rebalance(&v, &t, 0.2, &out, Clip::Edge);
-        assert!(
-            (to_edge[0] - 36.0).abs() < 1e-9
-                && (to_edge[1] - 35.0).abs() < 1e-9
-                && (to_edge[2] - 29.0).abs() < 1e-9,
-            "{to_edge:?}"
-        );
-        // The edge trades less, and the holdings still sum to the NAV.
-        assert!((to_edge.iter().sum::<f64>() - 100.0).abs() < 1e-9);
-        let traded = |n: &[f64]| n.iter().zip(&v).map(|(a, b)| (a - b).abs()).sum::<f64>();
-        assert!(traded(&to_edge) < traded(&to_target));
-    }
 
     #[test]
     fn policies_on_one_path_rank_as_their_rules_say() {

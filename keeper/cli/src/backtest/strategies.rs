@@ -1,4 +1,4 @@
-//! The two rebalancing rules, and one portfolio through a run.
+//! The full rebalance rule, the methodology's targets at a day's prices, and one portfolio through a run.
 
 use super::model::to_usd_scale;
 use super::NOISE;
@@ -25,110 +25,6 @@ pub fn targets_at(
         .collect::<Result<Vec<_>>>()?;
     let rows = compute_targets(&facts, params).map_err(|e| anyhow!("methodology: {e}"))?;
     Ok(rows.iter().map(|r| r.target).collect())
-}
-
-/// Which holdings (USD) lie outside `target * (1 ± band)` as weights of their sum.
-pub fn out_of_band(values: &[f64], targets: &[f64], band: f64) -> Vec<bool> {
-    let nav: f64 = values.iter().sum();
-    values
-        .iter()
-        .zip(targets)
-        .map(|(v, t)| {
-            let w = if nav > 0.0 { v / nav } else { 0.0 };
-            w < t * (1.0 - band) || w > t * (1.0 + band)
-        })
-        .collect()
-}
-
-/// Where an out-of-band constituent is traded back to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum Clip {
-    /// Its target.
-    Target,
-    /// The band's inner edge (target × (1 ± band)): the nearest point of the no-trade region.
-    Edge,
-}
-
-/// The buffer rule (see the module docs): new holdings, in USD, from `values` (USD) and
-/// `targets` (fractions summing to 1), with a relative `band`.
-pub fn buffer_rebalance(values: &[f64], targets: &[f64], band: f64) -> Vec<f64> {
-    rebalance(
-        values,
-        targets,
-        band,
-        &out_of_band(values, targets, band),
-        Clip::Target,
-    )
-}
-
-/// New holdings (USD) when the constituents marked `out` are traded to their goal (their
-/// target, or their band's inner edge): the net cash of those trades is absorbed by the other
-/// constituents on the side that moves them toward their own targets, pro rata to their gaps
-/// (never past a target). What they cannot take (clipping at the edges can free or need more
-/// cash than they have room for) moves the marked constituents on from their edge toward their
-/// target, pro rata: all the gaps to target sum to zero, so together they always can. Nothing
-/// marked, or no value: no trade.
-pub fn rebalance(values: &[f64], targets: &[f64], band: f64, out: &[bool], clip: Clip) -> Vec<f64> {
-    let nav: f64 = values.iter().sum();
-    if nav <= 0.0 || !nav.is_finite() || !out.iter().any(|o| *o) {
-        return values.to_vec();
-    }
-    let goal = |v: f64, t: f64| match clip {
-        Clip::Target => t * nav,
-        Clip::Edge if v / nav > t * (1.0 + band) => t * (1.0 + band) * nav,
-        Clip::Edge => t * (1.0 - band) * nav,
-    };
-    // Net proceeds of the marked trades: positive when they free cash.
-    let cash: f64 = (0..values.len())
-        .filter(|i| out[*i])
-        .map(|i| values[i] - goal(values[i], targets[i]))
-        .sum();
-    // Gaps to target that move the right way for the cash: shortfalls when buying, excesses
-    // when selling.
-    let gap = |i: usize| targets[i] * nav - values[i];
-    let usable = |g: f64| if cash > 0.0 { g > 0.0 } else { g < 0.0 };
-    let room: f64 = (0..values.len())
-        .filter(|i| !out[*i])
-        .map(gap)
-        .filter(|g| usable(*g))
-        .map(f64::abs)
-        .sum();
-    let share = if room > 0.0 {
-        (cash.abs() / room).min(1.0)
-    } else {
-        0.0
-    };
-    let left = (cash.abs() - room).max(0.0);
-    let edge_gap = |i: usize| targets[i] * nav - goal(values[i], targets[i]);
-    let edge_room: f64 = (0..values.len())
-        .filter(|i| out[*i])
-        .map(edge_gap)
-        .filter(|g| usable(*g))
-        .map(f64::abs)
-        .sum();
-    let edge_share = if edge_room > 0.0 {
-        (left / edge_room).min(1.0)
-    } else {
-        0.0
-    };
-    (0..values.len())
-        .map(|i| {
-            if out[i] {
-                let g = goal(values[i], targets[i]);
-                if usable(edge_gap(i)) {
-                    g + edge_share * edge_gap(i)
-                } else {
-                    g
-                }
-            } else if share >= 1.0 && usable(gap(i)) {
-                targets[i] * nav
-            } else if usable(gap(i)) {
-                values[i] + share * gap(i)
-            } else {
-                values[i]
-            }
-        })
-        .collect()
 }
 
 /// The full rule: every constituent at its target.

@@ -3,7 +3,6 @@
 use super::chart::*;
 use super::model::*;
 use super::stats::mean;
-use super::strategies::*;
 use super::*;
 use aidx_client::universe;
 
@@ -29,137 +28,11 @@ fn prng_is_deterministic_for_a_seed() {
         .all(|u| (0.0..1.0).contains(&u)));
 }
 
-/// Random weights and targets; the buffer rule moves every weight toward its target and
-/// never past it, puts out-of-band names exactly at target, trades no in-band name when
-/// none is out of band, and keeps the NAV.
-#[test]
-fn buffer_rule_never_trades_past_target() {
-    let mut rng = Rng::new(1);
-    for case in 0..2_000 {
-        let n = 2 + (rng.next_u64() % 18) as usize;
-        let raw_t: Vec<f64> = (0..n)
-            .map(|_| {
-                if rng.uniform() < 0.1 {
-                    0.0
-                } else {
-                    rng.uniform()
-                }
-            })
-            .collect();
-        let raw_w: Vec<f64> = raw_t
-            .iter()
-            .map(|t| {
-                if rng.uniform() < 0.05 {
-                    0.0
-                } else {
-                    (t * (0.6 + 0.8 * rng.uniform())).max(if rng.uniform() < 0.1 {
-                        rng.uniform()
-                    } else {
-                        0.0
-                    })
-                }
-            })
-            .collect();
-        let (st, sw): (f64, f64) = (raw_t.iter().sum(), raw_w.iter().sum());
-        if st == 0.0 || sw == 0.0 {
-            continue;
-        }
-        let targets: Vec<f64> = raw_t.iter().map(|t| t / st).collect();
-        let nav = 1_000.0;
-        let values: Vec<f64> = raw_w.iter().map(|w| w / sw * nav).collect();
-        let band = 0.2;
-        let new = buffer_rebalance(&values, &targets, band);
-        let total: f64 = new.iter().sum();
-        assert!((total - nav).abs() < 1e-9, "case {case}: {total}");
-        let any_out = values.iter().zip(&targets).any(|(v, t)| {
-            let w = v / nav;
-            w < t * (1.0 - band) || w > t * (1.0 + band)
-        });
-        for i in 0..n {
-            let (v, t, x) = (values[i], targets[i] * nav, new[i]);
-            let tol = 1e-9;
-            assert!(
-                (v.min(t) - tol..=v.max(t) + tol).contains(&x),
-                "case {case} name {i}: {v} -> {x}, target {t}"
-            );
-            let w = v / nav;
-            let out = w < targets[i] * (1.0 - band) || w > targets[i] * (1.0 + band);
-            if out {
-                assert!(
-                    (x - t).abs() < tol,
-                    "case {case}: out of band not at target"
-                );
-            }
-            if !any_out {
-                assert_eq!(x, v, "case {case}: traded with nothing out of band");
-            }
-        }
-    }
-}
-
-#[test]
-fn buffer_rule_example() {
-    let close = |a: Vec<f64>, b: &[f64]| {
-        assert!(
-            a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9),
-            "{a:?} vs {b:?}"
-        );
-    };
-    let t = [0.2, 0.3, 0.3, 0.2];
-    // A at 26% is above its band (16%-24%): sold to 20%. The 6 freed buy the in-band names
-    // under target (B and C, 4 short each) pro rata, 3 each; D, over target, is untouched.
-    close(
-        buffer_rebalance(&[26.0, 26.0, 26.0, 22.0], &t, 0.2),
-        &[20.0, 29.0, 29.0, 22.0],
-    );
-    // A at 14% is below its band: bought to 20%, paid by the in-band names over target
-    // (B and D, 4 over each), 3 each; C, under target, is untouched.
-    close(
-        buffer_rebalance(&[14.0, 34.0, 28.0, 24.0], &t, 0.2),
-        &[20.0, 31.0, 28.0, 21.0],
-    );
-    // The in-band shortfall equals the cash: all of them end at target.
-    close(
-        buffer_rebalance(&[26.0, 27.0, 27.0, 20.0], &t, 0.2),
-        &[20.0, 30.0, 30.0, 20.0],
-    );
-    // Nobody out of band: no trade.
-    let v = [22.0, 32.0, 28.0, 18.0];
-    assert_eq!(buffer_rebalance(&v, &t, 0.2), v.to_vec());
-    // A zero target has an empty band: the holding is sold.
-    close(
-        buffer_rebalance(&[1.0, 33.0, 33.0, 33.0], &[0.0, 0.34, 0.33, 0.33], 0.2),
-        &[0.0, 34.0, 33.0, 33.0],
-    );
-}
-
 fn short(years: u32, seed: u64) -> Config {
     Config {
         years,
         seed,
         ..Config::default()
-    }
-}
-
-/// From the same holdings and targets the buffer never trades more than the full rule:
-/// out-of-band names make the same trade, in-band names at most their full gap.
-#[test]
-fn buffer_trades_no_more_than_full_from_the_same_state() {
-    let mut rng = Rng::new(5);
-    for case in 0..2_000 {
-        let n = 2 + (rng.next_u64() % 18) as usize;
-        let raw_t: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
-        let st: f64 = raw_t.iter().sum();
-        let targets: Vec<f64> = raw_t.iter().map(|t| t / st).collect();
-        let values: Vec<f64> = targets
-            .iter()
-            .map(|t| 1_000.0 * t * (0.5 + rng.uniform()))
-            .collect();
-        let traded =
-            |new: Vec<f64>| -> f64 { new.iter().zip(&values).map(|(a, b)| (a - b).abs()).sum() };
-        let b = traded(buffer_rebalance(&values, &targets, 0.2));
-        let f = traded(full_rebalance(&values, &targets));
-        assert!(b <= f + 1e-9, "case {case}: buffer {b} > full {f}");
     }
 }
 

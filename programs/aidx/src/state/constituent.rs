@@ -219,6 +219,24 @@ pub const FLAG_DEPTH_REPORTED: u8 = 2;
 const _: () = assert!(core::mem::size_of::<Constituent>() == 128 + 16 + 40 + 32 + 8 + 24);
 
 impl Constituent {
+    /// Stores a price that passed the oracle gate, in `slot`. A quarantined row's quarantine
+    /// price only rises: a mint during the quarantine pays for its slice at the highest price
+    /// plus confidence seen.
+    pub fn store_price(&mut self, p: &crate::oracle::GatedPrice, slot: u64) -> Result<()> {
+        self.price = p.price;
+        self.conf = p.conf;
+        self.publish_time = p.publish_time;
+        self.price_slot = slot;
+        if self.is_quarantined() {
+            let high = self
+                .price
+                .checked_add(self.conf)
+                .ok_or(AidxError::MathOverflow)?;
+            self.quarantine_price = self.quarantine_price.max(high);
+        }
+        Ok(())
+    }
+
     /// The row is quarantined: it leaves deposits, NAV, the cap and band checks and the
     /// auction clock until released or written off.
     pub fn is_quarantined(&self) -> bool {

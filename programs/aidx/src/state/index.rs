@@ -554,6 +554,20 @@ impl Index {
                 .any(|(c, t)| *t && !Self::is_exit(c))
     }
 
+    /// Which auction clock prices a swap paying out row `out` at `now`, and the start it
+    /// recorded (0: none yet): outside the window a breach is priced on the breach clock, an
+    /// exit (and anything inside the window) on the index's. `(breach, start)`.
+    pub fn auction_start(&self, out: usize, now: i64) -> (bool, i64) {
+        let exit = self.constituents().get(out).is_some_and(Self::is_exit);
+        let breach = !self.window_open(now) && !exit;
+        let start = if breach {
+            self.breach_started_at
+        } else {
+            self.imbalance_started_at
+        };
+        (breach, start)
+    }
+
     /// precision: WEIGHT_SCALE. Where a swap stops a row at weight `w` against band target
     /// `t`. Clipping at the target: there. Clipping at the edge: an out-of-band row just
     /// inside its band's inner edge (by [`EDGE_INSET_DIVISOR`]-th of the half band, so that

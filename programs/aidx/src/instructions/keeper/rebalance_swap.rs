@@ -142,13 +142,7 @@ pub fn price_swap(
         w[i] < ti && (w[o] > to || exit_o),
         AidxError::LegNotTowardTarget
     );
-    // Outside the window a breach is priced on its own clock (an exit on the index's).
-    let breach = !index.window_open(now) && !exit_o;
-    let recorded = if breach {
-        index.breach_started_at
-    } else {
-        index.imbalance_started_at
-    };
+    let (breach, recorded) = index.auction_start(o, now);
     let started = if recorded == 0 { now } else { recorded };
     let r = reward(
         now - started,

@@ -54,16 +54,7 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>) -> Resul
             c.publish_time,
             clock.unix_timestamp,
         )?;
-        c.price = p.price;
-        c.conf = p.conf;
-        c.publish_time = p.publish_time;
-        c.price_slot = clock.slot;
-        // A quarantined row's quarantine price only rises: a mint during the quarantine pays
-        // for its slice at the highest price plus confidence seen.
-        if c.is_quarantined() {
-            let high = c.price.checked_add(c.conf).ok_or(AidxError::MathOverflow)?;
-            c.quarantine_price = c.quarantine_price.max(high);
-        }
+        c.store_price(&p, clock.slot)?;
     }
     let prices = PricesRefreshed {
         index: index_key,
